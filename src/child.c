@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* child.c: the sandbox side: from the clone to the exec of the command. */
+#include "config.h"
+
+#include "child.h"
+#include "init.h"
+#include "net.h"
+#include "rootfs.h"
+#include "security.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* Blocks until the monitor says the ids are mapped.  Until then this process
+ * is "nobody" in its own namespace and can do nothing useful. */
+static void
+wait_for_monitor (int sync_fd)
+{
+  SbxMsg msg;
+  if (!sbx_msg_recv (sync_fd, &msg, NULL) || msg.type != SBX_MSG_GO)
+    _exit (SBX_EXIT_FAILURE); /* the monitor failed and said why */
+}
+
+/* The time namespace: the command (a child of ours) enters it with the
+ * offsets; they can only be written before any process is inside. */
+static void
+setup_time_namespace (const SbxSpec *spec)
+{
+  if (unshare (CLONE_NEWTIME) < 0)
+    sbx_die_errno ("cannot create a time namespace");
+  if (!spec->has_timens_offsets)
+    return;
+  g_autofree char *offsets = g_strdup_printf ("monotonic %" G_GINT64_FORMAT " 0\n"
+                                              "boottime %" G_GINT64_FORMAT " 0\n",
+                                              spec->monotonic_offset, spec->boottime_offset);
+  if (!sbx_util_write_file_at (AT_FDCWD, "/proc/self/timens_offsets", offsets))
+    sbx_die_errno ("cannot set the clock offsets (--monotonic %" G_GINT64_FORMAT
+                   ", --boottime %" G_GINT64_FORMAT ")",
+                   spec->monotonic_offset, spec->boottime_offset);
+}
+
+static void
+setup_namespaces (const SbxSpec *spec)
+{
+  if (spec->hostname != NULL && sethostname (spec->hostname, strlen (spec->hostname)) < 0)
+    sbx_die_errno ("cannot set the hostname to %s", spec->hostname);
+  setup_time_namespace (spec);
+  if (spec->net != SBX_NET_HOST)
+    sbx_net_setup_loopback ();
+}
+
+/* Enters the working directory: the one asked for, else the caller's cwd when
+ * it exists inside, else / with a warning. */
+static const char *
+enter_workdir (const SbxSpec *spec)
+{
+  const char *want = sbx_spec_wanted_workdir (spec);
+
+  if (want != NULL && chdir (want) == 0)
+    return want;
+  if (spec->workdir != NULL)
+    sbx_die_errno ("--workdir %s", spec->workdir);
+  if (want != NULL)
+    sbx_warn ("%s does not exist inside the sandbox; starting in /", want);
+  if (chdir ("/") < 0)
+    sbx_die_errno ("chdir /");
+  return "/";
+}
+
+/* The command's environment: the caller's (or none with --clearenv), then
+ * every -e in order, and PWD. */
+static char **
+build_environment (const SbxSpec *spec, const char *workdir)
+{
+  char **env = spec->clearenv ? g_new0 (char *, 1) : g_get_environ ();
+
+  for (guint i = 0; i < spec->env->len; i++)
+    {
+      const char *kv = spec->env->pdata[i];
+      const char *eq = strchr (kv, '=');
+      g_autofree char *key = g_strndup (kv, (gsize) (eq - kv));
+      env = g_environ_setenv (env, key, eq + 1, TRUE);
+    }
+  return g_environ_setenv (env, "PWD", workdir, TRUE);
+}
+
+/* In the command's process: the last steps before execve(). */
+static G_NORETURN void
+exec_command (const SbxChildConfig *config, const char *workdir)
+{
+  const SbxSpec *spec = config->spec;
+
+  /* The monitor blocked the relayed signals before the clone; the command
+   * starts with the mask the caller had. */
+  sigprocmask (SIG_SETMASK, &config->caller_mask, NULL);
+  sbx_security_isolate_process (spec);
+  sbx_security_apply_caps (config->caps, config->inside_uid == 0);
+  environ = build_environment (spec, workdir);
+
+  /* Last: credential changes above would have cleared it.  If PID 1 is
+   * already gone, the PID namespace is being torn down; do not start. */
+  if (prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid () != 1)
+    _exit (SBX_EXIT_FAILURE);
+
+  execvp (spec->argv[0], spec->argv);
+  int errsv = errno;
+  sbx_die_code (errsv == ENOENT ? SBX_EXIT_NOT_FOUND : SBX_EXIT_CANNOT_EXEC,
+                "cannot run '%s': %s", spec->argv[0], g_strerror (errsv));
+}
+
+void
+sbx_child_run (const SbxChildConfig *config)
+{
+  const SbxSpec *spec = config->spec;
+  sigset_t forwarded;
+
+  sbx_util_set_error_channel (config->sync_fd);
+  sbx_init_forwarded_signals (&forwarded);
+  sigaddset (&forwarded, SIGCHLD);
+
+  /* If the monitor dies, so do we (and with PID 1 the whole namespace). */
+  if (prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+    _exit (SBX_EXIT_FAILURE);
+  wait_for_monitor (config->sync_fd);
+
+  setup_namespaces (spec);
+  SbxRootfs *rootfs = sbx_rootfs_prepare (spec);
+  sbx_rootfs_build (rootfs, spec, config->inside_uid, config->inside_gid, config->root_mapped);
+  sbx_rootfs_enter (rootfs);
+  const char *workdir = enter_workdir (spec);
+
+  /* Signals for PID 1 go through a signalfd, set up before the fork so that
+   * none sent in between is lost.  The forwarded ones stay blocked in PID 1. */
+  sigprocmask (SIG_BLOCK, &forwarded, NULL);
+  int signal_fd = signalfd (-1, &forwarded, SFD_CLOEXEC);
+  if (signal_fd < 0)
+    sbx_die_errno ("signalfd");
+
+  /* Without --share-tty PID 1 leaves the caller's session too, so that the
+   * terminal's signals reach only the monitor, which relays them once. */
+  if (!spec->share_tty && setsid () < 0)
+    sbx_die_errno ("setsid");
+
+  pid_t command = fork ();
+  if (command < 0)
+    sbx_die_errno ("fork");
+  if (command == 0)
+    exec_command (config, workdir);
+
+  sbx_msg_send (config->sync_fd, SBX_MSG_STARTED, 0, command, NULL, -1);
+  /* PID 1 needs no privilege from here on, and must not be ptraceable by a
+   * command that keeps some capabilities (--map-root). */
+  sbx_security_drop_all_caps ();
+  prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
+  prctl (PR_SET_NAME, "sbx-init", 0, 0, 0);
+  sbx_init_run (command, config->sync_fd, signal_fd);
+}

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* cli.h: the command line of each subcommand (GOption) and the usage texts. */
+#pragma once
+
+#include "util.h"
+
+#include <stdio.h>
+
+/* `sbx run ...`: @argv[0] is "run".  Returns the exit status. */
+int sbx_cli_run (int argc, char **argv);
+
+/* `sbx --help` and `sbx help [COMMAND]`. */
+int sbx_cli_help (const char *command);
+int sbx_cli_version (void);
+
+/* One line "sbx: WHAT", then where to find help; exit 125. */
+void sbx_cli_usage_error (const char *command, const char *fmt, ...) SBX_PRINTF (2, 3)
+    SBX_NORETURN;

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* init.c: PID 1 inside the sandbox. */
+#include "config.h"
+
+#include "init.h"
+#include "util.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+void
+sbx_init_forwarded_signals (sigset_t *set)
+{
+  sigemptyset (set);
+  sigaddset (set, SIGINT);
+  sigaddset (set, SIGTERM);
+  sigaddset (set, SIGHUP);
+  sigaddset (set, SIGQUIT);
+  sigaddset (set, SIGUSR1);
+  sigaddset (set, SIGUSR2);
+}
+
+/* The command's wait status as an exit code: 128+N for a signal. */
+static int
+exit_code_of (int status)
+{
+  if (WIFEXITED (status))
+    return WEXITSTATUS (status);
+  if (WIFSIGNALED (status))
+    return 128 + WTERMSIG (status);
+  return SBX_EXIT_FAILURE;
+}
+
+/* Reaps every child that has exited; returns TRUE once the command has. */
+static gboolean
+reap (pid_t command_pid, int *command_status)
+{
+  for (;;)
+    {
+      int status;
+      pid_t pid = waitpid (-1, &status, WNOHANG);
+      if (pid < 0 && errno == EINTR)
+        continue;
+      if (pid <= 0)
+        return FALSE;
+      if (pid == command_pid)
+        {
+          *command_status = status;
+          return TRUE;
+        }
+    }
+}
+
+void
+sbx_init_run (pid_t command_pid, int sync_fd, int signal_fd)
+{
+  struct pollfd fds[] = {
+    { .fd = signal_fd, .events = POLLIN },
+    { .fd = sync_fd, .events = 0 }, /* only POLLHUP: the monitor is gone */
+  };
+  int status = 0;
+
+  for (;;)
+    {
+      if (poll (fds, G_N_ELEMENTS (fds), -1) < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          _exit (SBX_EXIT_FAILURE);
+        }
+      if (fds[1].revents & (POLLHUP | POLLERR))
+        _exit (SBX_EXIT_FAILURE); /* the kernel kills the rest of the PID namespace */
+
+      struct signalfd_siginfo si;
+      if (!(fds[0].revents & POLLIN) || read (signal_fd, &si, sizeof si) != sizeof si)
+        continue;
+      if (si.ssi_signo == SIGCHLD)
+        {
+          if (reap (command_pid, &status))
+            break;
+          continue;
+        }
+      /* A signal the terminal sent (SI_KERNEL) reached the command directly
+       * when it shares our process group; only relay those sent to us. */
+      if (si.ssi_code != SI_KERNEL)
+        kill (command_pid, (int) si.ssi_signo);
+    }
+
+  sbx_msg_send (sync_fd, SBX_MSG_EXIT, 0, status, NULL, -1);
+  _exit (exit_code_of (status));
+}

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* init.h: PID 1 inside the sandbox. */
+#pragma once
+
+#include <glib.h>
+#include <signal.h>
+#include <sys/types.h>
+
+/* The signals PID 1 forwards to the command (the monitor forwards the same
+ * to PID 1). */
+void sbx_init_forwarded_signals (sigset_t *set);
+
+/* Runs PID 1 after the command @command_pid was forked: reaps orphans,
+ * forwards signals to the command, and exits when the command does, after
+ * sending its wait status to the monitor over @sync_fd.  When the monitor
+ * goes away (@sync_fd hangs up), it exits at once, and the kernel kills
+ * everything left in the PID namespace.  @signal_fd is a signalfd for the
+ * forwarded signals and SIGCHLD, created before the fork so that no signal
+ * is lost. */
+G_NORETURN void sbx_init_run (pid_t command_pid, int sync_fd, int signal_fd);

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* main.c: subcommand dispatch only. */
+#include "config.h"
+
+#include "cli.h"
+#include "security.h"
+
+#include <locale.h>
+#include <signal.h>
+#include <string.h>
+
+int
+main (int argc, char **argv)
+{
+  setlocale (LC_ALL, "");
+  sbx_security_refuse_privileged ();
+  /* A caller that ignores SIGCHLD would make waiting for our children
+   * impossible (they would be reaped behind our back). */
+  signal (SIGCHLD, SIG_DFL);
+
+  if (argc < 2)
+    sbx_cli_usage_error (NULL, "no command given");
+  const char *cmd = argv[1];
+  if (strcmp (cmd, "--version") == 0 || strcmp (cmd, "-V") == 0)
+    return sbx_cli_version ();
+  if (strcmp (cmd, "--help") == 0 || strcmp (cmd, "-h") == 0)
+    return sbx_cli_help (NULL);
+  if (strcmp (cmd, "help") == 0)
+    return sbx_cli_help (argc > 2 ? argv[2] : NULL);
+  if (strcmp (cmd, "run") == 0)
+    return sbx_cli_run (argc - 1, argv + 1);
+  if (cmd[0] == '-')
+    sbx_cli_usage_error (NULL, "unknown option %s", cmd);
+  sbx_cli_usage_error (NULL, "'%s' is not an sbx command", cmd);
+}

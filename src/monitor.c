@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* monitor.c: the parent side of `sbx run`: clone, sync, wait, signals, exit
+ * status. */
+#include "config.h"
+
+#include "monitor.h"
+#include "child.h"
+#include "init.h"
+#include "security.h"
+#include "userns.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+/* What the monitor learns about the sandbox while it runs. */
+typedef struct
+{
+  int pidfd;
+  gboolean have_status; /* the command's wait status arrived */
+  int status;
+  int error_code; /* non-zero: the sandbox reported a failure */
+  char *error_text;
+} SbxRun;
+
+static void
+verbose (const SbxSpec *spec, const char *fmt, ...) SBX_PRINTF (2, 3);
+
+static void
+verbose (const SbxSpec *spec, const char *fmt, ...)
+{
+  if (!spec->verbose)
+    return;
+  va_list ap;
+  va_start (ap, fmt);
+  g_autofree char *text = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  fprintf (stderr, "sbx: %s\n", text);
+}
+
+static guint64
+clone_flags (const SbxSpec *spec)
+{
+  /* The user namespace is created with the others in one clone(): the
+   * kernel creates it first and makes it the owner of the rest, so every
+   * other namespace is governed by the sandbox's ids, not the host's. */
+  guint64 flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC
+                  | CLONE_NEWCGROUP;
+  if (spec->net != SBX_NET_HOST)
+    flags |= CLONE_NEWNET;
+  return flags;
+}
+
+/* Handles one message from the sandbox; FALSE on EOF. */
+static gboolean
+read_message (int sock, SbxRun *run)
+{
+  SbxMsg msg;
+  if (!sbx_msg_recv (sock, &msg, NULL))
+    return FALSE;
+  switch ((SbxMsgType) msg.type)
+    {
+    case SBX_MSG_ERROR:
+      if (run->error_code == 0)
+        {
+          run->error_code = msg.code != 0 ? msg.code : SBX_EXIT_FAILURE;
+          run->error_text = g_strdup (msg.text);
+        }
+      break;
+    case SBX_MSG_WARNING:
+      fprintf (stderr, "sbx: warning: %s\n", msg.text);
+      break;
+    case SBX_MSG_EXIT:
+      run->have_status = TRUE;
+      run->status = (int) msg.value;
+      break;
+    case SBX_MSG_STARTED:
+    case SBX_MSG_GO:
+    case SBX_MSG_TAP_FD:
+    case SBX_MSG_NET_READY:
+    default:
+      break;
+    }
+  return TRUE;
+}
+
+static int
+exit_code_of (int status)
+{
+  if (WIFEXITED (status))
+    return WEXITSTATUS (status);
+  if (WIFSIGNALED (status))
+    return 128 + WTERMSIG (status);
+  return SBX_EXIT_FAILURE;
+}
+
+/* Relays signals and collects messages until PID 1 is gone. */
+static int
+wait_for_sandbox (const SbxSpec *spec, SbxRun *run, int sock, int signal_fd)
+{
+  struct pollfd fds[] = {
+    { .fd = run->pidfd, .events = POLLIN },
+    { .fd = sock, .events = POLLIN },
+    { .fd = signal_fd, .events = POLLIN },
+  };
+  gboolean sock_open = TRUE;
+
+  for (;;)
+    {
+      fds[1].fd = sock_open ? sock : -1;
+      if (poll (fds, G_N_ELEMENTS (fds), -1) < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          sbx_die_errno ("poll");
+        }
+      if (fds[1].revents & (POLLIN | POLLHUP | POLLERR))
+        sock_open = read_message (sock, run);
+      if (fds[2].revents & POLLIN)
+        {
+          struct signalfd_siginfo si;
+          /* With --share-tty the terminal's signals already reached the
+           * command (same process group); relay only the others. */
+          if (read (signal_fd, &si, sizeof si) == sizeof si
+              && !(spec->share_tty && si.ssi_code == SI_KERNEL))
+            sbx_util_pidfd_send_signal (run->pidfd, (int) si.ssi_signo);
+        }
+      if (fds[0].revents & POLLIN)
+        break;
+    }
+
+  siginfo_t info = { 0 };
+  while (waitid (P_PIDFD, (id_t) run->pidfd, &info, WEXITED) < 0 && errno == EINTR)
+    ;
+  /* Messages sent just before PID 1 exited are still queued. */
+  while (sock_open)
+    sock_open = read_message (sock, run);
+
+  if (run->error_code != 0)
+    {
+      fprintf (stderr, "sbx: %s\n", run->error_text);
+      return run->error_code;
+    }
+  if (run->have_status)
+    return exit_code_of (run->status);
+  if (info.si_code == CLD_EXITED)
+    return info.si_status;
+  return 128 + info.si_status;
+}
+
+int
+sbx_monitor_run (const SbxSpec *spec)
+{
+  g_autoptr (SbxIdMapPlan) plan = sbx_userns_plan (spec);
+  SbxRun run = { .pidfd = -1 };
+  sigset_t forwarded;
+  int sv[2];
+
+  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+    sbx_die_errno ("socketpair");
+
+  SbxChildConfig config = {
+    .spec = spec,
+    .inside_uid = plan->inside_uid,
+    .inside_gid = plan->inside_gid,
+    .root_mapped = plan->inside_uid == 0 || plan->newuidmap != NULL,
+    .caps = sbx_security_command_caps (spec),
+    .sync_fd = sv[1],
+  };
+
+  /* Blocked before the clone so that a signal arriving during setup waits
+   * for the signalfd instead of killing the monitor and, with it, the
+   * sandbox. */
+  sbx_init_forwarded_signals (&forwarded);
+  sigprocmask (SIG_BLOCK, &forwarded, &config.caller_mask);
+
+  pid_t pid = sbx_util_clone3 (clone_flags (spec), &run.pidfd);
+  if (pid < 0)
+    sbx_die_errno ("cannot create the namespaces (are unprivileged user namespaces allowed? "
+                   "see 'sbx doctor')");
+  if (pid == 0)
+    {
+      close (sv[0]);
+      sbx_child_run (&config);
+    }
+  close (sv[1]);
+  cleanup_fd int sock = sv[0];
+  cleanup_fd int pidfd = run.pidfd;
+  verbose (spec, "sandbox pid %d", (int) pid);
+
+  g_autoptr (GError) error = NULL;
+  if (!sbx_userns_write_maps (plan, pid, &error))
+    {
+      sbx_util_pidfd_send_signal (run.pidfd, SIGKILL);
+      waitid (P_PIDFD, (id_t) run.pidfd, NULL, WEXITED);
+      sbx_die ("%s", error->message);
+    }
+  if (!sbx_msg_send (sock, SBX_MSG_GO, 0, 0, NULL, -1))
+    sbx_die_errno ("cannot release the sandbox");
+
+  cleanup_fd int signal_fd = signalfd (-1, &forwarded, SFD_CLOEXEC);
+  if (signal_fd < 0)
+    sbx_die_errno ("signalfd");
+  int code = wait_for_sandbox (spec, &run, sock, signal_fd);
+  g_free (run.error_text);
+  return code;
+}

@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* rootfs.c: the sandbox's root filesystem, /proc, /dev, /tmp and the user's
+ * binds, assembled in the child's mount namespace, then pivot_root.
+ *
+ * Sources are cloned with open_tree() while the child still sees the host,
+ * then attached below a staging directory, and every destination is resolved
+ * with openat2(RESOLVE_IN_ROOT) relative to the new root: a destination that
+ * is a symlink pointing at "/etc" lands on the sandbox's /etc, never on a
+ * host path. */
+#include "config.h"
+
+#include "rootfs.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+/* Where the new root is assembled.  The staging tmpfs covers the host's /tmp
+ * in the child's (private) mount namespace only, and is detached together
+ * with the old root after pivot_root. */
+#define STAGING "/tmp"
+#define NEWROOT STAGING "/root"
+
+/* The device nodes of the minimal /dev, bound from the host's. */
+static const char *const dev_nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
+#define N_DEV_NODES G_N_ELEMENTS (dev_nodes)
+
+struct SbxRootfs
+{
+  int root_tree;              /* clone of the host's / */
+  int dev_trees[N_DEV_NODES]; /* clones of the host's device nodes */
+  int *mount_trees;           /* per spec->mounts entry: a clone for binds, -1 otherwise */
+  int newroot;                /* O_PATH of NEWROOT once attached */
+};
+
+static int
+clone_tree (const char *path, gboolean recursive)
+{
+  return open_tree (AT_FDCWD, path,
+                    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
+}
+
+/* Sets mount attributes on a whole detached or attached tree. */
+static int
+set_tree_attrs (int fd, guint64 attrs)
+{
+  struct mount_attr attr = { .attr_set = attrs };
+  return mount_setattr (fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
+}
+
+SbxRootfs *
+sbx_rootfs_prepare (const SbxSpec *spec)
+{
+  SbxRootfs *r = g_new0 (SbxRootfs, 1);
+
+  /* Private, recursively: a mount made in the sandbox never propagates to the
+   * host and a host mount never appears inside later. */
+  if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+    sbx_die_errno ("cannot make the mount namespace private");
+
+  r->root_tree = clone_tree ("/", TRUE);
+  if (r->root_tree < 0)
+    sbx_die_errno ("cannot clone the host's root");
+
+  for (guint i = 0; i < N_DEV_NODES; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/dev/%s", dev_nodes[i]);
+      r->dev_trees[i] = clone_tree (path, FALSE);
+      if (r->dev_trees[i] < 0)
+        sbx_die_errno ("cannot bind %s", path);
+    }
+
+  r->mount_trees = g_new (int, spec->mounts->len);
+  for (guint i = 0; i < spec->mounts->len; i++)
+    {
+      const SbxMount *m = spec->mounts->pdata[i];
+      r->mount_trees[i] = -1;
+      if (m->kind != SBX_MOUNT_BIND)
+        continue;
+      r->mount_trees[i] = clone_tree (m->src, TRUE);
+      if (r->mount_trees[i] < 0)
+        sbx_die_errno ("cannot bind %s", m->src);
+      /* Host mounts carry nosuid,nodev: a setuid file or a device node bound
+       * in from the host grants nothing inside. */
+      guint64 attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (m->ro ? MOUNT_ATTR_RDONLY : 0);
+      if (set_tree_attrs (r->mount_trees[i], attrs) < 0)
+        sbx_die_errno ("cannot set the mount flags of %s", m->src);
+    }
+  return r;
+}
+
+/* Resolves @path inside the new root as the sandbox will see it: absolute
+ * symlinks and ".." stay within the root (RESOLVE_IN_ROOT). */
+static int
+open_inside (SbxRootfs *r, const char *path, int flags)
+{
+  struct open_how how = {
+    .flags = (guint64) (flags | O_CLOEXEC),
+    .mode = (flags & O_CREAT) ? 0644 : 0,
+    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+  };
+  const char *rel = path[0] == '/' ? path + 1 : path;
+  if (*rel == '\0')
+    rel = ".";
+  return (int) syscall (SYS_openat2, r->newroot, rel, &how, sizeof how);
+}
+
+/* Attaches the detached tree @tree at @path inside the new root. */
+static void
+attach_tree (SbxRootfs *r, int tree, const char *path, const char *what)
+{
+  cleanup_fd int target = open_inside (r, path, O_PATH | O_NOFOLLOW);
+  if (target < 0 && errno == ELOOP)
+    target = open_inside (r, path, O_PATH); /* a symlink: follow it, within the root */
+  if (target < 0)
+    sbx_die_errno ("cannot mount %s on %s", what, path);
+  if (move_mount (tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    sbx_die_errno ("cannot mount %s on %s", what, path);
+}
+
+/* A fresh filesystem (tmpfs, proc, devpts) as a detached mount. */
+static int
+new_fs (const char *type, const char *const *options, guint64 attrs, const char *what)
+{
+  cleanup_fd int fs = fsopen (type, FSOPEN_CLOEXEC);
+  if (fs < 0)
+    sbx_die_errno ("cannot create %s", what);
+  /* The source shows in mountinfo; name it after the filesystem, as mount(8)
+   * users expect, rather than "none". */
+  if (fsconfig (fs, FSCONFIG_SET_STRING, "source", type, 0) < 0)
+    sbx_die_errno ("cannot create %s", what);
+  for (const char *const *o = options; o != NULL && *o != NULL; o += 2)
+    {
+      int r = o[1] != NULL ? fsconfig (fs, FSCONFIG_SET_STRING, o[0], o[1], 0)
+                           : fsconfig (fs, FSCONFIG_SET_FLAG, o[0], NULL, 0);
+      if (r < 0)
+        sbx_die_errno ("cannot create %s: option %s", what, o[0]);
+    }
+  if (fsconfig (fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+    sbx_die_errno ("cannot create %s", what);
+  int mnt = fsmount (fs, FSMOUNT_CLOEXEC, (unsigned int) attrs);
+  if (mnt < 0)
+    sbx_die_errno ("cannot mount %s", what);
+  return mnt;
+}
+
+static void
+mount_new_fs (SbxRootfs *r, const char *type, const char *const *options, guint64 attrs,
+              const char *path)
+{
+  cleanup_fd int mnt = new_fs (type, options, attrs, path);
+  attach_tree (r, mnt, path, type);
+}
+
+static void
+build_dev (SbxRootfs *r, gboolean root_mapped)
+{
+  const char *const dev_opts[] = { "mode", "0755", "size", "64k",
+                                   root_mapped ? "uid" : NULL, "0", "gid", "0", NULL };
+  static const char *const pts_opts[] = { "newinstance", NULL, "ptmxmode", "0666",
+                                          "mode",        "620", NULL };
+  const char *const shm_opts[] = { "mode", "1777", root_mapped ? "uid" : NULL, "0",
+                                   "gid", "0", NULL };
+  static const struct
+  {
+    const char *name, *target;
+  } links[] = {
+    { "ptmx", "pts/ptmx" },         { "fd", "/proc/self/fd" },
+    { "stdin", "/proc/self/fd/0" }, { "stdout", "/proc/self/fd/1" },
+    { "stderr", "/proc/self/fd/2" },
+  };
+
+  /* /dev is a small tmpfs: no host device appears but the ones listed. */
+  mount_new_fs (r, "tmpfs", dev_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, "/dev");
+  cleanup_fd int dev = open_inside (r, "/dev", O_PATH | O_DIRECTORY);
+  if (dev < 0)
+    sbx_die_errno ("cannot open the new /dev");
+
+  for (guint i = 0; i < N_DEV_NODES; i++)
+    {
+      cleanup_fd int f = openat (dev, dev_nodes[i], O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0666);
+      if (f < 0)
+        sbx_die_errno ("cannot create /dev/%s", dev_nodes[i]);
+      if (move_mount (r->dev_trees[i], "", dev, dev_nodes[i], MOVE_MOUNT_F_EMPTY_PATH) < 0)
+        sbx_die_errno ("cannot bind /dev/%s", dev_nodes[i]);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (links); i++)
+    if (symlinkat (links[i].target, dev, links[i].name) < 0)
+      sbx_die_errno ("cannot create /dev/%s", links[i].name);
+  if (mkdirat (dev, "pts", 0755) < 0 || mkdirat (dev, "shm", 01777) < 0)
+    sbx_die_errno ("cannot create /dev/pts and /dev/shm");
+
+  /* A devpts of our own: the host's ptys are not reachable, and ptmx gives
+   * ptys of this instance only.  No gid= option: the tty group may be
+   * unmapped. */
+  mount_new_fs (r, "devpts", pts_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, "/dev/pts");
+  mount_new_fs (r, "tmpfs", shm_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, "/dev/shm");
+}
+
+/* A --tmpfs: owned by the caller inside (root with --map-root), mode 0755. */
+static int
+new_user_tmpfs (const SbxMount *m, uid_t uid, gid_t gid)
+{
+  g_autofree char *uid_text = g_strdup_printf ("%u", uid);
+  g_autofree char *gid_text = g_strdup_printf ("%u", gid);
+  g_autofree char *size_text = g_strdup_printf ("%" G_GUINT64_FORMAT, m->size);
+  const char *opts[] = { "mode", "0755", "uid", uid_text, "gid", gid_text,
+                         m->size ? "size" : NULL, size_text, NULL };
+  return new_fs ("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, m->option);
+}
+
+/* Creates the missing components of @path inside the new root, where the
+ * parent is writable (a tmpfs such as /tmp), as bwrap does; the last one a
+ * directory or an empty file to bind a file onto.  Each component is created
+ * relative to its parent's fd, so no symlink can redirect the creation. */
+static int
+make_mount_point (SbxRootfs *r, const char *option, const char *path, gboolean is_dir)
+{
+  g_auto (GStrv) parts = g_strsplit (path + 1, "/", -1);
+  g_autoptr (GString) prefix = g_string_new ("/");
+  int fd = open_inside (r, "/", O_PATH | O_DIRECTORY);
+
+  for (guint i = 0; fd >= 0 && parts[i] != NULL; i++)
+    {
+      gboolean last = parts[i + 1] == NULL;
+      if (parts[i][0] == '\0')
+        continue;
+      g_string_append_printf (prefix, "%s%s", prefix->len > 1 ? "/" : "", parts[i]);
+      int next = open_inside (r, prefix->str, O_PATH);
+      if (next < 0 && errno == ENOENT)
+        {
+          int made = (last && !is_dir)
+                         ? openat (fd, parts[i], O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644)
+                         : mkdirat (fd, parts[i], 0755);
+          if (made < 0)
+            sbx_die_errno ("%s: cannot create %s inside the sandbox", option, prefix->str);
+          if (last && !is_dir)
+            close (made);
+          next = open_inside (r, prefix->str, O_PATH);
+        }
+      close (fd);
+      fd = next;
+    }
+  if (fd < 0)
+    sbx_die_errno ("%s: cannot open %s inside the sandbox", option, path);
+  return fd;
+}
+
+static void
+build_user_mounts (SbxRootfs *r, const SbxSpec *spec, uid_t uid, gid_t gid)
+{
+  for (guint i = 0; i < spec->mounts->len; i++)
+    {
+      const SbxMount *m = spec->mounts->pdata[i];
+      cleanup_fd int tree = m->kind == SBX_MOUNT_BIND ? sbx_steal_fd (&r->mount_trees[i])
+                                                       : new_user_tmpfs (m, uid, gid);
+      struct stat st;
+      gboolean is_dir = m->kind == SBX_MOUNT_TMPFS
+                        || (fstatat (tree, "", &st, AT_EMPTY_PATH) == 0 && S_ISDIR (st.st_mode));
+      cleanup_fd int target = make_mount_point (r, m->option, m->dst, is_dir);
+      if (move_mount (tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)
+          < 0)
+        sbx_die_errno ("cannot %s %s on %s", m->kind == SBX_MOUNT_BIND ? "bind" : "mount",
+                       m->kind == SBX_MOUNT_BIND ? m->src : "a tmpfs", m->dst);
+    }
+}
+
+void
+sbx_rootfs_build (SbxRootfs *r, const SbxSpec *spec, uid_t inside_uid, gid_t inside_gid,
+                  gboolean root_mapped)
+{
+  static const char *const staging_opts[] = { "mode", "0700", "size", "64k", NULL };
+  /* /tmp, /dev and /dev/shm belong to root inside, as on any system, when
+   * root is mapped at all (not with --no-subids keep-id). */
+  const char *const tmp_opts[] = { "mode", "1777", root_mapped ? "uid" : NULL, "0", "gid", "0",
+                                   NULL };
+
+  cleanup_fd int staging = new_fs ("tmpfs", staging_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+                                   "the staging directory");
+  if (move_mount (staging, "", AT_FDCWD, STAGING, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+    sbx_die_errno ("cannot mount the staging directory on %s", STAGING);
+  if (mkdir (NEWROOT, 0755) < 0)
+    sbx_die_errno ("cannot create %s", NEWROOT);
+
+  /* The host's / read-only, recursively (its submounts too), nosuid,nodev.
+   * Set before anything is mounted on it so that /dev, /tmp and the binds
+   * keep their own flags. */
+  if (set_tree_attrs (r->root_tree, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)
+      < 0)
+    sbx_die_errno ("cannot make the root read-only");
+  if (move_mount (r->root_tree, "", AT_FDCWD, NEWROOT, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+    sbx_die_errno ("cannot attach the root");
+  sbx_util_close_fdp (&r->root_tree);
+  r->newroot = open (NEWROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (r->newroot < 0)
+    sbx_die_errno ("cannot open %s", NEWROOT);
+
+  /* A /proc of the sandbox's own PID namespace. */
+  mount_new_fs (r, "proc", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+                "/proc");
+  build_dev (r, root_mapped);
+  /* A fresh /tmp: the host's /tmp (X11 and ssh-agent sockets) stays outside. */
+  mount_new_fs (r, "tmpfs", tmp_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, "/tmp");
+  build_user_mounts (r, spec, inside_uid, inside_gid);
+}
+
+void
+sbx_rootfs_enter (SbxRootfs *r)
+{
+  /* pivot_root(".", ".") stacks the old root on top of the new one; the
+   * lazy unmount then detaches it with the staging tmpfs, so no path leads
+   * back to the host's root (CVE-2015-2925 style escapes need one). */
+  if (fchdir (r->newroot) < 0)
+    sbx_die_errno ("cannot enter the new root");
+  if (syscall (SYS_pivot_root, ".", ".") < 0)
+    sbx_die_errno ("pivot_root");
+  if (umount2 (".", MNT_DETACH) < 0)
+    sbx_die_errno ("cannot detach the old root");
+  if (chdir ("/") < 0)
+    sbx_die_errno ("chdir /");
+  sbx_util_close_fdp (&r->newroot);
+  g_free (r->mount_trees);
+  g_free (r);
+}

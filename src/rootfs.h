@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* rootfs.h: the sandbox's root filesystem, /proc, /dev, /tmp and the user's
+ * binds, assembled in the child's mount namespace, then pivot_root. */
+#pragma once
+
+#include "spec.h"
+
+/* Everything taken from the host's view before the host's paths are covered:
+ * detached mount trees (open_tree clones) of the root and every bind source. */
+typedef struct SbxRootfs SbxRootfs;
+
+/* Makes every mount private (nothing propagates to or from the host) and
+ * clones the trees the sandbox will be built from.  Runs with the host's root
+ * and the caller's cwd, so relative and symlinked sources resolve as the
+ * caller sees them.  Dies on failure. */
+SbxRootfs *sbx_rootfs_prepare (const SbxSpec *spec);
+
+/* Assembles the new root: the read-only host tree, /proc, /dev, /tmp and the
+ * user's mounts in command-line order.  @root_mapped: uid/gid 0 exist inside,
+ * so /dev and /tmp can belong to root.  Dies on failure. */
+void sbx_rootfs_build (SbxRootfs *rootfs, const SbxSpec *spec, uid_t inside_uid,
+                       gid_t inside_gid, gboolean root_mapped);
+
+/* pivot_root into the new root and detach the old one, so nothing of the
+ * host or of the setup is reachable.  Dies on failure. */
+void sbx_rootfs_enter (SbxRootfs *rootfs);

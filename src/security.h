@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* security.h: what the command may do: capabilities (libcap), no_new_privs,
+ * the session, and the refusal to run with privileges sbx must not carry. */
+#pragma once
+
+#include "spec.h"
+
+#include <glib.h>
+
+/* Refuses to run setuid, setgid or with file capabilities (AT_SECURE): sbx is
+ * meant to need none of that, and with it a user could make it mount or map
+ * what they could not themselves. */
+void sbx_security_refuse_privileged (void);
+
+/* The capability set the command gets, as a bit mask of CAP_* numbers:
+ * none for keep-id, the documented default set for --map-root. */
+guint64 sbx_security_command_caps (const SbxSpec *spec);
+
+/* Applies @caps: bounding set first (nothing outside @caps can ever come
+ * back), then permitted/effective/inheritable, then ambient for a non-root
+ * uid so that the set survives execve().  Dies on failure. */
+void sbx_security_apply_caps (guint64 caps, gboolean root_inside);
+
+/* Gives up every capability (PID 1 keeps none after setup). */
+void sbx_security_drop_all_caps (void);
+
+/* The command's session: a new one unless --share-tty (TIOCSTI,
+ * CVE-2017-5226), then no_new_privs.  Dies on failure. */
+void sbx_security_isolate_process (const SbxSpec *spec);

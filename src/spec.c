@@ -1,0 +1,433 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* spec.c: SbxSpec, the option table shared by the command line and profiles,
+ * and validation of everything before anything is created. */
+#include "config.h"
+
+#include "spec.h"
+#include "util.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/stat.h>
+
+GQuark
+sbx_spec_error_quark (void)
+{
+  return g_quark_from_static_string ("sbx-spec-error-quark");
+}
+
+/* Returns FALSE with a message "OPTION: ..." in the contract's form. */
+static gboolean SBX_PRINTF (3, 4)
+fail (GError **error, const char *option, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  g_autofree char *what = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  g_set_error (error, SBX_SPEC_ERROR, 0, "%s: %s", option, what);
+  return FALSE;
+}
+
+SbxSpec *
+sbx_spec_new (void)
+{
+  SbxSpec *spec = g_new0 (SbxSpec, 1);
+  spec->mounts = g_ptr_array_new_with_free_func ((GDestroyNotify) sbx_mount_free);
+  spec->env = g_ptr_array_new_with_free_func (g_free);
+  spec->net = SBX_NET_NONE;
+  spec->identity = SBX_ID_KEEP;
+  return spec;
+}
+
+void
+sbx_mount_free (SbxMount *mount)
+{
+  if (mount == NULL)
+    return;
+  g_free (mount->src);
+  g_free (mount->dst);
+  g_free (mount->option);
+  g_free (mount);
+}
+
+void
+sbx_spec_free (SbxSpec *spec)
+{
+  if (spec == NULL)
+    return;
+  g_free (spec->cwd);
+  g_free (spec->user_name);
+  g_ptr_array_unref (spec->mounts);
+  g_free (spec->workdir);
+  g_free (spec->hostname);
+  g_ptr_array_unref (spec->env);
+  g_strfreev (spec->argv);
+  g_free (spec);
+}
+
+/* ---- pure parsers ---------------------------------------------------- */
+
+/* An absolute path inside the sandbox, canonical without touching any
+ * filesystem: "/a/./b//c/../d" -> "/a/b/d".  ".." cannot climb above "/". */
+static gboolean
+parse_inside_path (const char *option, const char *text, char **out, GError **error)
+{
+  if (text[0] != '/')
+    return fail (error, option, "'%s' is not an absolute path", text);
+  *out = g_canonicalize_filename (text, "/");
+  return TRUE;
+}
+
+gboolean
+sbx_spec_parse_bind (const char *text, gboolean force_ro, SbxMount **out, GError **error)
+{
+  const char *option = force_ro ? "--ro-bind" : "--bind";
+  g_auto (GStrv) parts = g_strsplit (text, ":", -1);
+  guint n = g_strv_length (parts);
+  gboolean ro = force_ro;
+
+  if (n >= 2 && (strcmp (parts[n - 1], "ro") == 0 || strcmp (parts[n - 1], "rw") == 0))
+    {
+      if (strcmp (parts[n - 1], "ro") == 0)
+        ro = TRUE;
+      else if (force_ro)
+        return fail (error, option, "'%s': a read-only bind cannot be 'rw'", text);
+      n--;
+    }
+  if (n == 0 || n > 2 || parts[0][0] == '\0')
+    return fail (error, option, "'%s' is not SRC[:DST]%s (':' in a path is not supported)",
+                 text, force_ro ? "" : "[:ro]");
+
+  g_autoptr (GString) option_text = g_string_new (option);
+  g_string_append_printf (option_text, " %s", text);
+  SbxMount *m = g_new0 (SbxMount, 1);
+  m->kind = SBX_MOUNT_BIND;
+  m->ro = ro;
+  m->option = g_string_free (g_steal_pointer (&option_text), FALSE);
+  m->src = g_strdup (parts[0]);
+  const char *dst = n == 2 ? parts[1] : parts[0];
+  if (n == 2 && dst[0] == '\0')
+    {
+      sbx_mount_free (m);
+      return fail (error, option, "'%s': empty destination", text);
+    }
+  /* Without an explicit DST a relative SRC is bound at its absolute host path;
+   * validation resolves it against the cwd. */
+  if (n == 1 && dst[0] != '/')
+    {
+      *out = m;
+      return TRUE;
+    }
+  if (!parse_inside_path (option, dst, &m->dst, error))
+    {
+      sbx_mount_free (m);
+      return FALSE;
+    }
+  if (strcmp (m->dst, "/") == 0)
+    {
+      sbx_mount_free (m);
+      return fail (error, option, "'%s': cannot bind over / (use --rootfs)", text);
+    }
+  *out = m;
+  return TRUE;
+}
+
+gboolean
+sbx_spec_parse_tmpfs (const char *text, SbxMount **out, GError **error)
+{
+  g_autofree char *path = g_strdup (text);
+  char *colon = strchr (path, ':');
+  guint64 size = 0;
+
+  if (colon != NULL)
+    {
+      *colon = '\0';
+      if (!sbx_util_parse_size (colon + 1, &size) || size == 0)
+        return fail (error, "--tmpfs", "'%s' is not a size (use e.g. 64M or 1G)", colon + 1);
+    }
+  g_autofree char *dst = NULL;
+  if (!parse_inside_path ("--tmpfs", path, &dst, error))
+    return FALSE;
+  if (strcmp (dst, "/") == 0)
+    return fail (error, "--tmpfs", "cannot mount a tmpfs over /");
+
+  SbxMount *m = g_new0 (SbxMount, 1);
+  m->kind = SBX_MOUNT_TMPFS;
+  m->dst = g_steal_pointer (&dst);
+  m->size = size;
+  m->option = g_strdup_printf ("--tmpfs %s", text);
+  *out = m;
+  return TRUE;
+}
+
+gboolean
+sbx_spec_hostname_valid (const char *name)
+{
+  size_t len = strlen (name);
+  if (len == 0 || len > HOST_NAME_MAX)
+    return FALSE;
+  /* RFC 1123 labels: letters, digits and inner hyphens, 1..63 bytes each. */
+  g_auto (GStrv) labels = g_strsplit (name, ".", -1);
+  for (char **l = labels; *l; l++)
+    {
+      size_t n = strlen (*l);
+      if (n == 0 || n > 63 || (*l)[0] == '-' || (*l)[n - 1] == '-')
+        return FALSE;
+      for (const char *c = *l; *c; c++)
+        if (!g_ascii_isalnum (*c) && *c != '-')
+          return FALSE;
+    }
+  return TRUE;
+}
+
+/* A signed number of seconds, as `unshare --monotonic` takes. */
+static gboolean
+parse_offset (const char *option, const char *text, gint64 *out, GError **error)
+{
+  gboolean neg = text[0] == '-';
+  guint64 v;
+
+  /* The kernel keeps offsets within KTIME_SEC_MAX / 2; this bound only keeps
+   * the number sane, the kernel has the last word. */
+  if (!sbx_util_parse_u64 (text + (neg ? 1 : 0), G_MAXINT64 / 1000000000, &v))
+    return fail (error, option, "'%s' is not a whole number of seconds", text);
+  *out = neg ? -(gint64) v : (gint64) v;
+  return TRUE;
+}
+
+/* ---- option setters (one per `sbx run` option) ------------------------ */
+
+static gboolean
+set_map_root (SbxSpec *spec, const char *value, GError **error)
+{
+  spec->identity = SBX_ID_ROOT;
+  return TRUE;
+}
+
+static gboolean
+set_no_subids (SbxSpec *spec, const char *value, GError **error)
+{
+  spec->no_subids = TRUE;
+  return TRUE;
+}
+
+static gboolean
+set_bind (SbxSpec *spec, const char *value, GError **error)
+{
+  SbxMount *m;
+  if (!sbx_spec_parse_bind (value, FALSE, &m, error))
+    return FALSE;
+  g_ptr_array_add (spec->mounts, m);
+  return TRUE;
+}
+
+static gboolean
+set_ro_bind (SbxSpec *spec, const char *value, GError **error)
+{
+  SbxMount *m;
+  if (!sbx_spec_parse_bind (value, TRUE, &m, error))
+    return FALSE;
+  g_ptr_array_add (spec->mounts, m);
+  return TRUE;
+}
+
+static gboolean
+set_tmpfs (SbxSpec *spec, const char *value, GError **error)
+{
+  SbxMount *m;
+  if (!sbx_spec_parse_tmpfs (value, &m, error))
+    return FALSE;
+  g_ptr_array_add (spec->mounts, m);
+  return TRUE;
+}
+
+static gboolean
+set_workdir (SbxSpec *spec, const char *value, GError **error)
+{
+  g_autofree char *path = NULL;
+  if (!parse_inside_path ("--workdir", value, &path, error))
+    return FALSE;
+  g_free (spec->workdir);
+  spec->workdir = g_steal_pointer (&path);
+  return TRUE;
+}
+
+static gboolean
+set_net (SbxSpec *spec, const char *value, GError **error)
+{
+  if (strcmp (value, "none") == 0)
+    spec->net = SBX_NET_NONE;
+  else if (strcmp (value, "host") == 0)
+    spec->net = SBX_NET_HOST;
+  else
+    return fail (error, "--net", "'%s' is not one of none, host", value);
+  return TRUE;
+}
+
+static gboolean
+set_hostname (SbxSpec *spec, const char *value, GError **error)
+{
+  if (!sbx_spec_hostname_valid (value))
+    return fail (error, "--hostname",
+                 "'%s' is not a valid hostname (letters, digits, '-' and '.', at most %d bytes)",
+                 value, HOST_NAME_MAX);
+  g_free (spec->hostname);
+  spec->hostname = g_strdup (value);
+  return TRUE;
+}
+
+static gboolean
+set_env (SbxSpec *spec, const char *value, GError **error)
+{
+  const char *eq = strchr (value, '=');
+  if (eq == value || value[0] == '\0')
+    return fail (error, "--env", "'%s' is not KEY=VALUE", value);
+  if (eq == NULL)
+    {
+      /* "-e KEY" passes the caller's value on, as podman does. */
+      const char *v = g_getenv (value);
+      if (v != NULL)
+        g_ptr_array_add (spec->env, g_strdup_printf ("%s=%s", value, v));
+      return TRUE;
+    }
+  g_ptr_array_add (spec->env, g_strdup (value));
+  return TRUE;
+}
+
+static gboolean
+set_clearenv (SbxSpec *spec, const char *value, GError **error)
+{
+  spec->clearenv = TRUE;
+  return TRUE;
+}
+
+static gboolean
+set_monotonic (SbxSpec *spec, const char *value, GError **error)
+{
+  spec->has_timens_offsets = TRUE;
+  return parse_offset ("--monotonic", value, &spec->monotonic_offset, error);
+}
+
+static gboolean
+set_boottime (SbxSpec *spec, const char *value, GError **error)
+{
+  spec->has_timens_offsets = TRUE;
+  return parse_offset ("--boottime", value, &spec->boottime_offset, error);
+}
+
+static gboolean
+set_share_tty (SbxSpec *spec, const char *value, GError **error)
+{
+  spec->share_tty = TRUE;
+  return TRUE;
+}
+
+static gboolean
+set_verbose (SbxSpec *spec, const char *value, GError **error)
+{
+  spec->verbose = TRUE;
+  return TRUE;
+}
+
+/* Grouped and ordered as in the man page; --help prints them in this order. */
+static const SbxOption run_options[] = {
+  { "map-root", 0, FALSE, "identity", NULL,
+    "Be uid 0/gid 0 inside; ids 1..N come from the subordinate ranges", set_map_root },
+  { "no-subids", 0, FALSE, "identity", NULL,
+    "Map only the caller's own uid/gid (no newuidmap)", set_no_subids },
+
+  { "bind", 0, TRUE, "filesystem", "SRC[:DST][:ro]", "Bind a host path in (repeatable)",
+    set_bind },
+  { "ro-bind", 0, TRUE, "filesystem", "SRC[:DST]", "Bind a host path in read-only (repeatable)",
+    set_ro_bind },
+  { "tmpfs", 0, TRUE, "filesystem", "DST[:SIZE]", "Mount a fresh tmpfs (repeatable)", set_tmpfs },
+  { "workdir", 'w', TRUE, "filesystem", "DIR",
+    "Working directory inside (default: the current one if it exists inside, else /)",
+    set_workdir },
+
+  { "net", 0, TRUE, "network", "none|host", "Network: own stack with lo only, or the host's",
+    set_net },
+
+  { "hostname", 0, TRUE, "process", "NAME", "Hostname inside (default: the host's)",
+    set_hostname },
+  { "env", 'e', TRUE, "process", "KEY=VALUE", "Set an environment variable (repeatable)",
+    set_env },
+  { "clearenv", 0, FALSE, "process", NULL, "Start from an empty environment", set_clearenv },
+  { "monotonic", 0, TRUE, "process", "SECS", "Offset of CLOCK_MONOTONIC inside", set_monotonic },
+  { "boottime", 0, TRUE, "process", "SECS", "Offset of CLOCK_BOOTTIME inside", set_boottime },
+  { "share-tty", 0, FALSE, "process", NULL,
+    "Keep the caller's session and terminal (default: a new session)", set_share_tty },
+  { "verbose", 'v', FALSE, "process", NULL, "Say what sbx sets up", set_verbose },
+  { NULL },
+};
+
+const SbxOption *
+sbx_spec_options (void)
+{
+  return run_options;
+}
+
+const SbxOption *
+sbx_spec_find_option (const char *long_name)
+{
+  for (const SbxOption *o = run_options; o->long_name != NULL; o++)
+    if (strcmp (o->long_name, long_name) == 0)
+      return o;
+  return NULL;
+}
+
+/* ---- validation against the host -------------------------------------- */
+
+/* Makes a bind source absolute and checks it exists, before anything is
+ * created.  Symlinks in the source are followed as the caller sees them (as
+ * bwrap and podman do); the destination is resolved inside the sandbox. */
+static gboolean
+validate_bind (SbxSpec *spec, SbxMount *m, GError **error)
+{
+  struct stat st;
+
+  if (!g_path_is_absolute (m->src))
+    {
+      if (spec->cwd == NULL)
+        return fail (error, m->option, "relative source but the current directory is gone");
+      g_autofree char *abs = g_canonicalize_filename (m->src, spec->cwd);
+      g_free (m->src);
+      m->src = g_steal_pointer (&abs);
+    }
+  if (m->dst == NULL)
+    m->dst = g_canonicalize_filename (m->src, "/");
+  if (stat (m->src, &st) < 0)
+    return strstr (m->option, m->src) != NULL
+               ? fail (error, m->option, "%s", g_strerror (errno))
+               : fail (error, m->option, "%s: %s", m->src, g_strerror (errno));
+  return TRUE;
+}
+
+gboolean
+sbx_spec_validate (SbxSpec *spec, GError **error)
+{
+  if (spec->argv == NULL || spec->argv[0] == NULL)
+    {
+      g_set_error (error, SBX_SPEC_ERROR, 0, "no command given");
+      return FALSE;
+    }
+  if (spec->argv[0][0] == '\0')
+    {
+      g_set_error (error, SBX_SPEC_ERROR, 0, "the command is an empty string");
+      return FALSE;
+    }
+  for (guint i = 0; i < spec->mounts->len; i++)
+    {
+      SbxMount *m = spec->mounts->pdata[i];
+      if (m->kind == SBX_MOUNT_BIND && !validate_bind (spec, m, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+const char *
+sbx_spec_wanted_workdir (const SbxSpec *spec)
+{
+  return spec->workdir != NULL ? spec->workdir : spec->cwd;
+}

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* spec.h: SbxSpec, the one description of a sandbox, and its option table. */
+#pragma once
+
+#include <glib.h>
+#include <sys/types.h>
+
+typedef enum
+{
+  SBX_ID_KEEP, /* the caller's uid/gid are the same inside */
+  SBX_ID_ROOT, /* the caller is 0/0 inside (--map-root) */
+} SbxIdentity;
+
+typedef enum
+{
+  SBX_NET_NONE, /* own netns with lo only */
+  SBX_NET_HOST, /* the host's netns */
+} SbxNetMode;
+
+typedef enum
+{
+  SBX_MOUNT_BIND,
+  SBX_MOUNT_TMPFS,
+} SbxMountKind;
+
+/* One --bind/--ro-bind/--tmpfs, kept in command-line order because later
+ * mounts may stack on earlier ones. */
+typedef struct
+{
+  SbxMountKind kind;
+  char *src;     /* absolute host path (binds) */
+  char *dst;     /* absolute, lexically canonical path inside */
+  gboolean ro;   /* binds */
+  guint64 size;  /* tmpfs bytes, 0 = kernel default */
+  char *option;  /* the option as typed, for messages: "--bind /a:/b" */
+} SbxMount;
+
+typedef struct
+{
+  /* The invoking user, read once in main(). */
+  uid_t uid;
+  gid_t gid;
+  char *cwd;       /* NULL when the cwd is unreachable */
+  char *user_name; /* for /etc/subuid lookups; NULL when uid has no passwd entry */
+
+  /* identity */
+  SbxIdentity identity;
+  gboolean no_subids;
+
+  /* filesystem */
+  GPtrArray *mounts; /* SbxMount* */
+  char *workdir;     /* NULL: the caller's cwd when it exists inside, else / */
+
+  /* network */
+  SbxNetMode net;
+
+  /* process */
+  char *hostname; /* NULL: keep the host's */
+  GPtrArray *env; /* "K=V" strings, applied in order */
+  gboolean clearenv;
+  gboolean share_tty;
+  gboolean has_timens_offsets;
+  gint64 monotonic_offset;
+  gint64 boottime_offset;
+  gboolean verbose;
+
+  /* The command and its arguments (NULL-terminated). */
+  char **argv;
+} SbxSpec;
+
+SbxSpec *sbx_spec_new (void);
+void sbx_spec_free (SbxSpec *spec);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SbxSpec, sbx_spec_free)
+
+/* Sets one `sbx run` option by its long name (without "--").  @value is NULL
+ * for flags.  Used by the command line and by profiles alike, so that both
+ * accept and reject exactly the same values. */
+typedef gboolean (*SbxOptionSetter) (SbxSpec *spec, const char *value, GError **error);
+
+typedef struct
+{
+  const char *long_name;
+  char short_name;
+  gboolean takes_value;
+  const char *group; /* "identity", "filesystem", ... as in --help and the man page */
+  const char *value_name;
+  const char *help;
+  SbxOptionSetter set;
+} SbxOption;
+
+/* The `sbx run` options, terminated by an entry with long_name == NULL. */
+const SbxOption *sbx_spec_options (void);
+const SbxOption *sbx_spec_find_option (const char *long_name);
+
+/* Checks what can only be checked once every option is known, and against the
+ * host (paths exist, are directories...).  Nothing is created. */
+gboolean sbx_spec_validate (SbxSpec *spec, GError **error);
+
+/* The working directory the command should start in: the one asked for, else
+ * the caller's cwd. */
+const char *sbx_spec_wanted_workdir (const SbxSpec *spec);
+
+/* Pure parsers, exported for the unit tests. */
+gboolean sbx_spec_parse_bind (const char *text, gboolean force_ro, SbxMount **out,
+                              GError **error);
+gboolean sbx_spec_parse_tmpfs (const char *text, SbxMount **out, GError **error);
+gboolean sbx_spec_hostname_valid (const char *name);
+void sbx_mount_free (SbxMount *mount);
+
+#define SBX_SPEC_ERROR (sbx_spec_error_quark ())
+GQuark sbx_spec_error_quark (void);

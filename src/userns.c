@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* userns.c: subordinate id ranges, id maps, newuidmap/newgidmap and the
+ * single-mapping fallback. */
+#include "config.h"
+
+#include "userns.h"
+#include "util.h"
+
+#include <gio/gio.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+/* The kernel accepts at most 340 lines per map (since Linux 4.15). */
+#define MAX_MAP_LINES 340
+
+extern char **environ;
+
+void
+sbx_userns_plan_free (SbxIdMapPlan *plan)
+{
+  if (plan == NULL)
+    return;
+  g_array_unref (plan->uid_lines);
+  g_array_unref (plan->gid_lines);
+  g_free (plan->newuidmap);
+  g_free (plan->newgidmap);
+  g_free (plan);
+}
+
+static gint
+compare_ranges (gconstpointer a, gconstpointer b)
+{
+  const SbxIdRange *x = a, *y = b;
+  return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Adds [start, start+count) to @out minus the id @cut. */
+static void
+add_range_without (GArray *out, guint64 start, guint64 count, guint32 cut)
+{
+  guint64 end = start + count;
+  if (cut >= start && cut < end)
+    {
+      if (cut > start)
+        g_array_append_val (out, ((SbxIdRange){ (guint32) start, (guint32) (cut - start) }));
+      if (end > (guint64) cut + 1)
+        g_array_append_val (out, ((SbxIdRange){ cut + 1, (guint32) (end - cut - 1) }));
+      return;
+    }
+  g_array_append_val (out, ((SbxIdRange){ (guint32) start, (guint32) count }));
+}
+
+GArray *
+sbx_userns_parse_subids (const char *contents, const char *user, guint32 id)
+{
+  g_autoptr (GArray) raw = g_array_new (FALSE, FALSE, sizeof (SbxIdRange));
+  g_autofree char *id_text = g_strdup_printf ("%u", id);
+  g_auto (GStrv) lines = g_strsplit (contents != NULL ? contents : "", "\n", -1);
+
+  for (char **l = lines; *l; l++)
+    {
+      char *line = g_strstrip (*l);
+      if (line[0] == '\0' || line[0] == '#')
+        continue;
+      g_auto (GStrv) f = g_strsplit (line, ":", -1);
+      if (g_strv_length (f) != 3)
+        continue; /* malformed lines are ignored, as shadow's helpers do */
+      if (!((user != NULL && strcmp (f[0], user) == 0) || strcmp (f[0], id_text) == 0))
+        continue;
+      guint64 start, count;
+      if (!sbx_util_parse_u64 (f[1], G_MAXUINT32, &start)
+          || !sbx_util_parse_u64 (f[2], G_MAXUINT32, &count) || count == 0
+          || start + count - 1 > G_MAXUINT32 - 1)
+        continue;
+      g_array_append_val (raw, ((SbxIdRange){ (guint32) start, (guint32) count }));
+    }
+  g_array_sort (raw, compare_ranges);
+
+  /* Merge overlapping and adjacent ranges, then cut the caller's own id out:
+   * it is mapped on its own line and must not appear twice outside. */
+  GArray *merged = g_array_new (FALSE, FALSE, sizeof (SbxIdRange));
+  guint64 cur_start = 0, cur_end = 0;
+  gboolean have = FALSE;
+  for (guint i = 0; i < raw->len; i++)
+    {
+      SbxIdRange *r = &g_array_index (raw, SbxIdRange, i);
+      guint64 s = r->start, e = (guint64) r->start + r->count;
+      if (have && s <= cur_end)
+        {
+          cur_end = MAX (cur_end, e);
+          continue;
+        }
+      if (have)
+        add_range_without (merged, cur_start, cur_end - cur_start, id);
+      cur_start = s;
+      cur_end = e;
+      have = TRUE;
+    }
+  if (have)
+    add_range_without (merged, cur_start, cur_end - cur_start, id);
+  return merged;
+}
+
+static void
+add_line (GArray *lines, guint32 inside, guint32 outside, guint32 count)
+{
+  g_array_append_val (lines, ((SbxIdMapLine){ inside, outside, count }));
+}
+
+GArray *
+sbx_userns_build_map (SbxIdentity identity, guint32 id, const GArray *ranges)
+{
+  GArray *lines = g_array_new (FALSE, FALSE, sizeof (SbxIdMapLine));
+  guint32 self_inside = identity == SBX_ID_ROOT ? 0 : id;
+  /* Inside ids handed out to the subordinate ranges, in order, skipping the
+   * one the caller takes: map-root 1..N, keep-id 0..id-1 and id+1..N. */
+  guint64 next = identity == SBX_ID_ROOT ? 1 : 0;
+
+  add_line (lines, self_inside, id, 1);
+  for (guint i = 0; ranges != NULL && i < ranges->len && lines->len < MAX_MAP_LINES; i++)
+    {
+      const SbxIdRange *r = &g_array_index (ranges, SbxIdRange, i);
+      guint64 outside = r->start, left = r->count;
+      while (left > 0 && lines->len < MAX_MAP_LINES)
+        {
+          if (next == self_inside)
+            next++;
+          /* The inside id space ends at 2^32-2 (-1 is the invalid id). */
+          if (next >= G_MAXUINT32)
+            return lines;
+          guint64 room = (next < self_inside ? self_inside : (guint64) G_MAXUINT32) - next;
+          guint64 n = MIN (left, room);
+          add_line (lines, (guint32) next, (guint32) outside, (guint32) n);
+          next += n;
+          outside += n;
+          left -= n;
+        }
+    }
+  return lines;
+}
+
+char *
+sbx_userns_format_map (const GArray *lines)
+{
+  GString *s = g_string_new (NULL);
+  for (guint i = 0; i < lines->len; i++)
+    {
+      const SbxIdMapLine *l = &g_array_index (lines, SbxIdMapLine, i);
+      g_string_append_printf (s, "%u %u %u\n", l->inside, l->outside, l->count);
+    }
+  return g_string_free (s, FALSE);
+}
+
+/* The ranges of the caller in @path, or NULL when there are none (or the file
+ * cannot be read). */
+static GArray *
+read_ranges (const char *path, const SbxSpec *spec, guint32 id)
+{
+  g_autofree char *contents = NULL;
+  if (!g_file_get_contents (path, &contents, NULL, NULL))
+    return NULL;
+  GArray *ranges = sbx_userns_parse_subids (contents, spec->user_name, id);
+  if (ranges->len == 0)
+    {
+      g_array_unref (ranges);
+      return NULL;
+    }
+  return ranges;
+}
+
+/* Looks for a setuid helper; only absolute paths from PATH or /usr/bin. */
+static char *
+find_helper (const char *name)
+{
+  char *path = g_find_program_in_path (name);
+  if (path != NULL && g_path_is_absolute (path))
+    return path;
+  g_free (path);
+  g_autofree char *fixed = g_build_filename ("/usr/bin", name, NULL);
+  if (access (fixed, X_OK) == 0)
+    return g_steal_pointer (&fixed);
+  return NULL;
+}
+
+SbxIdMapPlan *
+sbx_userns_plan (const SbxSpec *spec)
+{
+  g_autoptr (SbxIdMapPlan) plan = g_new0 (SbxIdMapPlan, 1);
+  g_autoptr (GArray) uid_ranges = NULL;
+  g_autoptr (GArray) gid_ranges = NULL;
+  const char *why = NULL;
+
+  plan->inside_uid = spec->identity == SBX_ID_ROOT ? 0 : spec->uid;
+  plan->inside_gid = spec->identity == SBX_ID_ROOT ? 0 : spec->gid;
+
+  if (!spec->no_subids)
+    {
+      uid_ranges = read_ranges ("/etc/subuid", spec, spec->uid);
+      gid_ranges = read_ranges ("/etc/subgid", spec, spec->gid);
+      if (uid_ranges == NULL)
+        why = "no subordinate uid range in /etc/subuid";
+      else if (gid_ranges == NULL)
+        why = "no subordinate gid range in /etc/subgid";
+      else if ((plan->newuidmap = find_helper ("newuidmap")) == NULL
+               || (plan->newgidmap = find_helper ("newgidmap")) == NULL)
+        why = "newuidmap/newgidmap not found (install the uidmap package)";
+    }
+  if (why != NULL)
+    {
+      sbx_warn ("%s for %s; mapping only uid %u and gid %u (see 'sbx doctor')", why,
+                spec->user_name != NULL ? spec->user_name : "this user", spec->uid, spec->gid);
+      g_clear_pointer (&plan->newuidmap, g_free);
+      g_clear_pointer (&plan->newgidmap, g_free);
+    }
+  if (plan->newuidmap == NULL)
+    {
+      g_clear_pointer (&uid_ranges, g_array_unref);
+      g_clear_pointer (&gid_ranges, g_array_unref);
+    }
+  plan->uid_lines = sbx_userns_build_map (spec->identity, spec->uid, uid_ranges);
+  plan->gid_lines = sbx_userns_build_map (spec->identity, spec->gid, gid_ranges);
+  return g_steal_pointer (&plan);
+}
+
+/* Starts `helper PID inside outside count ...` without waiting. */
+static gboolean
+spawn_map_helper (const char *helper, pid_t pid, const GArray *lines, pid_t *helper_pid,
+                  GError **error)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+
+  g_ptr_array_add (argv, g_strdup (helper));
+  g_ptr_array_add (argv, g_strdup_printf ("%d", (int) pid));
+  for (guint i = 0; i < lines->len; i++)
+    {
+      const SbxIdMapLine *l = &g_array_index (lines, SbxIdMapLine, i);
+      g_ptr_array_add (argv, g_strdup_printf ("%u", l->inside));
+      g_ptr_array_add (argv, g_strdup_printf ("%u", l->outside));
+      g_ptr_array_add (argv, g_strdup_printf ("%u", l->count));
+    }
+  g_ptr_array_add (argv, NULL);
+
+  /* posix_spawn uses vfork: cheap, and the monitor has no threads yet. */
+  int r = posix_spawn (helper_pid, helper, NULL, NULL, (char **) argv->pdata, environ);
+  if (r != 0)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (r), "cannot run %s: %s", helper,
+                   g_strerror (r));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+wait_map_helper (const char *helper, pid_t helper_pid, GError **error)
+{
+  int status;
+  while (waitpid (helper_pid, &status, 0) < 0)
+    if (errno != EINTR)
+      {
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "waiting for %s: %s", helper,
+                     g_strerror (errno));
+        return FALSE;
+      }
+  if (WIFEXITED (status) && WEXITSTATUS (status) == 0)
+    return TRUE;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s failed (%s %d); check /etc/%s",
+               helper, WIFEXITED (status) ? "exit status" : "signal",
+               WIFEXITED (status) ? WEXITSTATUS (status) : WTERMSIG (status),
+               strstr (helper, "gid") != NULL ? "subgid" : "subuid");
+  return FALSE;
+}
+
+/* The fallback: one line each, written by the monitor itself.  setgroups must
+ * be denied before gid_map is written, or an unprivileged writer is refused
+ * (CVE-2014-8989: dropping groups could grant access that a group denies). */
+static gboolean
+write_single_maps (const SbxIdMapPlan *plan, pid_t pid, GError **error)
+{
+  g_autofree char *dir = g_strdup_printf ("/proc/%d", (int) pid);
+  cleanup_fd int dirfd = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  g_autofree char *gid_map = sbx_userns_format_map (plan->gid_lines);
+  g_autofree char *uid_map = sbx_userns_format_map (plan->uid_lines);
+  const char *failed = NULL;
+
+  if (dirfd < 0)
+    failed = dir;
+  else if (!sbx_util_write_file_at (dirfd, "setgroups", "deny") && errno != ENOENT)
+    failed = "setgroups";
+  else if (!sbx_util_write_file_at (dirfd, "gid_map", gid_map))
+    failed = "gid_map";
+  else if (!sbx_util_write_file_at (dirfd, "uid_map", uid_map))
+    failed = "uid_map";
+  if (failed == NULL)
+    return TRUE;
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot write %s of pid %d: %s",
+               failed, (int) pid, g_strerror (errno));
+  return FALSE;
+}
+
+gboolean
+sbx_userns_write_maps (const SbxIdMapPlan *plan, pid_t pid, GError **error)
+{
+  if (plan->newuidmap == NULL)
+    return write_single_maps (plan, pid, error);
+
+  /* Each helper writes only its own file, so the two can run at once; gid
+   * goes first anyway so that a failure there stops before the uid map. */
+  pid_t gid_helper, uid_helper;
+  if (!spawn_map_helper (plan->newgidmap, pid, plan->gid_lines, &gid_helper, error))
+    return FALSE;
+  if (!spawn_map_helper (plan->newuidmap, pid, plan->uid_lines, &uid_helper, error))
+    {
+      wait_map_helper (plan->newgidmap, gid_helper, NULL);
+      return FALSE;
+    }
+  gboolean gid_ok = wait_map_helper (plan->newgidmap, gid_helper, error);
+  gboolean uid_ok = wait_map_helper (plan->newuidmap, uid_helper, gid_ok ? error : NULL);
+  return gid_ok && uid_ok;
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* userns.h: subordinate id ranges, id maps, newuidmap/newgidmap and the
+ * single-mapping fallback. */
+#pragma once
+
+#include "spec.h"
+
+#include <glib.h>
+#include <sys/types.h>
+
+typedef struct
+{
+  guint32 start;
+  guint32 count;
+} SbxIdRange;
+
+typedef struct
+{
+  guint32 inside;
+  guint32 outside;
+  guint32 count;
+} SbxIdMapLine;
+
+/* How the ids of one sandbox are mapped; decided before the clone. */
+typedef struct
+{
+  GArray *uid_lines; /* SbxIdMapLine */
+  GArray *gid_lines;
+  char *newuidmap; /* NULL: single mapping, written directly */
+  char *newgidmap;
+  uid_t inside_uid; /* the caller's ids as seen inside */
+  gid_t inside_gid;
+} SbxIdMapPlan;
+
+void sbx_userns_plan_free (SbxIdMapPlan *plan);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SbxIdMapPlan, sbx_userns_plan_free)
+
+/* The ranges granted to @user (or the numeric @id) in the contents of an
+ * /etc/subuid-style file: sorted, overlaps and neighbours merged, and @id
+ * itself cut out (it is mapped separately). */
+GArray *sbx_userns_parse_subids (const char *contents, const char *user, guint32 id);
+
+/* The map lines for @identity given the caller's @id and subordinate @ranges
+ * (may be empty: single mapping). */
+GArray *sbx_userns_build_map (SbxIdentity identity, guint32 id, const GArray *ranges);
+
+/* "inside outside count\n" per line, as /proc/PID/uid_map wants it. */
+char *sbx_userns_format_map (const GArray *lines);
+
+/* Reads /etc/subuid and /etc/subgid and finds the helpers; falls back to a
+ * single mapping (with one warning unless --no-subids asked for it). */
+SbxIdMapPlan *sbx_userns_plan (const SbxSpec *spec);
+
+/* Writes the maps of the child @pid: newgidmap/newuidmap, or setgroups=deny
+ * and the single lines directly. */
+gboolean sbx_userns_write_maps (const SbxIdMapPlan *plan, pid_t pid, GError **error);

@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* util.c: errors, cleanup attributes, small I/O helpers and fd passing. */
+#include "config.h"
+
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+
+/* Where sbx_die() sends its message: -1 means stderr.  This is process state,
+ * not an option: the sandbox child sets it once it owns the sync socket. */
+static int error_channel = -1;
+
+void
+sbx_util_set_error_channel (int fd)
+{
+  error_channel = fd;
+}
+
+static SBX_NORETURN void
+die_with (int code, int errsv, const char *fmt, va_list ap)
+{
+  char text[SBX_MSG_TEXT_MAX];
+  int n = vsnprintf (text, sizeof text, fmt, ap);
+
+  if (errsv != 0 && n >= 0 && (size_t) n < sizeof text)
+    snprintf (text + n, sizeof text - n, ": %s", strerror (errsv));
+
+  if (error_channel >= 0 && sbx_msg_send (error_channel, SBX_MSG_ERROR, code, 0, text, -1))
+    _exit (code);
+
+  fprintf (stderr, "sbx: %s\n", text);
+  /* A child of the monitor must not run atexit handlers or flush stdio
+   * buffers it inherited; the monitor itself exits normally. */
+  if (error_channel >= 0)
+    _exit (code);
+  exit (code);
+}
+
+void
+sbx_die (const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  die_with (SBX_EXIT_FAILURE, 0, fmt, ap);
+}
+
+void
+sbx_die_errno (const char *fmt, ...)
+{
+  int errsv = errno;
+  va_list ap;
+  va_start (ap, fmt);
+  die_with (SBX_EXIT_FAILURE, errsv, fmt, ap);
+}
+
+void
+sbx_die_code (int code, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  die_with (code, 0, fmt, ap);
+}
+
+void
+sbx_warn (const char *fmt, ...)
+{
+  char text[SBX_MSG_TEXT_MAX];
+  va_list ap;
+
+  va_start (ap, fmt);
+  vsnprintf (text, sizeof text, fmt, ap);
+  va_end (ap);
+  if (error_channel >= 0 && sbx_msg_send (error_channel, SBX_MSG_WARNING, 0, 0, text, -1))
+    return;
+  fprintf (stderr, "sbx: warning: %s\n", text);
+}
+
+void
+sbx_util_close_fdp (int *fdp)
+{
+  int errsv = errno;
+  if (*fdp >= 0)
+    close (*fdp);
+  *fdp = -1;
+  errno = errsv;
+}
+
+gboolean
+sbx_util_write_all (int fd, const void *buf, size_t len)
+{
+  const char *p = buf;
+
+  while (len > 0)
+    {
+      ssize_t n = write (fd, p, len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return FALSE;
+      p += n;
+      len -= (size_t) n;
+    }
+  return TRUE;
+}
+
+gboolean
+sbx_util_write_file_at (int dirfd, const char *path, const char *content)
+{
+  cleanup_fd int fd = openat (dirfd, path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0)
+    return FALSE;
+  /* id maps and similar /proc files must be written in one write(). */
+  size_t len = strlen (content);
+  ssize_t n;
+  do
+    n = write (fd, content, len);
+  while (n < 0 && errno == EINTR);
+  return n == (ssize_t) len;
+}
+
+gboolean
+sbx_util_parse_u64 (const char *text, guint64 max, guint64 *out)
+{
+  guint64 v = 0;
+
+  if (text == NULL || *text == '\0')
+    return FALSE;
+  for (const char *p = text; *p; p++)
+    {
+      if (*p < '0' || *p > '9')
+        return FALSE;
+      guint d = (guint) (*p - '0');
+      if (v > (max - d) / 10)
+        return FALSE;
+      v = v * 10 + d;
+    }
+  *out = v;
+  return TRUE;
+}
+
+gboolean
+sbx_util_parse_size (const char *text, guint64 *out)
+{
+  guint64 whole = 0, frac = 0, frac_div = 1, mult = 1;
+  const char *p = text;
+
+  if (text == NULL || *p < '0' || *p > '9')
+    return FALSE;
+  for (; *p >= '0' && *p <= '9'; p++)
+    {
+      guint d = (guint) (*p - '0');
+      if (whole > (G_MAXUINT64 - d) / 10)
+        return FALSE;
+      whole = whole * 10 + d;
+    }
+  if (*p == '.')
+    {
+      p++;
+      if (*p < '0' || *p > '9')
+        return FALSE;
+      for (; *p >= '0' && *p <= '9'; p++)
+        if (frac_div < 1000000000)
+          {
+            frac = frac * 10 + (guint64) (*p - '0');
+            frac_div *= 10;
+          }
+    }
+  switch (g_ascii_toupper (*p))
+    {
+    case '\0':
+      break;
+    case 'K':
+      mult = G_GUINT64_CONSTANT (1) << 10;
+      break;
+    case 'M':
+      mult = G_GUINT64_CONSTANT (1) << 20;
+      break;
+    case 'G':
+      mult = G_GUINT64_CONSTANT (1) << 30;
+      break;
+    case 'T':
+      mult = G_GUINT64_CONSTANT (1) << 40;
+      break;
+    default:
+      return FALSE;
+    }
+  if (*p != '\0')
+    {
+      p++;
+      /* Accept the common "512MB" / "1GiB" spellings too. */
+      if (g_ascii_strcasecmp (p, "B") == 0 || g_ascii_strcasecmp (p, "iB") == 0)
+        p += strlen (p);
+    }
+  if (*p != '\0')
+    return FALSE;
+  if (frac_div > 1 && mult == 1)
+    return FALSE; /* "1.5" bytes makes no sense */
+  if (whole > G_MAXUINT64 / mult)
+    return FALSE;
+  guint64 v = whole * mult;
+  guint64 extra = frac * (mult / frac_div) + (frac * (mult % frac_div)) / frac_div;
+  if (v > G_MAXUINT64 - extra)
+    return FALSE;
+  *out = v + extra;
+  return TRUE;
+}
+
+gboolean
+sbx_msg_send (int sock, SbxMsgType type, gint32 code, gint64 value, const char *text,
+              int fd_to_pass)
+{
+  SbxMsg msg = { .type = type, .code = code, .value = value };
+  size_t text_len = 0;
+
+  if (text != NULL)
+    {
+      text_len = g_strlcpy (msg.text, text, sizeof msg.text);
+      if (text_len >= sizeof msg.text)
+        text_len = sizeof msg.text - 1;
+    }
+  struct iovec iov = { .iov_base = &msg, .iov_len = offsetof (SbxMsg, text) + text_len + 1 };
+  union
+  {
+    char buf[CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } control;
+  struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+  if (fd_to_pass >= 0)
+    {
+      memset (&control, 0, sizeof control);
+      mh.msg_control = control.buf;
+      mh.msg_controllen = sizeof control.buf;
+      struct cmsghdr *cmsg = CMSG_FIRSTHDR (&mh);
+      cmsg->cmsg_level = SOL_SOCKET;
+      cmsg->cmsg_type = SCM_RIGHTS;
+      cmsg->cmsg_len = CMSG_LEN (sizeof (int));
+      memcpy (CMSG_DATA (cmsg), &fd_to_pass, sizeof (int));
+    }
+
+  ssize_t n;
+  do
+    n = sendmsg (sock, &mh, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  return n == (ssize_t) iov.iov_len;
+}
+
+gboolean
+sbx_msg_recv (int sock, SbxMsg *msg, int *fd_out)
+{
+  union
+  {
+    char buf[CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } control;
+  struct iovec iov = { .iov_base = msg, .iov_len = sizeof *msg };
+  struct msghdr mh = { .msg_iov = &iov,
+                       .msg_iovlen = 1,
+                       .msg_control = control.buf,
+                       .msg_controllen = sizeof control.buf };
+  ssize_t n;
+
+  if (fd_out != NULL)
+    *fd_out = -1;
+  do
+    n = recvmsg (sock, &mh, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (n == 0)
+    errno = 0;
+  if (n < (ssize_t) offsetof (SbxMsg, text))
+    return FALSE;
+
+  if (n < (ssize_t) sizeof *msg)
+    ((char *) msg)[n] = '\0';
+  msg->text[sizeof msg->text - 1] = '\0';
+
+  for (struct cmsghdr *c = CMSG_FIRSTHDR (&mh); c != NULL; c = CMSG_NXTHDR (&mh, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+      {
+        int fd;
+        memcpy (&fd, CMSG_DATA (c), sizeof fd);
+        if (fd_out != NULL && *fd_out < 0)
+          *fd_out = fd;
+        else
+          close (fd); /* never leak an fd we did not ask for */
+      }
+  return TRUE;
+}
+
+pid_t
+sbx_util_clone3 (guint64 flags, int *pidfd_out)
+{
+  int pidfd = -1;
+  struct clone_args args = {
+    .flags = flags | (pidfd_out != NULL ? CLONE_PIDFD : 0),
+    .pidfd = (guint64) (guintptr) &pidfd,
+    .exit_signal = SIGCHLD,
+  };
+  pid_t pid = (pid_t) syscall (SYS_clone3, &args, sizeof args);
+
+  if (pid > 0 && pidfd_out != NULL)
+    *pidfd_out = pidfd;
+  return pid;
+}
+
+int
+sbx_util_pidfd_send_signal (int pidfd, int sig)
+{
+  return (int) syscall (SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}

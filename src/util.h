@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* util.h: errors, cleanup attributes, small I/O helpers and fd passing. */
+#pragma once
+
+#include <glib.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+/* Exit statuses of the contract (DESIGN.md). */
+#define SBX_EXIT_FAILURE   125 /* sbx itself failed */
+#define SBX_EXIT_CANNOT_EXEC 126 /* the command exists but cannot be executed */
+#define SBX_EXIT_NOT_FOUND 127 /* the command was not found */
+
+#define SBX_NORETURN __attribute__ ((noreturn))
+#define SBX_PRINTF(a, b) __attribute__ ((format (printf, a, b)))
+
+/* Report and exit 125 (or @code).  In the sandbox child the message goes over
+ * the error channel to the monitor instead of to stderr, so that the user
+ * sees the precise reason (STYLE.md point 7). */
+void sbx_die (const char *fmt, ...) SBX_PRINTF (1, 2) SBX_NORETURN;
+void sbx_die_errno (const char *fmt, ...) SBX_PRINTF (1, 2) SBX_NORETURN;
+void sbx_die_code (int code, const char *fmt, ...) SBX_PRINTF (2, 3) SBX_NORETURN;
+void sbx_warn (const char *fmt, ...) SBX_PRINTF (1, 2);
+
+/* Route sbx_die*() through @fd (a SOCK_SEQPACKET to the monitor); -1 resets. */
+void sbx_util_set_error_channel (int fd);
+
+/* A fd closed when it goes out of scope. */
+void sbx_util_close_fdp (int *fdp);
+#define cleanup_fd __attribute__ ((cleanup (sbx_util_close_fdp)))
+
+/* Hand an fd out of a cleanup_fd variable. */
+static inline int
+sbx_steal_fd (int *fdp)
+{
+  int fd = *fdp;
+  *fdp = -1;
+  return fd;
+}
+
+/* write()/read() the whole buffer, retrying on EINTR and short writes. */
+gboolean sbx_util_write_all (int fd, const void *buf, size_t len);
+/* Write @content to an existing file such as /proc/PID/uid_map (no O_CREAT). */
+gboolean sbx_util_write_file_at (int dirfd, const char *path, const char *content);
+
+/* Strict unsigned parsing: decimal digits only, no sign, no junk, no overflow
+ * past @max.  Returns FALSE on any of those. */
+gboolean sbx_util_parse_u64 (const char *text, guint64 max, guint64 *out);
+
+/* A size such as 512, 64K, 1.5M, 2G, 1T (binary multiples). FALSE on junk,
+ * negatives, an empty string or overflow; zero is accepted (callers decide). */
+gboolean sbx_util_parse_size (const char *text, guint64 *out);
+
+/* Messages between the monitor and the sandbox on the sync socket.  The socket
+ * is SOCK_SEQPACKET, so each message arrives whole or not at all. */
+typedef enum
+{
+  SBX_MSG_GO = 1,    /* monitor -> child: ids mapped (and scope joined); go on */
+  SBX_MSG_ERROR,     /* child -> monitor: setup or exec failed; code + text */
+  SBX_MSG_WARNING,   /* child -> monitor: a warning line to print */
+  SBX_MSG_TAP_FD,    /* child -> monitor: the tap0 fd (SCM_RIGHTS) */
+  SBX_MSG_NET_READY, /* monitor -> child: the network helper runs */
+  SBX_MSG_STARTED,   /* child -> monitor: the command was forked; value = its pid */
+  SBX_MSG_EXIT,      /* child -> monitor: the command's wait status */
+} SbxMsgType;
+
+#define SBX_MSG_TEXT_MAX 2048
+
+typedef struct
+{
+  guint32 type;
+  gint32 code;  /* exit code for ERROR */
+  gint64 value; /* pid, wait status, flags */
+  char text[SBX_MSG_TEXT_MAX];
+} SbxMsg;
+
+/* Send @msg (text may be NULL) and optionally one fd with SCM_RIGHTS. */
+gboolean sbx_msg_send (int sock, SbxMsgType type, gint32 code, gint64 value, const char *text,
+                       int fd_to_pass);
+/* Receive one message; *fd_out (when given) gets a passed fd or -1.  Returns
+ * FALSE on EOF or error (errno set; 0 on EOF). */
+gboolean sbx_msg_recv (int sock, SbxMsg *msg, int *fd_out);
+
+/* The raw clone3() wrapper: fork-like, returns 0 in the child. */
+pid_t sbx_util_clone3 (guint64 flags, int *pidfd_out);
+int sbx_util_pidfd_send_signal (int pidfd, int sig);

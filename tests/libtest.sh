@@ -1,0 +1,190 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# libtest.sh: sourced by every tests/test-*.sh.  Prints TAP.
+#
+# The rootless path is what sbx is for, so tests run sbx as an unprivileged
+# account with subordinate ranges: the caller itself when it is not root, or
+# $SBX_TEST_USER (default sbxtest, created by scripts/setup-host) when the
+# suite runs as root, as in CI.  Cases that need root are marked and skipped
+# otherwise.
+#
+# Environment: SBX (path of the sbx binary, set by meson), SBX_MUST_WORK=1
+# (a skip of a core capability is a failure), SBX_TEST_USER.
+
+set -u
+
+: "${SBX:?SBX must point at the sbx binary (meson sets it)}"
+SBX_TEST_USER=${SBX_TEST_USER:-sbxtest}
+SBX_MUST_WORK=${SBX_MUST_WORK:-}
+
+_tap_n=0
+_tap_failed=0
+
+# --- TAP -------------------------------------------------------------------
+
+ok () { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n - $*"; }
+
+not_ok () {
+  _tap_n=$((_tap_n + 1))
+  _tap_failed=$((_tap_failed + 1))
+  echo "not ok $_tap_n - $*"
+}
+
+# skip REASON: one skipped test point (a case that cannot run here).
+skip () { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n # SKIP $*"; }
+
+diag () { printf '%s\n' "$@" | sed 's/^/# /'; }
+
+# skip_all REASON: the whole script cannot run here.  Under SBX_MUST_WORK=1
+# that is a failure: CI must prove the core, not skip it.
+skip_all () {
+  if [ -n "$SBX_MUST_WORK" ]; then
+    echo "1..1"
+    echo "not ok 1 - cannot run: $* (SBX_MUST_WORK=1)"
+    exit 1
+  fi
+  echo "1..0 # SKIP $*"
+  exit 0
+}
+
+done_testing () {
+  echo "1..$_tap_n"
+  [ "$_tap_failed" -eq 0 ]
+  exit $?
+}
+
+# check DESCRIPTION COMMAND...: ok when COMMAND succeeds.
+check () {
+  local desc=$1
+  shift
+  if "$@"; then ok "$desc"; else not_ok "$desc"; fi
+}
+
+# is GOT WANT DESCRIPTION
+is () {
+  if [ "$1" = "$2" ]; then
+    ok "$3"
+  else
+    not_ok "$3"
+    diag "got:  '$1'" "want: '$2'"
+  fi
+}
+
+# like GOT PATTERN DESCRIPTION: GOT matches the extended regex PATTERN.
+like () {
+  if printf '%s' "$1" | grep -Eq -- "$2"; then
+    ok "$3"
+  else
+    not_ok "$3"
+    diag "got:  '$1'" "want: /$2/"
+  fi
+}
+
+unlike () {
+  if printf '%s' "$1" | grep -Eq -- "$2"; then
+    not_ok "$3"
+    diag "got:  '$1'" "must not match: /$2/"
+  else
+    ok "$3"
+  fi
+}
+
+# --- the unprivileged account ------------------------------------------------
+
+is_root () { [ "$(id -u)" -eq 0 ]; }
+
+# as_user COMMAND...: runs COMMAND as the unprivileged test account, with a
+# clean environment of its own (HOME, XDG dirs under the test's directory).
+as_user () {
+  if is_root; then
+    setpriv --reuid="$SBX_TEST_USER" --regid="$SBX_TEST_USER" --init-groups \
+      env -i PATH="$PATH" HOME="$TEST_HOME" USER="$SBX_TEST_USER" LOGNAME="$SBX_TEST_USER" \
+      XDG_RUNTIME_DIR="$TEST_RUNTIME" XDG_DATA_HOME="$TEST_HOME/.local/share" \
+      XDG_CONFIG_HOME="$TEST_HOME/.config" LANG=C.UTF-8 "$@"
+  else
+    env HOME="$TEST_HOME" XDG_RUNTIME_DIR="$TEST_RUNTIME" \
+      XDG_DATA_HOME="$TEST_HOME/.local/share" XDG_CONFIG_HOME="$TEST_HOME/.config" "$@"
+  fi
+}
+
+# sbx ARGS...: the binary under test, as the unprivileged account.
+sbx () { as_user "$SBX" "$@"; }
+
+test_uid () { if is_root; then id -u "$SBX_TEST_USER"; else id -u; fi; }
+test_gid () { if is_root; then id -g "$SBX_TEST_USER"; else id -g; fi; }
+test_user_name () { if is_root; then echo "$SBX_TEST_USER"; else id -un; fi; }
+
+# The first subordinate range of the test account: "START COUNT".
+subid_range () {
+  local file=$1 name uid
+  name=$(test_user_name)
+  uid=$(test_uid)
+  awk -F: -v n="$name" -v u="$uid" '($1 == n || $1 == u) && NF == 3 { print $2, $3; exit }' "$file"
+}
+
+# require_rootless: the account must exist, have ranges and reach the build.
+require_rootless () {
+  if is_root && ! id "$SBX_TEST_USER" >/dev/null 2>&1; then
+    skip_all "no test account $SBX_TEST_USER (run scripts/setup-host)"
+  fi
+  if [ -z "$(subid_range /etc/subuid)" ] || [ -z "$(subid_range /etc/subgid)" ]; then
+    skip_all "$(test_user_name) has no subordinate ranges in /etc/subuid and /etc/subgid"
+  fi
+  if ! as_user test -x "$SBX"; then
+    skip_all "$(test_user_name) cannot execute $SBX (a directory on the way is not world-readable)"
+  fi
+  if ! as_user unshare -U true 2>/dev/null; then
+    skip_all "unprivileged user namespaces are not allowed on this host"
+  fi
+}
+
+require_root () {
+  is_root || return 1
+}
+
+# --- scratch space -------------------------------------------------------------
+
+TEST_DIR=$(mktemp -d "${TMPDIR:-/tmp}/sbx-test.XXXXXX")
+chmod 755 "$TEST_DIR"
+TEST_HOME=$TEST_DIR/home
+TEST_RUNTIME=$TEST_DIR/run
+mkdir -p "$TEST_HOME" "$TEST_RUNTIME"
+chmod 700 "$TEST_RUNTIME"
+if is_root && id "$SBX_TEST_USER" >/dev/null 2>&1; then
+  chown -R "$SBX_TEST_USER:" "$TEST_DIR"
+fi
+
+_cleanup_hooks=()
+at_exit () { _cleanup_hooks+=("$*"); }
+
+_cleanup () {
+  local h
+  for h in "${_cleanup_hooks[@]}"; do eval "$h" || true; done
+  # Files created with subordinate ids cannot be removed by the account
+  # itself; remove them from a sandbox where those ids are mapped.
+  if ! rm -rf "$TEST_DIR" 2>/dev/null && [ -d "$TEST_DIR" ]; then
+    "$SBX" run --map-root --net none --bind "$TEST_DIR" -- rm -rf "$TEST_DIR" 2>/dev/null || true
+    rm -rf "$TEST_DIR" 2>/dev/null || true
+  fi
+}
+trap _cleanup EXIT
+cd "$TEST_DIR" || exit 1
+
+# --- leftovers -------------------------------------------------------------------
+
+# snapshot_host: the test account's processes and the host's mount table.
+snapshot_host () {
+  {
+    ps -o pid=,comm= -u "$(test_uid)" 2>/dev/null | grep -v -E ' (ps|sh|bash|setpriv|env|grep|sort|sleep|timeout)$' | sort
+    sed 's/^[0-9]* [0-9]* //' /proc/self/mountinfo | sort
+  }
+}
+
+# wait_gone PID [SECONDS]: waits until PID no longer exists.
+wait_gone () {
+  local pid=$1 tries=$(( ${2:-5} * 20 ))
+  while kill -0 "$pid" 2>/dev/null && [ "$tries" -gt 0 ]; do
+    sleep 0.05
+    tries=$((tries - 1))
+  done
+  ! kill -0 "$pid" 2>/dev/null
+}

@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* test-unit.c: the pure parsers (subordinate ids, id maps, bind specs,
+ * sizes, hostnames). */
+#include "config.h"
+
+#include "spec.h"
+#include "userns.h"
+#include "util.h"
+
+#include <glib.h>
+
+static void
+test_parse_u64 (void)
+{
+  guint64 v;
+  g_assert_true (sbx_util_parse_u64 ("0", G_MAXUINT64, &v) && v == 0);
+  g_assert_true (sbx_util_parse_u64 ("18446744073709551615", G_MAXUINT64, &v));
+  g_assert_true (v == G_MAXUINT64);
+  g_assert_false (sbx_util_parse_u64 ("18446744073709551616", G_MAXUINT64, &v));
+  g_assert_false (sbx_util_parse_u64 ("-1", G_MAXUINT64, &v));
+  g_assert_false (sbx_util_parse_u64 ("+1", G_MAXUINT64, &v));
+  g_assert_false (sbx_util_parse_u64 ("", G_MAXUINT64, &v));
+  g_assert_false (sbx_util_parse_u64 ("12a", G_MAXUINT64, &v));
+  g_assert_false (sbx_util_parse_u64 (" 1", G_MAXUINT64, &v));
+  g_assert_false (sbx_util_parse_u64 ("256", 255, &v));
+  g_assert_true (sbx_util_parse_u64 ("255", 255, &v) && v == 255);
+}
+
+static void
+test_parse_size (void)
+{
+  guint64 v;
+  g_assert_true (sbx_util_parse_size ("512", &v) && v == 512);
+  g_assert_true (sbx_util_parse_size ("64K", &v) && v == 64 * 1024);
+  g_assert_true (sbx_util_parse_size ("64k", &v) && v == 64 * 1024);
+  g_assert_true (sbx_util_parse_size ("1M", &v) && v == 1024 * 1024);
+  g_assert_true (sbx_util_parse_size ("2G", &v) && v == G_GUINT64_CONSTANT (2) << 30);
+  g_assert_true (sbx_util_parse_size ("1.5G", &v) && v == G_GUINT64_CONSTANT (3) << 29);
+  g_assert_true (sbx_util_parse_size ("512MB", &v) && v == G_GUINT64_CONSTANT (512) << 20);
+  g_assert_true (sbx_util_parse_size ("1GiB", &v) && v == G_GUINT64_CONSTANT (1) << 30);
+  g_assert_true (sbx_util_parse_size ("0", &v) && v == 0);
+  g_assert_false (sbx_util_parse_size ("", &v));
+  g_assert_false (sbx_util_parse_size ("-1M", &v));
+  g_assert_false (sbx_util_parse_size ("M", &v));
+  g_assert_false (sbx_util_parse_size ("1X", &v));
+  g_assert_false (sbx_util_parse_size ("1MM", &v));
+  g_assert_false (sbx_util_parse_size ("1.5", &v));
+  g_assert_false (sbx_util_parse_size ("1.M", &v));
+  g_assert_false (sbx_util_parse_size ("99999999999999999999", &v));
+  g_assert_false (sbx_util_parse_size ("17179869184G", &v)); /* 2^64 bytes */
+  g_assert_true (sbx_util_parse_size ("16777215T", &v));
+}
+
+static void
+assert_ranges (GArray *r, const guint32 *want, guint n)
+{
+  g_assert_cmpuint (r->len, ==, n);
+  for (guint i = 0; i < n; i++)
+    {
+      g_assert_cmpuint (g_array_index (r, SbxIdRange, i).start, ==, want[2 * i]);
+      g_assert_cmpuint (g_array_index (r, SbxIdRange, i).count, ==, want[2 * i + 1]);
+    }
+  g_array_unref (r);
+}
+
+static void
+test_parse_subids (void)
+{
+  const char *file = "# comment\n"
+                     "alice:100000:65536\n"
+                     "bob:165536:65536\n"
+                     "  \n"
+                     "1000:300000:10\n"
+                     "alice:300005:20\n" /* overlaps the numeric entry */
+                     "alice:400000:x\n"  /* junk: ignored */
+                     "alice:500000\n"    /* malformed: ignored */
+                     "alice:4294967295:2\n"; /* overflow: ignored */
+  assert_ranges (sbx_userns_parse_subids (file, "alice", 1000),
+                 (guint32[]){ 100000, 65536, 300000, 25 }, 2);
+  assert_ranges (sbx_userns_parse_subids (file, "bob", 1001), (guint32[]){ 165536, 65536 }, 1);
+  assert_ranges (sbx_userns_parse_subids (file, "carol", 1002), NULL, 0);
+  assert_ranges (sbx_userns_parse_subids (file, NULL, 1000), (guint32[]){ 300000, 10 }, 1);
+  /* adjacent ranges merge */
+  assert_ranges (sbx_userns_parse_subids ("u:10:10\nu:20:5\n", "u", 1), (guint32[]){ 10, 15 }, 1);
+  /* the caller's own id inside a range is cut out */
+  assert_ranges (sbx_userns_parse_subids ("u:995:10\n", "u", 1000),
+                 (guint32[]){ 995, 5, 1001, 4 }, 2);
+  assert_ranges (sbx_userns_parse_subids (NULL, "u", 1), NULL, 0);
+}
+
+static void
+assert_map (GArray *lines, const char *want)
+{
+  g_autofree char *text = sbx_userns_format_map (lines);
+  g_assert_cmpstr (text, ==, want);
+  g_array_unref (lines);
+}
+
+static void
+test_build_map (void)
+{
+  g_autoptr (GArray) one = sbx_userns_parse_subids ("u:100000:65536\n", "u", 1000);
+  assert_map (sbx_userns_build_map (SBX_ID_KEEP, 1000, one),
+              "1000 1000 1\n0 100000 1000\n1001 101000 64536\n");
+  assert_map (sbx_userns_build_map (SBX_ID_ROOT, 1000, one), "0 1000 1\n1 100000 65536\n");
+  assert_map (sbx_userns_build_map (SBX_ID_KEEP, 1000, NULL), "1000 1000 1\n");
+  assert_map (sbx_userns_build_map (SBX_ID_ROOT, 1000, NULL), "0 1000 1\n");
+
+  /* a uid above the range: the range fills 0..count-1 */
+  g_autoptr (GArray) small = sbx_userns_parse_subids ("u:100000:10\n", "u", 5000);
+  assert_map (sbx_userns_build_map (SBX_ID_KEEP, 5000, small), "5000 5000 1\n0 100000 10\n");
+
+  /* two ranges are laid end to end inside */
+  g_autoptr (GArray) two = sbx_userns_parse_subids ("u:100000:10\nu:200000:10\n", "u", 5);
+  assert_map (sbx_userns_build_map (SBX_ID_ROOT, 5, two),
+              "0 5 1\n1 100000 10\n11 200000 10\n");
+  assert_map (sbx_userns_build_map (SBX_ID_KEEP, 5, two),
+              "5 5 1\n0 100000 5\n6 100005 5\n11 200000 10\n");
+}
+
+static void
+test_parse_bind (void)
+{
+  g_autoptr (GError) error = NULL;
+  SbxMount *m = NULL;
+
+  g_assert_true (sbx_spec_parse_bind ("/a", FALSE, &m, &error));
+  g_assert_cmpstr (m->src, ==, "/a");
+  g_assert_cmpstr (m->dst, ==, "/a");
+  g_assert_false (m->ro);
+  sbx_mount_free (m);
+
+  g_assert_true (sbx_spec_parse_bind ("/a:/b/../c//d:ro", FALSE, &m, &error));
+  g_assert_cmpstr (m->dst, ==, "/c/d");
+  g_assert_true (m->ro);
+  sbx_mount_free (m);
+
+  g_assert_true (sbx_spec_parse_bind ("rel:/x", FALSE, &m, &error));
+  g_assert_cmpstr (m->src, ==, "rel");
+  sbx_mount_free (m);
+
+  g_assert_true (sbx_spec_parse_bind ("/a:ro", FALSE, &m, &error));
+  g_assert_cmpstr (m->dst, ==, "/a");
+  g_assert_true (m->ro);
+  sbx_mount_free (m);
+
+  g_assert_true (sbx_spec_parse_bind ("/a:/b", TRUE, &m, &error));
+  g_assert_true (m->ro);
+  sbx_mount_free (m);
+
+  const char *bad[] = { "", ":/b", "/a:", "/a:/b:/c", "/a:b", "/a:/", "/a:/b:ro:ro" };
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_clear_error (&error);
+      g_assert_false (sbx_spec_parse_bind (bad[i], FALSE, &m, &error));
+      g_assert_nonnull (error);
+      g_assert_true (g_str_has_prefix (error->message, "--bind: "));
+    }
+  g_clear_error (&error);
+  g_assert_false (sbx_spec_parse_bind ("/a:/b:rw", TRUE, &m, &error));
+}
+
+static void
+test_parse_tmpfs (void)
+{
+  g_autoptr (GError) error = NULL;
+  SbxMount *m = NULL;
+
+  g_assert_true (sbx_spec_parse_tmpfs ("/scratch:64M", &m, &error));
+  g_assert_cmpstr (m->dst, ==, "/scratch");
+  g_assert_cmpuint (m->size, ==, 64 << 20);
+  sbx_mount_free (m);
+  g_assert_true (sbx_spec_parse_tmpfs ("/scratch", &m, &error));
+  g_assert_cmpuint (m->size, ==, 0);
+  sbx_mount_free (m);
+
+  const char *bad[] = { "rel", "/x:", "/x:0", "/x:-1M", "/x:lots", "/", "/x:1M:2M" };
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_clear_error (&error);
+      g_assert_false (sbx_spec_parse_tmpfs (bad[i], &m, &error));
+      g_assert_true (g_str_has_prefix (error->message, "--tmpfs: "));
+    }
+}
+
+static void
+test_hostname (void)
+{
+  g_assert_true (sbx_spec_hostname_valid ("box"));
+  g_assert_true (sbx_spec_hostname_valid ("build-1.example"));
+  g_autofree char *max = g_strnfill (63, 'a');
+  g_autofree char *long_name = g_strdup_printf ("%s.b", max); /* 65 bytes */
+  g_assert_true (sbx_spec_hostname_valid (max));
+  g_assert_false (sbx_spec_hostname_valid (long_name));
+  g_assert_false (sbx_spec_hostname_valid (""));
+  g_assert_false (sbx_spec_hostname_valid ("-a"));
+  g_assert_false (sbx_spec_hostname_valid ("a-"));
+  g_assert_false (sbx_spec_hostname_valid ("a..b"));
+  g_assert_false (sbx_spec_hostname_valid ("a b"));
+  g_assert_false (sbx_spec_hostname_valid ("a/b"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/util/parse-u64", test_parse_u64);
+  g_test_add_func ("/util/parse-size", test_parse_size);
+  g_test_add_func ("/userns/parse-subids", test_parse_subids);
+  g_test_add_func ("/userns/build-map", test_build_map);
+  g_test_add_func ("/spec/parse-bind", test_parse_bind);
+  g_test_add_func ("/spec/parse-tmpfs", test_parse_tmpfs);
+  g_test_add_func ("/spec/hostname", test_hostname);
+  return g_test_run ();
+}
