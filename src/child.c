@@ -88,7 +88,7 @@ build_environment (const SbxSpec *spec, const char *workdir)
     {
       const char *kv = spec->env->pdata[i];
       const char *eq = strchr (kv, '=');
-      g_autofree char *key = g_strndup (kv, (gsize) (eq - kv));
+      g_autofree char *key = g_strndup (kv, (gsize)(eq - kv));
       env = g_environ_setenv (env, key, eq + 1, TRUE);
     }
   return g_environ_setenv (env, "PWD", workdir, TRUE);
@@ -114,8 +114,8 @@ exec_command (const SbxChildConfig *config, const char *workdir)
 
   execvp (spec->argv[0], spec->argv);
   int errsv = errno;
-  sbx_die_code (errsv == ENOENT ? SBX_EXIT_NOT_FOUND : SBX_EXIT_CANNOT_EXEC,
-                "cannot run '%s': %s", spec->argv[0], g_strerror (errsv));
+  sbx_die_code (errsv == ENOENT ? SBX_EXIT_NOT_FOUND : SBX_EXIT_CANNOT_EXEC, "cannot run '%s': %s",
+                spec->argv[0], g_strerror (errsv));
 }
 
 void

@@ -14,8 +14,8 @@ typedef struct
   uid_t inside_uid; /* the caller's ids as mapped inside */
   gid_t inside_gid;
   gboolean root_mapped; /* uid 0 exists inside (map-root or subordinate ranges) */
-  guint64 caps;     /* the command's capability set (security.c) */
-  int sync_fd;      /* SOCK_SEQPACKET to the monitor */
+  guint64 caps;         /* the command's capability set (security.c) */
+  int sync_fd;          /* SOCK_SEQPACKET to the monitor */
   sigset_t caller_mask; /* the signal mask the command starts with */
 } SbxChildConfig;
 

@@ -22,7 +22,7 @@ typedef struct
 } CliState;
 
 static const char *const groups[][2] = {
-  { "identity", "Identity" }, { "filesystem", "Filesystem" }, { "network", "Network" },
+  { "identity", "Identity" },   { "filesystem", "Filesystem" }, { "network", "Network" },
   { "resources", "Resources" }, { "process", "Process" },
 };
 
@@ -142,16 +142,17 @@ build_entries (char ***remaining)
         .short_name = o->short_name,
         .flags = o->takes_value ? 0 : G_OPTION_FLAG_NO_ARG,
         .arg = G_OPTION_ARG_CALLBACK,
-        .arg_data = (gpointer) option_cb,
+        .arg_data = (gpointer)option_cb,
         .description = o->help,
         .arg_description = o->value_name,
       };
       g_array_append_val (entries, e);
     }
-  GOptionEntry help = { "help", 'h', G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK,
-                        (gpointer) option_cb, "Show help", NULL };
-  GOptionEntry rest = { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, remaining, NULL,
-                        NULL };
+  GOptionEntry help
+      = { "help",      'h', G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK, (gpointer)option_cb,
+          "Show help", NULL };
+  GOptionEntry rest
+      = { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, remaining, NULL, NULL };
   g_array_append_val (entries, help);
   g_array_append_val (entries, rest);
   return entries;
@@ -184,7 +185,7 @@ sbx_cli_run (int argc, char **argv)
   g_autoptr (GArray) entries = build_entries (&remaining);
   g_autoptr (GOptionContext) ctx = g_option_context_new (NULL);
   GOptionGroup *group = g_option_group_new ("run", "run", "run", &state, NULL);
-  g_option_group_add_entries (group, (GOptionEntry *) (void *) entries->data);
+  g_option_group_add_entries (group, (GOptionEntry *)(void *)entries->data);
   g_option_context_set_main_group (ctx, group);
   g_option_context_set_help_enabled (ctx, FALSE);
   /* Options end at the command: in `sbx run ls -l`, -l is ls's. */

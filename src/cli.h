@@ -14,5 +14,4 @@ int sbx_cli_help (const char *command);
 int sbx_cli_version (void);
 
 /* One line "sbx: WHAT", then where to find help; exit 125. */
-void sbx_cli_usage_error (const char *command, const char *fmt, ...) SBX_PRINTF (2, 3)
-    SBX_NORETURN;
+void sbx_cli_usage_error (const char *command, const char *fmt, ...) SBX_PRINTF (2, 3) SBX_NORETURN;

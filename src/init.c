@@ -86,7 +86,7 @@ sbx_init_run (pid_t command_pid, int sync_fd, int signal_fd)
       /* A signal the terminal sent (SI_KERNEL) reached the command directly
        * when it shares our process group; only relay those sent to us. */
       if (si.ssi_code != SI_KERNEL)
-        kill (command_pid, (int) si.ssi_signo);
+        kill (command_pid, (int)si.ssi_signo);
     }
 
   sbx_msg_send (sync_fd, SBX_MSG_EXIT, 0, status, NULL, -1);

@@ -30,8 +30,7 @@ typedef struct
   char *error_text;
 } SbxRun;
 
-static void
-verbose (const SbxSpec *spec, const char *fmt, ...) SBX_PRINTF (2, 3);
+static void verbose (const SbxSpec *spec, const char *fmt, ...) SBX_PRINTF (2, 3);
 
 static void
 verbose (const SbxSpec *spec, const char *fmt, ...)
@@ -51,8 +50,8 @@ clone_flags (const SbxSpec *spec)
   /* The user namespace is created with the others in one clone(): the
    * kernel creates it first and makes it the owner of the rest, so every
    * other namespace is governed by the sandbox's ids, not the host's. */
-  guint64 flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC
-                  | CLONE_NEWCGROUP;
+  guint64 flags
+      = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
   if (spec->net != SBX_NET_HOST)
     flags |= CLONE_NEWNET;
   return flags;
@@ -65,7 +64,7 @@ read_message (int sock, SbxRun *run)
   SbxMsg msg;
   if (!sbx_msg_recv (sock, &msg, NULL))
     return FALSE;
-  switch ((SbxMsgType) msg.type)
+  switch ((SbxMsgType)msg.type)
     {
     case SBX_MSG_ERROR:
       if (run->error_code == 0)
@@ -79,7 +78,7 @@ read_message (int sock, SbxRun *run)
       break;
     case SBX_MSG_EXIT:
       run->have_status = TRUE;
-      run->status = (int) msg.value;
+      run->status = (int)msg.value;
       break;
     case SBX_MSG_STARTED:
     case SBX_MSG_GO:
@@ -130,14 +129,14 @@ wait_for_sandbox (const SbxSpec *spec, SbxRun *run, int sock, int signal_fd)
            * command (same process group); relay only the others. */
           if (read (signal_fd, &si, sizeof si) == sizeof si
               && !(spec->share_tty && si.ssi_code == SI_KERNEL))
-            sbx_util_pidfd_send_signal (run->pidfd, (int) si.ssi_signo);
+            sbx_util_pidfd_send_signal (run->pidfd, (int)si.ssi_signo);
         }
       if (fds[0].revents & POLLIN)
         break;
     }
 
   siginfo_t info = { 0 };
-  while (waitid (P_PIDFD, (id_t) run->pidfd, &info, WEXITED) < 0 && errno == EINTR)
+  while (waitid (P_PIDFD, (id_t)run->pidfd, &info, WEXITED) < 0 && errno == EINTR)
     ;
   /* Messages sent just before PID 1 exited are still queued. */
   while (sock_open)
@@ -193,13 +192,13 @@ sbx_monitor_run (const SbxSpec *spec)
   close (sv[1]);
   cleanup_fd int sock = sv[0];
   cleanup_fd int pidfd = run.pidfd;
-  verbose (spec, "sandbox pid %d", (int) pid);
+  verbose (spec, "sandbox pid %d", (int)pid);
 
   g_autoptr (GError) error = NULL;
   if (!sbx_userns_write_maps (plan, pid, &error))
     {
       sbx_util_pidfd_send_signal (run.pidfd, SIGKILL);
-      waitid (P_PIDFD, (id_t) run.pidfd, NULL, WEXITED);
+      waitid (P_PIDFD, (id_t)run.pidfd, NULL, WEXITED);
       sbx_die ("%s", error->message);
     }
   if (!sbx_msg_send (sock, SBX_MSG_GO, 0, 0, NULL, -1))

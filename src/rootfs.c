@@ -101,14 +101,14 @@ static int
 open_inside (SbxRootfs *r, const char *path, int flags)
 {
   struct open_how how = {
-    .flags = (guint64) (flags | O_CLOEXEC),
+    .flags = (guint64)(flags | O_CLOEXEC),
     .mode = (flags & O_CREAT) ? 0644 : 0,
     .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
   };
   const char *rel = path[0] == '/' ? path + 1 : path;
   if (*rel == '\0')
     rel = ".";
-  return (int) syscall (SYS_openat2, r->newroot, rel, &how, sizeof how);
+  return (int)syscall (SYS_openat2, r->newroot, rel, &how, sizeof how);
 }
 
 /* Attaches the detached tree @tree at @path inside the new root. */
@@ -144,7 +144,7 @@ new_fs (const char *type, const char *const *options, guint64 attrs, const char 
     }
   if (fsconfig (fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
     sbx_die_errno ("cannot create %s", what);
-  int mnt = fsmount (fs, FSMOUNT_CLOEXEC, (unsigned int) attrs);
+  int mnt = fsmount (fs, FSMOUNT_CLOEXEC, (unsigned int)attrs);
   if (mnt < 0)
     sbx_die_errno ("cannot mount %s", what);
   return mnt;
@@ -161,18 +161,18 @@ mount_new_fs (SbxRootfs *r, const char *type, const char *const *options, guint6
 static void
 build_dev (SbxRootfs *r, gboolean root_mapped)
 {
-  const char *const dev_opts[] = { "mode", "0755", "size", "64k",
-                                   root_mapped ? "uid" : NULL, "0", "gid", "0", NULL };
-  static const char *const pts_opts[] = { "newinstance", NULL, "ptmxmode", "0666",
-                                          "mode",        "620", NULL };
-  const char *const shm_opts[] = { "mode", "1777", root_mapped ? "uid" : NULL, "0",
-                                   "gid", "0", NULL };
+  const char *const dev_opts[]
+      = { "mode", "0755", "size", "64k", root_mapped ? "uid" : NULL, "0", "gid", "0", NULL };
+  static const char *const pts_opts[]
+      = { "newinstance", NULL, "ptmxmode", "0666", "mode", "620", NULL };
+  const char *const shm_opts[]
+      = { "mode", "1777", root_mapped ? "uid" : NULL, "0", "gid", "0", NULL };
   static const struct
   {
     const char *name, *target;
   } links[] = {
-    { "ptmx", "pts/ptmx" },         { "fd", "/proc/self/fd" },
-    { "stdin", "/proc/self/fd/0" }, { "stdout", "/proc/self/fd/1" },
+    { "ptmx", "pts/ptmx" },          { "fd", "/proc/self/fd" },
+    { "stdin", "/proc/self/fd/0" },  { "stdout", "/proc/self/fd/1" },
     { "stderr", "/proc/self/fd/2" },
   };
 
@@ -210,8 +210,9 @@ new_user_tmpfs (const SbxMount *m, uid_t uid, gid_t gid)
   g_autofree char *uid_text = g_strdup_printf ("%u", uid);
   g_autofree char *gid_text = g_strdup_printf ("%u", gid);
   g_autofree char *size_text = g_strdup_printf ("%" G_GUINT64_FORMAT, m->size);
-  const char *opts[] = { "mode", "0755", "uid", uid_text, "gid", gid_text,
-                         m->size ? "size" : NULL, size_text, NULL };
+  const char *opts[] = {
+    "mode", "0755", "uid", uid_text, "gid", gid_text, m->size ? "size" : NULL, size_text, NULL
+  };
   return new_fs ("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, m->option);
 }
 
@@ -259,13 +260,12 @@ build_user_mounts (SbxRootfs *r, const SbxSpec *spec, uid_t uid, gid_t gid)
     {
       const SbxMount *m = spec->mounts->pdata[i];
       cleanup_fd int tree = m->kind == SBX_MOUNT_BIND ? sbx_steal_fd (&r->mount_trees[i])
-                                                       : new_user_tmpfs (m, uid, gid);
+                                                      : new_user_tmpfs (m, uid, gid);
       struct stat st;
       gboolean is_dir = m->kind == SBX_MOUNT_TMPFS
                         || (fstatat (tree, "", &st, AT_EMPTY_PATH) == 0 && S_ISDIR (st.st_mode));
       cleanup_fd int target = make_mount_point (r, m->option, m->dst, is_dir);
-      if (move_mount (tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)
-          < 0)
+      if (move_mount (tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
         sbx_die_errno ("cannot %s %s on %s", m->kind == SBX_MOUNT_BIND ? "bind" : "mount",
                        m->kind == SBX_MOUNT_BIND ? m->src : "a tmpfs", m->dst);
     }
@@ -278,8 +278,8 @@ sbx_rootfs_build (SbxRootfs *r, const SbxSpec *spec, uid_t inside_uid, gid_t ins
   static const char *const staging_opts[] = { "mode", "0700", "size", "64k", NULL };
   /* /tmp, /dev and /dev/shm belong to root inside, as on any system, when
    * root is mapped at all (not with --no-subids keep-id). */
-  const char *const tmp_opts[] = { "mode", "1777", root_mapped ? "uid" : NULL, "0", "gid", "0",
-                                   NULL };
+  const char *const tmp_opts[]
+      = { "mode", "1777", root_mapped ? "uid" : NULL, "0", "gid", "0", NULL };
 
   cleanup_fd int staging = new_fs ("tmpfs", staging_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
                                    "the staging directory");
@@ -291,8 +291,7 @@ sbx_rootfs_build (SbxRootfs *r, const SbxSpec *spec, uid_t inside_uid, gid_t ins
   /* The host's / read-only, recursively (its submounts too), nosuid,nodev.
    * Set before anything is mounted on it so that /dev, /tmp and the binds
    * keep their own flags. */
-  if (set_tree_attrs (r->root_tree, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)
-      < 0)
+  if (set_tree_attrs (r->root_tree, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV) < 0)
     sbx_die_errno ("cannot make the root read-only");
   if (move_mount (r->root_tree, "", AT_FDCWD, NEWROOT, MOVE_MOUNT_F_EMPTY_PATH) < 0)
     sbx_die_errno ("cannot attach the root");
@@ -302,8 +301,7 @@ sbx_rootfs_build (SbxRootfs *r, const SbxSpec *spec, uid_t inside_uid, gid_t ins
     sbx_die_errno ("cannot open %s", NEWROOT);
 
   /* A /proc of the sandbox's own PID namespace. */
-  mount_new_fs (r, "proc", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
-                "/proc");
+  mount_new_fs (r, "proc", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, "/proc");
   build_dev (r, root_mapped);
   /* A fresh /tmp: the host's /tmp (X11 and ssh-agent sockets) stays outside. */
   mount_new_fs (r, "tmpfs", tmp_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, "/tmp");

@@ -18,8 +18,8 @@ SbxRootfs *sbx_rootfs_prepare (const SbxSpec *spec);
 /* Assembles the new root: the read-only host tree, /proc, /dev, /tmp and the
  * user's mounts in command-line order.  @root_mapped: uid/gid 0 exist inside,
  * so /dev and /tmp can belong to root.  Dies on failure. */
-void sbx_rootfs_build (SbxRootfs *rootfs, const SbxSpec *spec, uid_t inside_uid,
-                       gid_t inside_gid, gboolean root_mapped);
+void sbx_rootfs_build (SbxRootfs *rootfs, const SbxSpec *spec, uid_t inside_uid, gid_t inside_gid,
+                       gboolean root_mapped);
 
 /* pivot_root into the new root and detach the old one, so nothing of the
  * host or of the setup is reachable.  Dies on failure. */

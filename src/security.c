@@ -32,8 +32,8 @@ sbx_security_command_caps (const SbxSpec *spec)
    * nothing that reaches the kernel (no SYS_ADMIN, NET_ADMIN, SYS_PTRACE,
    * SYS_MODULE, MKNOD, NET_RAW, AUDIT_WRITE). */
   static const cap_value_t root_default[] = {
-    CAP_CHOWN,  CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_FSETID, CAP_KILL, CAP_NET_BIND_SERVICE,
-    CAP_SETFCAP, CAP_SETGID,      CAP_SETPCAP, CAP_SETUID, CAP_SYS_CHROOT,
+    CAP_CHOWN,   CAP_DAC_OVERRIDE, CAP_FOWNER,  CAP_FSETID, CAP_KILL,       CAP_NET_BIND_SERVICE,
+    CAP_SETFCAP, CAP_SETGID,       CAP_SETPCAP, CAP_SETUID, CAP_SYS_CHROOT,
   };
   guint64 caps = 0;
 
@@ -51,7 +51,7 @@ sbx_security_apply_caps (guint64 caps, gboolean root_inside)
   /* The bounding set first, while CAP_SETPCAP is still effective: once a cap
    * is out of it, no execve (setuid or file caps) can bring it back. */
   for (int c = 0; c <= last; c++)
-    if (!(caps & CAP_BIT (c)) && cap_drop_bound ((cap_value_t) c) < 0 && errno != EINVAL)
+    if (!(caps & CAP_BIT (c)) && cap_drop_bound ((cap_value_t)c) < 0 && errno != EINVAL)
       sbx_die_errno ("cannot drop capability %d from the bounding set", c);
 
   cap_t set = cap_init ();
@@ -60,7 +60,7 @@ sbx_security_apply_caps (guint64 caps, gboolean root_inside)
   for (int c = 0; c <= last; c++)
     if (caps & CAP_BIT (c))
       {
-        cap_value_t v = (cap_value_t) c;
+        cap_value_t v = (cap_value_t)c;
         if (cap_set_flag (set, CAP_PERMITTED, 1, &v, CAP_SET) < 0
             || cap_set_flag (set, CAP_EFFECTIVE, 1, &v, CAP_SET) < 0
             || cap_set_flag (set, CAP_INHERITABLE, 1, &v, CAP_SET) < 0)
@@ -76,7 +76,7 @@ sbx_security_apply_caps (guint64 caps, gboolean root_inside)
     sbx_die_errno ("cannot clear the ambient capabilities");
   if (!root_inside)
     for (int c = 0; c <= last; c++)
-      if ((caps & CAP_BIT (c)) && cap_set_ambient ((cap_value_t) c, CAP_SET) < 0)
+      if ((caps & CAP_BIT (c)) && cap_set_ambient ((cap_value_t)c, CAP_SET) < 0)
         sbx_die_errno ("cannot raise ambient capability %d", c);
 }
 

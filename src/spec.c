@@ -18,8 +18,7 @@ sbx_spec_error_quark (void)
 }
 
 /* Returns FALSE with a message "OPTION: ..." in the contract's form. */
-static gboolean SBX_PRINTF (3, 4)
-fail (GError **error, const char *option, const char *fmt, ...)
+static gboolean SBX_PRINTF (3, 4) fail (GError **error, const char *option, const char *fmt, ...)
 {
   va_list ap;
   va_start (ap, fmt);
@@ -33,7 +32,7 @@ SbxSpec *
 sbx_spec_new (void)
 {
   SbxSpec *spec = g_new0 (SbxSpec, 1);
-  spec->mounts = g_ptr_array_new_with_free_func ((GDestroyNotify) sbx_mount_free);
+  spec->mounts = g_ptr_array_new_with_free_func ((GDestroyNotify)sbx_mount_free);
   spec->env = g_ptr_array_new_with_free_func (g_free);
   spec->net = SBX_NET_NONE;
   spec->identity = SBX_ID_KEEP;
@@ -96,8 +95,8 @@ sbx_spec_parse_bind (const char *text, gboolean force_ro, SbxMount **out, GError
       n--;
     }
   if (n == 0 || n > 2 || parts[0][0] == '\0')
-    return fail (error, option, "'%s' is not SRC[:DST]%s (':' in a path is not supported)",
-                 text, force_ro ? "" : "[:ro]");
+    return fail (error, option, "'%s' is not SRC[:DST]%s (':' in a path is not supported)", text,
+                 force_ro ? "" : "[:ro]");
 
   g_autoptr (GString) option_text = g_string_new (option);
   g_string_append_printf (option_text, " %s", text);
@@ -192,7 +191,7 @@ parse_offset (const char *option, const char *text, gint64 *out, GError **error)
    * the number sane, the kernel has the last word. */
   if (!sbx_util_parse_u64 (text + (neg ? 1 : 0), G_MAXINT64 / 1000000000, &v))
     return fail (error, option, "'%s' is not a whole number of seconds", text);
-  *out = neg ? -(gint64) v : (gint64) v;
+  *out = neg ? -(gint64)v : (gint64)v;
   return TRUE;
 }
 
@@ -334,11 +333,10 @@ set_verbose (SbxSpec *spec, const char *value, GError **error)
 static const SbxOption run_options[] = {
   { "map-root", 0, FALSE, "identity", NULL,
     "Be uid 0/gid 0 inside; ids 1..N come from the subordinate ranges", set_map_root },
-  { "no-subids", 0, FALSE, "identity", NULL,
-    "Map only the caller's own uid/gid (no newuidmap)", set_no_subids },
+  { "no-subids", 0, FALSE, "identity", NULL, "Map only the caller's own uid/gid (no newuidmap)",
+    set_no_subids },
 
-  { "bind", 0, TRUE, "filesystem", "SRC[:DST][:ro]", "Bind a host path in (repeatable)",
-    set_bind },
+  { "bind", 0, TRUE, "filesystem", "SRC[:DST][:ro]", "Bind a host path in (repeatable)", set_bind },
   { "ro-bind", 0, TRUE, "filesystem", "SRC[:DST]", "Bind a host path in read-only (repeatable)",
     set_ro_bind },
   { "tmpfs", 0, TRUE, "filesystem", "DST[:SIZE]", "Mount a fresh tmpfs (repeatable)", set_tmpfs },
@@ -349,10 +347,8 @@ static const SbxOption run_options[] = {
   { "net", 0, TRUE, "network", "none|host", "Network: own stack with lo only, or the host's",
     set_net },
 
-  { "hostname", 0, TRUE, "process", "NAME", "Hostname inside (default: the host's)",
-    set_hostname },
-  { "env", 'e', TRUE, "process", "KEY=VALUE", "Set an environment variable (repeatable)",
-    set_env },
+  { "hostname", 0, TRUE, "process", "NAME", "Hostname inside (default: the host's)", set_hostname },
+  { "env", 'e', TRUE, "process", "KEY=VALUE", "Set an environment variable (repeatable)", set_env },
   { "clearenv", 0, FALSE, "process", NULL, "Start from an empty environment", set_clearenv },
   { "monotonic", 0, TRUE, "process", "SECS", "Offset of CLOCK_MONOTONIC inside", set_monotonic },
   { "boottime", 0, TRUE, "process", "SECS", "Offset of CLOCK_BOOTTIME inside", set_boottime },

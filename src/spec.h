@@ -28,11 +28,11 @@ typedef enum
 typedef struct
 {
   SbxMountKind kind;
-  char *src;     /* absolute host path (binds) */
-  char *dst;     /* absolute, lexically canonical path inside */
-  gboolean ro;   /* binds */
-  guint64 size;  /* tmpfs bytes, 0 = kernel default */
-  char *option;  /* the option as typed, for messages: "--bind /a:/b" */
+  char *src;    /* absolute host path (binds) */
+  char *dst;    /* absolute, lexically canonical path inside */
+  gboolean ro;  /* binds */
+  guint64 size; /* tmpfs bytes, 0 = kernel default */
+  char *option; /* the option as typed, for messages: "--bind /a:/b" */
 } SbxMount;
 
 typedef struct
@@ -101,8 +101,7 @@ gboolean sbx_spec_validate (SbxSpec *spec, GError **error);
 const char *sbx_spec_wanted_workdir (const SbxSpec *spec);
 
 /* Pure parsers, exported for the unit tests. */
-gboolean sbx_spec_parse_bind (const char *text, gboolean force_ro, SbxMount **out,
-                              GError **error);
+gboolean sbx_spec_parse_bind (const char *text, gboolean force_ro, SbxMount **out, GError **error);
 gboolean sbx_spec_parse_tmpfs (const char *text, SbxMount **out, GError **error);
 gboolean sbx_spec_hostname_valid (const char *name);
 void sbx_mount_free (SbxMount *mount);

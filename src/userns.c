@@ -47,12 +47,12 @@ add_range_without (GArray *out, guint64 start, guint64 count, guint32 cut)
   if (cut >= start && cut < end)
     {
       if (cut > start)
-        g_array_append_val (out, ((SbxIdRange){ (guint32) start, (guint32) (cut - start) }));
-      if (end > (guint64) cut + 1)
-        g_array_append_val (out, ((SbxIdRange){ cut + 1, (guint32) (end - cut - 1) }));
+        g_array_append_val (out, ((SbxIdRange){ (guint32)start, (guint32)(cut - start) }));
+      if (end > (guint64)cut + 1)
+        g_array_append_val (out, ((SbxIdRange){ cut + 1, (guint32)(end - cut - 1) }));
       return;
     }
-  g_array_append_val (out, ((SbxIdRange){ (guint32) start, (guint32) count }));
+  g_array_append_val (out, ((SbxIdRange){ (guint32)start, (guint32)count }));
 }
 
 GArray *
@@ -77,7 +77,7 @@ sbx_userns_parse_subids (const char *contents, const char *user, guint32 id)
           || !sbx_util_parse_u64 (f[2], G_MAXUINT32, &count) || count == 0
           || start + count - 1 > G_MAXUINT32 - 1)
         continue;
-      g_array_append_val (raw, ((SbxIdRange){ (guint32) start, (guint32) count }));
+      g_array_append_val (raw, ((SbxIdRange){ (guint32)start, (guint32)count }));
     }
   g_array_sort (raw, compare_ranges);
 
@@ -89,7 +89,7 @@ sbx_userns_parse_subids (const char *contents, const char *user, guint32 id)
   for (guint i = 0; i < raw->len; i++)
     {
       SbxIdRange *r = &g_array_index (raw, SbxIdRange, i);
-      guint64 s = r->start, e = (guint64) r->start + r->count;
+      guint64 s = r->start, e = (guint64)r->start + r->count;
       if (have && s <= cur_end)
         {
           cur_end = MAX (cur_end, e);
@@ -133,9 +133,9 @@ sbx_userns_build_map (SbxIdentity identity, guint32 id, const GArray *ranges)
           /* The inside id space ends at 2^32-2 (-1 is the invalid id). */
           if (next >= G_MAXUINT32)
             return lines;
-          guint64 room = (next < self_inside ? self_inside : (guint64) G_MAXUINT32) - next;
+          guint64 room = (next < self_inside ? self_inside : (guint64)G_MAXUINT32) - next;
           guint64 n = MIN (left, room);
-          add_line (lines, (guint32) next, (guint32) outside, (guint32) n);
+          add_line (lines, (guint32)next, (guint32)outside, (guint32)n);
           next += n;
           outside += n;
           left -= n;
@@ -235,7 +235,7 @@ spawn_map_helper (const char *helper, pid_t pid, const GArray *lines, pid_t *hel
   g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
 
   g_ptr_array_add (argv, g_strdup (helper));
-  g_ptr_array_add (argv, g_strdup_printf ("%d", (int) pid));
+  g_ptr_array_add (argv, g_strdup_printf ("%d", (int)pid));
   for (guint i = 0; i < lines->len; i++)
     {
       const SbxIdMapLine *l = &g_array_index (lines, SbxIdMapLine, i);
@@ -246,7 +246,7 @@ spawn_map_helper (const char *helper, pid_t pid, const GArray *lines, pid_t *hel
   g_ptr_array_add (argv, NULL);
 
   /* posix_spawn uses vfork: cheap, and the monitor has no threads yet. */
-  int r = posix_spawn (helper_pid, helper, NULL, NULL, (char **) argv->pdata, environ);
+  int r = posix_spawn (helper_pid, helper, NULL, NULL, (char **)argv->pdata, environ);
   if (r != 0)
     {
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (r), "cannot run %s: %s", helper,
@@ -269,8 +269,8 @@ wait_map_helper (const char *helper, pid_t helper_pid, GError **error)
       }
   if (WIFEXITED (status) && WEXITSTATUS (status) == 0)
     return TRUE;
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s failed (%s %d); check /etc/%s",
-               helper, WIFEXITED (status) ? "exit status" : "signal",
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s failed (%s %d); check /etc/%s", helper,
+               WIFEXITED (status) ? "exit status" : "signal",
                WIFEXITED (status) ? WEXITSTATUS (status) : WTERMSIG (status),
                strstr (helper, "gid") != NULL ? "subgid" : "subuid");
   return FALSE;
@@ -282,7 +282,7 @@ wait_map_helper (const char *helper, pid_t helper_pid, GError **error)
 static gboolean
 write_single_maps (const SbxIdMapPlan *plan, pid_t pid, GError **error)
 {
-  g_autofree char *dir = g_strdup_printf ("/proc/%d", (int) pid);
+  g_autofree char *dir = g_strdup_printf ("/proc/%d", (int)pid);
   cleanup_fd int dirfd = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
   g_autofree char *gid_map = sbx_userns_format_map (plan->gid_lines);
   g_autofree char *uid_map = sbx_userns_format_map (plan->uid_lines);
@@ -299,7 +299,7 @@ write_single_maps (const SbxIdMapPlan *plan, pid_t pid, GError **error)
   if (failed == NULL)
     return TRUE;
   g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot write %s of pid %d: %s",
-               failed, (int) pid, g_strerror (errno));
+               failed, (int)pid, g_strerror (errno));
   return FALSE;
 }
 

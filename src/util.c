@@ -30,7 +30,7 @@ die_with (int code, int errsv, const char *fmt, va_list ap)
   char text[SBX_MSG_TEXT_MAX];
   int n = vsnprintf (text, sizeof text, fmt, ap);
 
-  if (errsv != 0 && n >= 0 && (size_t) n < sizeof text)
+  if (errsv != 0 && n >= 0 && (size_t)n < sizeof text)
     snprintf (text + n, sizeof text - n, ": %s", strerror (errsv));
 
   if (error_channel >= 0 && sbx_msg_send (error_channel, SBX_MSG_ERROR, code, 0, text, -1))
@@ -106,7 +106,7 @@ sbx_util_write_all (int fd, const void *buf, size_t len)
       if (n <= 0)
         return FALSE;
       p += n;
-      len -= (size_t) n;
+      len -= (size_t)n;
     }
   return TRUE;
 }
@@ -123,7 +123,7 @@ sbx_util_write_file_at (int dirfd, const char *path, const char *content)
   do
     n = write (fd, content, len);
   while (n < 0 && errno == EINTR);
-  return n == (ssize_t) len;
+  return n == (ssize_t)len;
 }
 
 gboolean
@@ -137,7 +137,7 @@ sbx_util_parse_u64 (const char *text, guint64 max, guint64 *out)
     {
       if (*p < '0' || *p > '9')
         return FALSE;
-      guint d = (guint) (*p - '0');
+      guint d = (guint)(*p - '0');
       if (v > (max - d) / 10)
         return FALSE;
       v = v * 10 + d;
@@ -156,7 +156,7 @@ sbx_util_parse_size (const char *text, guint64 *out)
     return FALSE;
   for (; *p >= '0' && *p <= '9'; p++)
     {
-      guint d = (guint) (*p - '0');
+      guint d = (guint)(*p - '0');
       if (whole > (G_MAXUINT64 - d) / 10)
         return FALSE;
       whole = whole * 10 + d;
@@ -169,7 +169,7 @@ sbx_util_parse_size (const char *text, guint64 *out)
       for (; *p >= '0' && *p <= '9'; p++)
         if (frac_div < 1000000000)
           {
-            frac = frac * 10 + (guint64) (*p - '0');
+            frac = frac * 10 + (guint64)(*p - '0');
             frac_div *= 10;
           }
     }
@@ -250,7 +250,7 @@ sbx_msg_send (int sock, SbxMsgType type, gint32 code, gint64 value, const char *
   do
     n = sendmsg (sock, &mh, MSG_NOSIGNAL);
   while (n < 0 && errno == EINTR);
-  return n == (ssize_t) iov.iov_len;
+  return n == (ssize_t)iov.iov_len;
 }
 
 gboolean
@@ -275,11 +275,11 @@ sbx_msg_recv (int sock, SbxMsg *msg, int *fd_out)
   while (n < 0 && errno == EINTR);
   if (n == 0)
     errno = 0;
-  if (n < (ssize_t) offsetof (SbxMsg, text))
+  if (n < (ssize_t)offsetof (SbxMsg, text))
     return FALSE;
 
-  if (n < (ssize_t) sizeof *msg)
-    ((char *) msg)[n] = '\0';
+  if (n < (ssize_t)sizeof *msg)
+    ((char *)msg)[n] = '\0';
   msg->text[sizeof msg->text - 1] = '\0';
 
   for (struct cmsghdr *c = CMSG_FIRSTHDR (&mh); c != NULL; c = CMSG_NXTHDR (&mh, c))
@@ -301,10 +301,10 @@ sbx_util_clone3 (guint64 flags, int *pidfd_out)
   int pidfd = -1;
   struct clone_args args = {
     .flags = flags | (pidfd_out != NULL ? CLONE_PIDFD : 0),
-    .pidfd = (guint64) (guintptr) &pidfd,
+    .pidfd = (guint64)(guintptr)&pidfd,
     .exit_signal = SIGCHLD,
   };
-  pid_t pid = (pid_t) syscall (SYS_clone3, &args, sizeof args);
+  pid_t pid = (pid_t)syscall (SYS_clone3, &args, sizeof args);
 
   if (pid > 0 && pidfd_out != NULL)
     *pidfd_out = pidfd;
@@ -314,5 +314,5 @@ sbx_util_clone3 (guint64 flags, int *pidfd_out)
 int
 sbx_util_pidfd_send_signal (int pidfd, int sig)
 {
-  return (int) syscall (SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+  return (int)syscall (SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
 }

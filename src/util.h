@@ -9,11 +9,11 @@
 #include <unistd.h>
 
 /* Exit statuses of the contract (DESIGN.md). */
-#define SBX_EXIT_FAILURE   125 /* sbx itself failed */
+#define SBX_EXIT_FAILURE     125 /* sbx itself failed */
 #define SBX_EXIT_CANNOT_EXEC 126 /* the command exists but cannot be executed */
-#define SBX_EXIT_NOT_FOUND 127 /* the command was not found */
+#define SBX_EXIT_NOT_FOUND   127 /* the command was not found */
 
-#define SBX_NORETURN __attribute__ ((noreturn))
+#define SBX_NORETURN     __attribute__ ((noreturn))
 #define SBX_PRINTF(a, b) __attribute__ ((format (printf, a, b)))
 
 /* Report and exit 125 (or @code).  In the sandbox child the message goes over

@@ -71,9 +71,9 @@ test_parse_subids (void)
                      "bob:165536:65536\n"
                      "  \n"
                      "1000:300000:10\n"
-                     "alice:300005:20\n" /* overlaps the numeric entry */
-                     "alice:400000:x\n"  /* junk: ignored */
-                     "alice:500000\n"    /* malformed: ignored */
+                     "alice:300005:20\n"     /* overlaps the numeric entry */
+                     "alice:400000:x\n"      /* junk: ignored */
+                     "alice:500000\n"        /* malformed: ignored */
                      "alice:4294967295:2\n"; /* overflow: ignored */
   assert_ranges (sbx_userns_parse_subids (file, "alice", 1000),
                  (guint32[]){ 100000, 65536, 300000, 25 }, 2);
@@ -83,8 +83,8 @@ test_parse_subids (void)
   /* adjacent ranges merge */
   assert_ranges (sbx_userns_parse_subids ("u:10:10\nu:20:5\n", "u", 1), (guint32[]){ 10, 15 }, 1);
   /* the caller's own id inside a range is cut out */
-  assert_ranges (sbx_userns_parse_subids ("u:995:10\n", "u", 1000),
-                 (guint32[]){ 995, 5, 1001, 4 }, 2);
+  assert_ranges (sbx_userns_parse_subids ("u:995:10\n", "u", 1000), (guint32[]){ 995, 5, 1001, 4 },
+                 2);
   assert_ranges (sbx_userns_parse_subids (NULL, "u", 1), NULL, 0);
 }
 
@@ -112,8 +112,7 @@ test_build_map (void)
 
   /* two ranges are laid end to end inside */
   g_autoptr (GArray) two = sbx_userns_parse_subids ("u:100000:10\nu:200000:10\n", "u", 5);
-  assert_map (sbx_userns_build_map (SBX_ID_ROOT, 5, two),
-              "0 5 1\n1 100000 10\n11 200000 10\n");
+  assert_map (sbx_userns_build_map (SBX_ID_ROOT, 5, two), "0 5 1\n1 100000 10\n11 200000 10\n");
   assert_map (sbx_userns_build_map (SBX_ID_KEEP, 5, two),
               "5 5 1\n0 100000 5\n6 100005 5\n11 200000 10\n");
 }
