@@ -50,9 +50,21 @@ typedef struct
   /* filesystem */
   GPtrArray *mounts; /* SbxMount* */
   char *workdir;     /* NULL: the caller's cwd when it exists inside, else / */
+  /* Layered root (rootfs.c): --rootfs, --layer (lowest first), --upper,
+   * --overlay.  Added by the layered-rootfs work. */
 
   /* network */
   SbxNetMode net;
+  /* libslirp (net.c, helpers/sbx-net): --publish, --allow-host-loopback,
+   * --mtu, --no-ipv6.  Added by the networking work. */
+
+  /* resources (cgroup.c): --memory, --cpus, --pids-limit, --io-weight.
+   * Added by the resource-limits work. */
+
+  /* security (security.c): --cap-add, --cap-drop, --seccomp.  Added by the
+   * hardening work. */
+
+  /* named sandboxes (state.c): --name.  Added by the named-sandbox work. */
 
   /* process */
   char *hostname; /* NULL: keep the host's */
