@@ -94,6 +94,26 @@ build_environment (const SbxSpec *spec, const char *workdir)
   return g_environ_setenv (env, "PWD", workdir, TRUE);
 }
 
+/* Whether a bare command name exists in some $PATH directory.  execvp()
+ * reports EACCES when any directory on the way is unreadable, even if the
+ * command exists nowhere; the shell's "not found" (127) is what users expect
+ * then. */
+static gboolean
+command_in_path (const char *name)
+{
+  if (strchr (name, '/') != NULL)
+    return TRUE;
+  const char *path = g_getenv ("PATH");
+  g_auto (GStrv) dirs = g_strsplit (path != NULL ? path : "/bin:/usr/bin", ":", -1);
+  for (char **d = dirs; *d; d++)
+    {
+      g_autofree char *candidate = g_build_filename (**d ? *d : ".", name, NULL);
+      if (access (candidate, F_OK) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 /* In the command's process: the last steps before execve(). */
 static G_NORETURN void
 exec_command (const SbxChildConfig *config, const char *workdir)
@@ -114,6 +134,8 @@ exec_command (const SbxChildConfig *config, const char *workdir)
 
   execvp (spec->argv[0], spec->argv);
   int errsv = errno;
+  if (errsv == EACCES && !command_in_path (spec->argv[0]))
+    errsv = ENOENT; /* an unreadable PATH directory, not the command */
   sbx_die_code (errsv == ENOENT ? SBX_EXIT_NOT_FOUND : SBX_EXIT_CANNOT_EXEC, "cannot run '%s': %s",
                 spec->argv[0], g_strerror (errsv));
 }

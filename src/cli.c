@@ -192,7 +192,13 @@ sbx_cli_run (int argc, char **argv)
   g_option_context_set_strict_posix (ctx, TRUE);
 
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
-    sbx_cli_usage_error ("run", "%s", error->message);
+    {
+      /* GOption's own messages start with a capital ("Unknown option");
+       * ours are lower case after "sbx: ". */
+      if (g_ascii_isupper (error->message[0]) && g_ascii_islower (error->message[1]))
+        error->message[0] = g_ascii_tolower (error->message[0]);
+      sbx_cli_usage_error ("run", "%s", error->message);
+    }
   if (state.help)
     {
       g_strfreev (remaining);

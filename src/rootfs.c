@@ -265,6 +265,10 @@ build_user_mounts (SbxRootfs *r, const SbxSpec *spec, uid_t uid, gid_t gid)
       gboolean is_dir = m->kind == SBX_MOUNT_TMPFS
                         || (fstatat (tree, "", &st, AT_EMPTY_PATH) == 0 && S_ISDIR (st.st_mode));
       cleanup_fd int target = make_mount_point (r, m->option, m->dst, is_dir);
+      if (fstatat (target, "", &st, AT_EMPTY_PATH) == 0 && !S_ISDIR (st.st_mode) != !is_dir)
+        sbx_die ("cannot bind %s on %s: %s", m->src, m->dst,
+                 is_dir ? "a directory cannot be bound over a file"
+                        : "a file cannot be bound over a directory");
       if (move_mount (tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
         sbx_die_errno ("cannot %s %s on %s", m->kind == SBX_MOUNT_BIND ? "bind" : "mount",
                        m->kind == SBX_MOUNT_BIND ? m->src : "a tmpfs", m->dst);

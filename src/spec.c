@@ -94,6 +94,8 @@ sbx_spec_parse_bind (const char *text, gboolean force_ro, SbxMount **out, GError
         return fail (error, option, "'%s': a read-only bind cannot be 'rw'", text);
       n--;
     }
+  if (text[0] == '\0')
+    return fail (error, option, "empty value");
   if (n == 0 || n > 2 || parts[0][0] == '\0')
     return fail (error, option, "'%s' is not SRC[:DST]%s (':' in a path is not supported)", text,
                  force_ro ? "" : "[:ro]");

@@ -210,10 +210,15 @@ sbx_userns_plan (const SbxSpec *spec)
                || (plan->newgidmap = find_helper ("newgidmap")) == NULL)
         why = "newuidmap/newgidmap not found (install the uidmap package)";
     }
-  if (why != NULL)
+  /* Root may write any map itself; a single mapping is its natural default
+   * and not worth a warning on every run. */
+  if (why != NULL && spec->uid != 0)
     {
       sbx_warn ("%s for %s; mapping only uid %u and gid %u (see 'sbx doctor')", why,
                 spec->user_name != NULL ? spec->user_name : "this user", spec->uid, spec->gid);
+    }
+  if (why != NULL)
+    {
       g_clear_pointer (&plan->newuidmap, g_free);
       g_clear_pointer (&plan->newgidmap, g_free);
     }

@@ -97,7 +97,7 @@ is_root () { [ "$(id -u)" -eq 0 ]; }
 as_user () {
   if is_root; then
     setpriv --reuid="$SBX_TEST_USER" --regid="$SBX_TEST_USER" --init-groups \
-      env -i PATH="$PATH" HOME="$TEST_HOME" USER="$SBX_TEST_USER" LOGNAME="$SBX_TEST_USER" \
+      env -i PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin HOME="$TEST_HOME" USER="$SBX_TEST_USER" LOGNAME="$SBX_TEST_USER" \
       XDG_RUNTIME_DIR="$TEST_RUNTIME" XDG_DATA_HOME="$TEST_HOME/.local/share" \
       XDG_CONFIG_HOME="$TEST_HOME/.config" LANG=C.UTF-8 "$@"
   else
@@ -143,7 +143,9 @@ require_root () {
 
 # --- scratch space -------------------------------------------------------------
 
-TEST_DIR=$(mktemp -d "${TMPDIR:-/tmp}/sbx-test.XXXXXX")
+# Under /var/tmp, not /tmp: the sandbox gets a fresh /tmp, so a test's
+# directory there would not exist inside.
+TEST_DIR=$(mktemp -d "${SBX_TEST_TMPDIR:-/var/tmp}/sbx-test.XXXXXX")
 chmod 755 "$TEST_DIR"
 TEST_HOME=$TEST_DIR/home
 TEST_RUNTIME=$TEST_DIR/run

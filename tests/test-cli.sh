@@ -1,0 +1,94 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# test-cli.sh: the command line: help, version, and every kind of bad input
+# rejected with one line, exit 125, before anything is created.
+. "$(dirname "$0")/libtest.sh"
+require_rootless
+
+# --- help and version ---------------------------------------------------------------
+
+out=$(sbx --version); rc=$?
+is "$rc" "0" "--version exits 0"
+like "$(printf '%s\n' "$out" | head -1)" "^sbx [0-9]+\.[0-9]+\.[0-9]+$" "--version prints the version first"
+for lib in glib json-glib libcap libseccomp libslirp; do
+  like "$out" "^$lib [0-9]" "--version lists $lib"
+done
+out=$(sbx --help); rc=$?
+is "$rc" "0" "--help exits 0"
+like "$out" "^Usage: sbx COMMAND" "--help shows the usage"
+like "$out" "  run " "--help lists run"
+out=$(sbx run --help); rc=$?
+is "$rc" "0" "run --help exits 0"
+for opt in map-root no-subids bind ro-bind tmpfs workdir net hostname env clearenv monotonic boottime share-tty; do
+  like "$out" "--$opt" "run --help lists --$opt"
+done
+for group in Identity Filesystem Network Process; do
+  like "$out" "^$group:" "run --help groups the options ($group)"
+done
+is "$(sbx help run)" "$out" "help run prints the same as run --help"
+is "$(sbx run -h)" "$out" "run -h prints the same as run --help"
+
+# --- usage errors -----------------------------------------------------------------------
+
+# bad ARGS...: sbx ARGS must fail with 125 and exactly two lines: "sbx: ..."
+# naming the problem, then the hint.
+bad () {
+  local want=$1 hint=$2
+  shift 2
+  local out rc
+  out=$(sbx "$@" 2>&1 >/dev/null)
+  rc=$?
+  if [ "$rc" = 125 ] && [ "$(printf '%s\n' "$out" | head -1)" = "$want" ] \
+     && [ "$(printf '%s\n' "$out" | sed -n 2p)" = "Try '$hint --help' for more information." ] \
+     && [ "$(printf '%s\n' "$out" | wc -l)" = 2 ]; then
+    ok "rejects: sbx $*"
+  else
+    not_ok "rejects: sbx $*"
+    diag "rc=$rc" "$out" "want: $want"
+  fi
+}
+
+before=$(snapshot_host)
+bad "sbx: no command given" "sbx"
+bad "sbx: 'frob' is not an sbx command" "sbx" frob
+bad "sbx: unknown option --frob" "sbx" --frob
+bad "sbx: no command given" "sbx run" run
+bad "sbx: no command given" "sbx run" run --
+bad "sbx: the command is an empty string" "sbx run" run -- ""
+bad "sbx: unknown option --frob" "sbx run" run --frob -- true
+bad "sbx: unknown option -x" "sbx run" run -x true
+bad "sbx: missing argument for --bind" "sbx run" run --bind
+bad "sbx: --bind: empty value" "sbx run" run --bind "" -- true
+bad "sbx: --bind: empty value" "sbx run" run --bind= -- true
+bad "sbx: --bind /nonexistent-sbx: No such file or directory" "sbx run" run --bind /nonexistent-sbx -- true
+bad "sbx: --bind: '/a:/b:/c' is not SRC[:DST][:ro] (':' in a path is not supported)" "sbx run" run --bind /a:/b:/c -- true
+bad "sbx: --bind: 'relative' is not an absolute path" "sbx run" run --bind /tmp:relative -- true
+bad "sbx: --bind: '/tmp:/': cannot bind over / (use --rootfs)" "sbx run" run --bind /tmp:/ -- true
+bad "sbx: --ro-bind: '/tmp:/x:rw': a read-only bind cannot be 'rw'" "sbx run" run --ro-bind /tmp:/x:rw -- true
+bad "sbx: --tmpfs: 'rel' is not an absolute path" "sbx run" run --tmpfs rel -- true
+bad "sbx: --tmpfs: 'junk' is not a size (use e.g. 64M or 1G)" "sbx run" run --tmpfs /x:junk -- true
+bad "sbx: --tmpfs: '-1M' is not a size (use e.g. 64M or 1G)" "sbx run" run --tmpfs /x:-1M -- true
+bad "sbx: --tmpfs: '0' is not a size (use e.g. 64M or 1G)" "sbx run" run --tmpfs /x:0 -- true
+bad "sbx: --tmpfs: '99999999999999999999' is not a size (use e.g. 64M or 1G)" "sbx run" run --tmpfs /x:99999999999999999999 -- true
+bad "sbx: --tmpfs: '17179869184G' is not a size (use e.g. 64M or 1G)" "sbx run" run --tmpfs /x:17179869184G -- true
+bad "sbx: --workdir: 'rel' is not an absolute path" "sbx run" run -w rel -- true
+bad "sbx: --net: 'bogus' is not one of none, host" "sbx run" run --net bogus -- true
+bad "sbx: --hostname: '' is not a valid hostname (letters, digits, '-' and '.', at most 64 bytes)" "sbx run" run --hostname "" -- true
+long=$(printf 'a%.0s' $(seq 65))
+bad "sbx: --hostname: '$long' is not a valid hostname (letters, digits, '-' and '.', at most 64 bytes)" "sbx run" run --hostname "$long" -- true
+bad "sbx: --hostname: 'a b' is not a valid hostname (letters, digits, '-' and '.', at most 64 bytes)" "sbx run" run --hostname "a b" -- true
+bad "sbx: --env: '' is not KEY=VALUE" "sbx run" run -e "" -- true
+bad "sbx: --env: '=x' is not KEY=VALUE" "sbx run" run -e =x -- true
+bad "sbx: --monotonic: 'abc' is not a whole number of seconds" "sbx run" run --monotonic abc -- true
+bad "sbx: --monotonic: '1.5' is not a whole number of seconds" "sbx run" run --monotonic 1.5 -- true
+bad "sbx: --boottime: '' is not a whole number of seconds" "sbx run" run --boottime "" -- true
+bad "sbx: --boottime: '99999999999999999999' is not a whole number of seconds" "sbx run" run --boottime 99999999999999999999 -- true
+after=$(snapshot_host)
+is "$after" "$before" "bad input leaves no process or mount behind"
+
+# Options end at the command: its own options are not sbx's.
+is "$(sbx run echo -w --bind x)" "-w --bind x" "options after the command belong to the command"
+is "$(sbx run -- printf '%s' --help)" "--help" "-- ends sbx's options"
+is "$(sbx run --hostname=h1 --net=none -- hostname)" "h1" "--opt=VAL works"
+
+done_testing

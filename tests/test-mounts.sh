@@ -1,0 +1,101 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# test-mounts.sh: the sandbox's root, /proc, /dev, /tmp, --bind, --ro-bind,
+# --tmpfs, checked from inside and on the host afterwards.
+. "$(dirname "$0")/libtest.sh"
+require_rootless
+
+uid=$(test_uid)
+gid=$(test_gid)
+
+# --- the root and what the setup leaves visible ----------------------------------
+
+out=$(sbx run -- sh -c 'touch /etc/sbx-probe 2>&1; echo rc=$?')
+like "$out" "Read-only file system" "the host's / is read-only inside"
+out=$(sbx run -- sh -c 'for m in $(awk "\$5 != \"/\" && \$5 !~ \"^/(proc|dev|tmp)\" {print \$5}" /proc/self/mountinfo | head -3); do touch "$m/sbx-probe" 2>&1; done')
+unlike "$out" "^$|Permission denied|No such" "submounts of the host's / are read-only too" 
+mi=$(sbx run -- cat /proc/self/mountinfo)
+unlike "$mi" " /tmp/root|/oldroot|staging" "mountinfo shows nothing of the setup (no staging or old root)"
+like "$(printf '%s\n' "$mi" | awk '$5 == "/" {print $6}' | head -1)" "^ro," "the root mount is ro"
+like "$(printf '%s\n' "$mi" | awk '$5 == "/" {print $6}' | head -1)" "nosuid,nodev" "the root mount is nosuid,nodev"
+
+# --- /proc -------------------------------------------------------------------------
+
+is "$(sbx run -- cat /proc/1/comm)" "sbx-init" "/proc is the sandbox's own (PID 1 is sbx-init)"
+is "$(sbx run -- ls /proc | grep "^[0-9]" | tr '\n' ' ')" "1 2 " "/proc lists only the sandbox's processes"
+
+# --- /dev ---------------------------------------------------------------------------
+
+out=$(sbx run -- ls /dev | tr '\n' ' ')
+is "$out" "fd full null ptmx pts random shm stderr stdin stdout tty urandom zero " \
+  "/dev holds only the minimal set"
+out=$(sbx run -- sh -c 'echo x > /dev/null && head -c 4 /dev/zero | od -An -tx1 | tr -d " " && head -c 8 /dev/urandom | wc -c && (echo x > /dev/full) 2>&1')
+like "$out" "^00000000
+8
+.*No space left on device" "null, zero, urandom and full behave"
+out=$(sbx run -- awk '$5 == "/dev/pts" {print $(NF-2), $NF}' /proc/self/mountinfo | tail -1)
+like "$out" "^devpts .*ptmxmode=666" "/dev/pts is a devpts instance of its own with a usable ptmx"
+is "$(sbx run -- readlink /dev/ptmx)" "pts/ptmx" "/dev/ptmx points into the own devpts"
+out=$(sbx run -- python3 -c 'import os, pty; m, s = pty.openpty(); print(os.ttyname(s))')
+like "$out" "^/dev/pts/0$" "a pty can be opened inside and is the first of its instance"
+is "$(sbx run -- readlink /dev/fd /dev/stdin /dev/stdout /dev/stderr | tr '\n' ' ')" \
+  "/proc/self/fd /proc/self/fd/0 /proc/self/fd/1 /proc/self/fd/2 " "the standard /dev symlinks exist"
+is "$(sbx run -- stat -c %a /dev/shm)" "1777" "/dev/shm is a sticky world-writable tmpfs"
+out=$(sbx run -- sh -c 'echo ok > /dev/shm/x && cat /dev/shm/x')
+is "$out" "ok" "/dev/shm is writable"
+
+# --- /tmp -----------------------------------------------------------------------------
+
+as_user sh -c "echo secret > /tmp/sbx-host-file-$$"
+at_exit "rm -f /tmp/sbx-host-file-$$"
+out=$(sbx run -- sh -c "ls /tmp; stat -c '%a %U' /tmp; echo w > /tmp/w && cat /tmp/w")
+is "$out" "1777 root
+w" "/tmp is a fresh, empty, writable tmpfs owned by root"
+check "nothing written to /tmp inside reaches the host" test ! -e /tmp/w
+
+# --- --bind, --ro-bind ------------------------------------------------------------------
+
+as_user mkdir -p src/sub dst
+as_user sh -c 'echo data > src/file'
+out=$(sbx run --bind "$TEST_DIR/src:/tmp/in" -- sh -c 'cat /tmp/in/file; echo new > /tmp/in/new; echo rc=$?')
+is "$out" "data
+rc=0" "--bind SRC:DST shows SRC at DST, writable"
+is "$(cat src/new)" "new" "a write through --bind lands on the host"
+is "$(stat -c %u:%g src/new)" "$uid:$gid" "... owned by the caller"
+out=$(sbx run --bind "$TEST_DIR/src:/tmp/in:ro" -- sh -c 'cat /tmp/in/file; echo x > /tmp/in/x; echo rc=$?' 2>&1)
+like "$out" "data
+.*Read-only file system
+rc=[12]" "--bind SRC:DST:ro is read-only"
+out=$(sbx run --ro-bind "$TEST_DIR/src" -- sh -c "echo x > '$TEST_DIR/src/x'; echo rc=\$?" 2>&1)
+like "$out" "Read-only file system" "--ro-bind SRC binds at the same path, read-only"
+check "a failed write through --ro-bind leaves the host untouched" test ! -e src/x
+out=$(sbx run --ro-bind "$TEST_DIR/src/file:/tmp/f" -- cat /tmp/f)
+is "$out" "data" "a single file can be bound"
+out=$(cd "$TEST_DIR" && as_user "$SBX" run --bind src:/tmp/rel -- cat /tmp/rel/file)
+is "$out" "data" "a relative SRC is resolved against the caller's cwd"
+as_user ln -s "$TEST_DIR/src" link
+out=$(sbx run --bind "$TEST_DIR/link:/tmp/l" -- cat /tmp/l/file)
+is "$out" "data" "a symlink as SRC is followed as the caller sees it"
+# A later mount stacks on an earlier one, in command-line order.
+out=$(sbx run --tmpfs /tmp/stack --bind "$TEST_DIR/src:/tmp/stack/in" -- cat /tmp/stack/in/file)
+is "$out" "data" "mounts apply in command-line order (a bind inside a --tmpfs)"
+# A bind destination that is a symlink pointing outside resolves inside the sandbox.
+out=$(sbx run --tmpfs /tmp/t --bind "$TEST_DIR/src:/tmp/t/x" -- sh -c 'ls /tmp/t/x')
+like "$out" "file" "binds under a fresh tmpfs create their mount point"
+as_user mkdir -p symroot
+as_user ln -s /etc symroot/etc-link
+out=$(sbx run --bind "$TEST_DIR/symroot:/tmp/sr" --bind "$TEST_DIR/src:/tmp/sr/etc-link" -- sh -c 'cat /etc/file')
+is "$out" "data" "a bind destination that is a symlink to /etc lands on the sandbox's /etc"
+check "... and the host's /etc is untouched" test ! -e /etc/file
+
+# --- --tmpfs ---------------------------------------------------------------------------
+
+out=$(sbx run --tmpfs /tmp/scratch:1M -- sh -c 'stat -c "%a %u %g" /tmp/scratch; df -k /tmp/scratch | awk "NR==2 {print \$2}"')
+is "$out" "755 $uid $gid
+1024" "--tmpfs DST:SIZE: owned by the caller, mode 0755, of that size"
+out=$(sbx run --map-root --tmpfs /tmp/scratch -- stat -c "%a %u %g" /tmp/scratch)
+is "$out" "755 0 0" "--tmpfs with --map-root belongs to root inside"
+out=$(sbx run --tmpfs /tmp/small:64K -- sh -c 'head -c 100000 /dev/zero > /tmp/small/f; echo rc=$?' 2>&1)
+like "$out" "No space left on device" "the --tmpfs size is enforced"
+
+done_testing

@@ -1,0 +1,91 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# test-process.sh: exit statuses, signal relaying, errors from inside the
+# sandbox, and what is left on the host after a normal exit, a failure, and
+# SIGKILL of the monitor.
+. "$(dirname "$0")/libtest.sh"
+require_rootless
+
+# status CMD...: prints the exit status of CMD.
+status () { "$@" >/dev/null 2>&1; echo $?; }
+
+# --- exit statuses ---------------------------------------------------------------------
+
+is "$(status sbx run -- true)" "0" "exit 0 passes through"
+is "$(status sbx run -- sh -c 'exit 3')" "3" "the command's exit status passes through"
+is "$(status sbx run -- sh -c 'exit 255')" "255" "exit 255 passes through"
+is "$(status sbx run -- sh -c 'kill -TERM $$')" "143" "death by SIGTERM gives 128+15"
+is "$(status sbx run -- sh -c 'kill -KILL $$')" "137" "death by SIGKILL gives 128+9"
+is "$(status sbx run -- sh -c 'kill -SEGV $$')" "139" "death by SIGSEGV gives 128+11"
+
+out=$(sbx run -- no-such-command-sbx 2>&1); rc=$?
+is "$rc" "127" "a command that is not found gives 127"
+is "$out" "sbx: cannot run 'no-such-command-sbx': No such file or directory" \
+  "... with one line naming it"
+as_user sh -c 'printf "#!/bin/sh\necho hi\n" > noexec; chmod 644 noexec'
+out=$(sbx run -- "$TEST_DIR/noexec" 2>&1); rc=$?
+is "$rc" "126" "a command that is not executable gives 126"
+like "$out" "^sbx: cannot run '$TEST_DIR/noexec': Permission denied$" "... with one line naming it"
+out=$(sbx run -- /etc 2>&1); rc=$?
+is "$rc" "126" "a directory as the command gives 126"
+
+# --- errors inside the sandbox reach the user --------------------------------------------
+
+as_user touch afile
+out=$(sbx run --bind "$TEST_DIR/afile:/etc" -- true 2>&1); rc=$?
+is "$rc" "125" "a bind that fails inside gives 125"
+is "$out" "sbx: cannot bind $TEST_DIR/afile on /etc: a file cannot be bound over a directory" \
+  "... and the precise reason from inside the sandbox"
+out=$(sbx run -w /nonexistent-dir -- true 2>&1); rc=$?
+is "$rc" "125" "a --workdir missing inside gives 125"
+is "$out" "sbx: --workdir /nonexistent-dir: No such file or directory" "... naming it"
+out=$(sbx run --monotonic -999999999 -- true 2>&1); rc=$?
+is "$rc" "125" "an offset the kernel refuses gives 125"
+like "$out" "^sbx: cannot set the clock offsets" "... with the reason"
+
+# --- signals ---------------------------------------------------------------------------------
+
+# Each case starts a sandbox whose command traps SIGNAL and exits with a
+# code of its own, then signals the monitor on the host.
+relay () {
+  local sig=$1 code=$2 rc
+  as_user "$SBX" run -- sh -c "trap 'exit $code' $sig; echo ready; while :; do sleep 0.05; done" >"sig.out" 2>&1 &
+  local pid=$!
+  for _ in $(seq 100); do grep -q ready sig.out 2>/dev/null && break; sleep 0.05; done
+  local monitor
+  monitor=$(pgrep -f -n "^$SBX run -- sh -c trap 'exit $code'")
+  kill -"$sig" "$monitor"
+  wait "$pid"
+  rc=$?
+  is "$rc" "$code" "SIG$sig to sbx reaches the command (it exits $code)"
+}
+relay TERM 42
+relay INT 43
+relay HUP 44
+
+# --- nothing left behind --------------------------------------------------------------------
+
+before=$(snapshot_host)
+sbx run -- true
+sbx run --bind /nonexistent -- true 2>/dev/null
+sbx run --bind "$TEST_DIR/afile:/etc" -- true 2>/dev/null
+sbx run -- no-such-command-sbx 2>/dev/null
+after=$(snapshot_host)
+is "$after" "$before" "no process or mount is left after success, a usage error, a setup failure or an exec failure"
+
+# SIGKILL of the monitor: everything inside dies within a second.
+as_user "$SBX" run -- sh -c 'sleep 1000 & sleep 1001 & echo started; wait' >kill.out 2>&1 &
+sbx_pid=$!
+for _ in $(seq 100); do grep -q started kill.out 2>/dev/null && break; sleep 0.05; done
+monitor=$(pgrep -f -n "^$SBX run -- sh -c sleep 1000")
+inner=$(pgrep -u "$(test_uid)" -f '^sleep 100[01]$' | tr '\n' ' ')
+is "$(echo $inner | wc -w)" "2" "the sandbox's processes run (seen from the host)"
+kill -KILL "$monitor"
+wait "$sbx_pid" 2>/dev/null
+gone=1
+for p in $inner $(pgrep -u "$(test_uid)" -x sbx-init); do wait_gone "$p" 1 || gone=0; done
+is "$gone" "1" "after SIGKILL of sbx every process inside is gone within a second"
+after=$(snapshot_host)
+is "$after" "$before" "after SIGKILL of sbx no process or mount is left on the host"
+
+done_testing

@@ -1,0 +1,73 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# test-root.sh: the cases that need root on the host: sbx invoked by root,
+# the refusal to run setuid or with file capabilities, and the fallback to a
+# single mapping for an account without subordinate ranges or without
+# newuidmap (simulated in a private mount namespace).
+. "$(dirname "$0")/libtest.sh"
+require_root || skip_all "these cases need root (run the suite as root, as CI does)"
+require_rootless
+
+# --- invoked by root ------------------------------------------------------------------
+
+out=$("$SBX" run -- sh -c 'id -u; cat /proc/self/uid_map' 2>&1)
+is "$(printf '%s\n' "$out" | awk '{print $1, $2, $3}' | sed 's/ *$//')" "0
+0 0 1" "as root: uid 0 inside, a single mapping, no warning"
+out=$("$SBX" run --map-root --hostname rootbox -- sh -c 'hostname; ls /dev | wc -l')
+is "$out" "rootbox
+13" "as root: hostname and /dev work the same"
+
+# --- privileged copies are refused ---------------------------------------------------------
+
+cp "$SBX" "$TEST_DIR/sbx-suid"
+chown root:root "$TEST_DIR/sbx-suid"
+chmod 4755 "$TEST_DIR/sbx-suid"
+out=$(as_user "$TEST_DIR/sbx-suid" run -- id -u 2>&1); rc=$?
+is "$rc:$out" "125:sbx: refusing to run setuid, setgid or with file capabilities" \
+  "a setuid-root copy of sbx refuses to run"
+cp "$SBX" "$TEST_DIR/sbx-sgid"
+chmod 2755 "$TEST_DIR/sbx-sgid"
+out=$(as_user "$TEST_DIR/sbx-sgid" run -- id -u 2>&1); rc=$?
+is "$rc:$out" "125:sbx: refusing to run setuid, setgid or with file capabilities" \
+  "a setgid copy of sbx refuses to run"
+if command -v setcap >/dev/null; then
+  cp "$SBX" "$TEST_DIR/sbx-caps"
+  chmod 755 "$TEST_DIR/sbx-caps"
+  setcap cap_sys_admin+ep "$TEST_DIR/sbx-caps"
+  out=$(as_user "$TEST_DIR/sbx-caps" run -- id -u 2>&1); rc=$?
+  is "$rc:$out" "125:sbx: refusing to run setuid, setgid or with file capabilities" \
+    "a copy of sbx with file capabilities refuses to run"
+else
+  skip "setcap not installed"
+fi
+
+# --- the single-mapping fallback --------------------------------------------------------------
+
+user=$SBX_TEST_USER
+uid=$(id -u "$user")
+gid=$(id -g "$user")
+# in_private_ns SETUP COMMAND...: runs COMMAND as the test account in a mount
+# namespace where the shell snippet SETUP has changed the host's files.
+in_private_ns () {
+  local setup=$1
+  shift
+  unshare -m sh -c "mount --make-rprivate / && $setup && exec setpriv --reuid=$user --regid=$user --init-groups env -i PATH=/usr/bin:/bin HOME=$TEST_HOME \"\$@\"" sh "$@"
+}
+: >"$TEST_DIR/empty"
+out=$(in_private_ns "mount --bind $TEST_DIR/empty /etc/subuid" "$SBX" run -- sh -c 'cat /proc/self/uid_map; cat /proc/self/setgroups' 2>&1)
+is "$(printf '%s\n' "$out" | awk '{print $1, $2, $3}')" "sbx: warning: no
+$uid $uid 1
+deny  " "no subordinate uid range: single mapping, setgroups deny"
+like "$(printf '%s\n' "$out" | head -1)" "^sbx: warning: no subordinate uid range in /etc/subuid for $user; mapping only uid $uid and gid $gid \(see 'sbx doctor'\)$" \
+  "... with one warning line naming the cause"
+out=$(in_private_ns "mount --bind $TEST_DIR/empty /etc/subgid" "$SBX" run --map-root -- cat /proc/self/gid_map 2>&1)
+is "$(printf '%s\n' "$out" | awk '{print $1, $2, $3}')" "sbx: warning: no
+0 $gid 1" "no subordinate gid range: --map-root maps only 0 to the caller"
+out=$(in_private_ns "mount --bind /dev/null /usr/bin/newuidmap" "$SBX" run -- cat /proc/self/uid_map 2>&1)
+like "$out" "^sbx: warning: newuidmap/newgidmap not found \(install the uidmap package\)" \
+  "newuidmap missing: a warning naming the package"
+is "$(printf '%s\n' "$out" | tail -1 | awk '{print $1, $2, $3}')" "$uid $uid 1" "... and the single mapping"
+out=$(in_private_ns "mount --bind $TEST_DIR/empty /etc/subuid" "$SBX" run --no-subids -- true 2>&1)
+is "$out" "" "--no-subids asks for the single mapping: no warning"
+
+done_testing
