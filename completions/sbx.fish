@@ -1,0 +1,65 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# fish completion for sbx
+
+# The words after `sbx run [OPTIONS]`, from the inner command on; empty while
+# options are still being typed.
+function __sbx_inner_command
+    set -l words (commandline -opc) (commandline -ct)
+    set -l value_opts --bind --boottime --env --hostname --monotonic --net --ro-bind --tmpfs --workdir -e -w
+    set -l i 3
+    while test $i -le (count $words)
+        set -l w $words[$i]
+        if test "$w" = --
+            set -e words[1..$i]
+            printf '%s\n' $words
+            return 0
+        else if contains -- $w $value_opts
+            set i (math $i + 2)
+            continue
+        else if not string match -q -- '-*' $w
+            set -e words[1..(math $i - 1)]
+            if test (count $words) -gt 1
+                printf '%s\n' $words
+                return 0
+            end
+            return 1
+        end
+        set i (math $i + 1)
+    end
+    return 1
+end
+
+function __sbx_complete_inner
+    set -l inner (__sbx_inner_command)
+    complete -C (string join ' ' -- (string escape -- $inner))
+end
+
+function __sbx_in_run_options
+    __fish_seen_subcommand_from run; and not __sbx_inner_command >/dev/null
+end
+
+complete -c sbx -f
+complete -c sbx -n __fish_use_subcommand -s h -l help -d 'Show help'
+complete -c sbx -n __fish_use_subcommand -s V -l version -d 'Show the versions'
+complete -c sbx -n __fish_use_subcommand -a help -d 'Show help for a command'
+complete -c sbx -n __fish_use_subcommand -a run -d 'Run a command in a new sandbox'
+complete -c sbx -n '__fish_seen_subcommand_from help' -a 'help run'
+
+# sbx run options, sorted
+complete -c sbx -n __sbx_in_run_options -l bind -r -F -d 'Bind a host path in: SRC[:DST][:ro]'
+complete -c sbx -n __sbx_in_run_options -l boottime -x -d 'Offset of CLOCK_BOOTTIME (seconds)'
+complete -c sbx -n __sbx_in_run_options -l clearenv -d 'Start from an empty environment'
+complete -c sbx -n __sbx_in_run_options -s e -l env -x -a '(set -n | string replace -r \'$\' =)' -d 'Set an environment variable'
+complete -c sbx -n __sbx_in_run_options -s h -l help -d 'Show the options'
+complete -c sbx -n __sbx_in_run_options -l hostname -x -d 'Hostname inside'
+complete -c sbx -n __sbx_in_run_options -l map-root -d 'Be uid 0/gid 0 inside'
+complete -c sbx -n __sbx_in_run_options -l monotonic -x -d 'Offset of CLOCK_MONOTONIC (seconds)'
+complete -c sbx -n __sbx_in_run_options -l net -x -a 'host none' -d 'Network'
+complete -c sbx -n __sbx_in_run_options -l no-subids -d "Map only the caller's own ids"
+complete -c sbx -n __sbx_in_run_options -l ro-bind -r -F -d 'Bind a host path in read-only: SRC[:DST]'
+complete -c sbx -n __sbx_in_run_options -l share-tty -d "Keep the caller's session"
+complete -c sbx -n __sbx_in_run_options -l tmpfs -x -a '(__fish_complete_directories)' -d 'Mount a fresh tmpfs: DST[:SIZE]'
+complete -c sbx -n __sbx_in_run_options -s v -l verbose -d 'Say what sbx sets up'
+complete -c sbx -n __sbx_in_run_options -s w -l workdir -x -a '(__fish_complete_directories)' -d 'Working directory inside'
+complete -c sbx -n '__fish_seen_subcommand_from run; and not __sbx_inner_command >/dev/null; and not string match -q -- "-*" (commandline -ct)' -a '(__fish_complete_command)'
+complete -c sbx -n '__sbx_inner_command >/dev/null' -x -a '(__sbx_complete_inner)'

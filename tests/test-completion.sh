@@ -1,0 +1,71 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# test-completion.sh: drives the shell completions as a shell would and
+# checks they know every option `sbx run --help` lists.
+. "$(dirname "$0")/libtest.sh"
+
+src=${SBX_SOURCE_DIR:?}/completions
+[ -r /usr/share/bash-completion/bash_completion ] || skip_all "bash-completion is not installed"
+
+# Every option of `sbx run --help` is known to each completion.
+opts=$("$SBX" run --help | grep -oE -- '--[a-z][a-z-]+' | sort -u)
+for f in sbx.bash _sbx sbx.fish; do
+  missing=
+  for o in $opts; do
+    case $f in
+      sbx.fish) grep -q -- "-l ${o#--}\b" "$src/$f" || missing="$missing $o" ;;
+      *) grep -q -- "$o\b" "$src/$f" || missing="$missing $o" ;;
+    esac
+  done
+  is "$missing" "" "$f knows every option of sbx run"
+done
+
+# comp WORDS...: the bash completions for the last word of "WORDS".
+comp () {
+  bash --norc --noprofile -c '
+    . /usr/share/bash-completion/bash_completion
+    . "$1"
+    shift
+    COMP_WORDS=("$@")
+    COMP_CWORD=$(($# - 1))
+    COMP_LINE="$*"
+    COMP_POINT=${#COMP_LINE}
+    _sbx sbx "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+    printf "%s\n" "${COMPREPLY[@]}" | sort | tr "\n" " "
+  ' bash "$src/sbx.bash" "$@"
+}
+
+is "$(comp sbx '')" "help run " "bash: subcommands"
+is "$(comp sbx r)" "run " "bash: a subcommand prefix"
+is "$(comp sbx run --ne)" "--net " "bash: run option prefix"
+is "$(comp sbx run --net '')" "host none " "bash: --net values"
+is "$(comp sbx run --net=n)" "none " "bash: --net=VALUE values"
+like "$(comp sbx run --map-root --)" "--bind .*--workdir" "bash: every option after another option"
+as_user mkdir -p comp-dir/subdir
+is "$(cd "$TEST_DIR" && comp sbx run --workdir comp-dir/)" "comp-dir/subdir " "bash: --workdir completes directories"
+like "$(comp sbx run --net none -- ls --al)" "--all" "bash: after -- the inner command's completion (ls options)"
+like "$(comp sbx run --hostname h1 ls --al)" "--all" "bash: after the first non-option word too, skipping option values"
+like "$(comp sbx run --net none uname)" "^uname " "bash: the inner command itself is completed from PATH"
+
+if command -v fish >/dev/null; then
+  # Not --no-config: that also hides fish's own completions (ls's, here).
+  mkdir -p "$TEST_DIR/fish"
+  fcomp () { HOME=$TEST_DIR/fish XDG_CONFIG_HOME=$TEST_DIR/fish fish -c "source $src/sbx.fish; complete -C '$*'" 2>&1 | cut -f1 | sort | tr '\n' ' '; }
+  like "$(fcomp 'sbx ')" "help run" "fish: subcommands"
+  is "$(fcomp 'sbx run --ne')" "--net " "fish: run option prefix"
+  is "$(fcomp 'sbx run --net ')" "host none " "fish: --net values"
+  like "$(fcomp 'sbx run --net none -- ls --al')" "--all" "fish: after -- the inner command's completion"
+  like "$(fcomp 'sbx run --hostname h ls --al')" "--all" "fish: after the first non-option word too"
+  like "$(fcomp 'sbx run --net none unam')" "^uname " "fish: the inner command itself"
+else
+  skip "fish is not installed"
+fi
+
+if command -v zsh >/dev/null; then
+  out=$(zsh -f -c "autoload -Uz compinit; compinit -u -d /dev/null; fpath=($src \$fpath); autoload -Uz _sbx; print -r -- \${+functions[_sbx]}" 2>&1)
+  is "$out" "1" "zsh: the completion function loads"
+else
+  skip "zsh is not installed"
+fi
+
+done_testing
