@@ -62,7 +62,7 @@ else
 fi
 
 if command -v zsh >/dev/null; then
-  out=$(zsh -f -c "autoload -Uz compinit; compinit -u -d /dev/null; fpath=($src \$fpath); autoload -Uz _sbx; print -r -- \${+functions[_sbx]}" 2>&1)
+  out=$(zsh -f -c "autoload -Uz compinit; compinit -u -D; fpath=($src \$fpath); autoload -Uz _sbx; print -r -- \${+functions[_sbx]}" 2>&1)
   is "$out" "1" "zsh: the completion function loads"
 else
   skip "zsh is not installed"
