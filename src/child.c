@@ -27,7 +27,7 @@ static void
 wait_for_monitor (int sync_fd)
 {
   SbxMsg msg;
-  if (!sbx_msg_recv (sync_fd, &msg, NULL) || msg.type != SBX_MSG_GO)
+  if (!sbx_msg_recv (sync_fd, &msg, NULL, NULL) || msg.type != SBX_MSG_GO)
     _exit (SBX_EXIT_FAILURE); /* the monitor failed and said why */
 }
 
@@ -52,8 +52,10 @@ setup_time_namespace (const SbxSpec *spec)
 static void
 setup_namespaces (const SbxSpec *spec)
 {
-  if (spec->hostname != NULL && sethostname (spec->hostname, strlen (spec->hostname)) < 0)
-    sbx_die_errno ("cannot set the hostname to %s", spec->hostname);
+  /* A named sandbox is called by its name, as podman does. */
+  const char *hostname = spec->hostname != NULL ? spec->hostname : spec->name;
+  if (hostname != NULL && sethostname (hostname, strlen (hostname)) < 0)
+    sbx_die_errno ("cannot set the hostname to %s", hostname);
   setup_time_namespace (spec);
   if (spec->net != SBX_NET_HOST)
     sbx_net_setup_loopback ();
@@ -179,7 +181,11 @@ sbx_child_run (const SbxChildConfig *config)
   if (command == 0)
     exec_command (config, workdir);
 
-  sbx_msg_send (config->sync_fd, SBX_MSG_STARTED, 0, command, NULL, -1);
+  /* The monitor learns the command's pid in its own PID namespace from the
+   * credentials, which the kernel translates; `sbx exec` joins the sandbox
+   * through it (PID 1 itself is not dumpable).  Naming another process in
+   * them needs CAP_SYS_ADMIN, so before the capabilities go. */
+  sbx_msg_send_for_pid (config->sync_fd, SBX_MSG_STARTED, command, command);
   /* PID 1 needs no privilege from here on, and must not be ptraceable by a
    * command that keeps some capabilities (--map-root). */
   sbx_security_drop_all_caps ();

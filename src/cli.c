@@ -5,7 +5,10 @@
 #include "config.h"
 
 #include "cli.h"
+#include "join.h"
 #include "monitor.h"
+#include "named.h"
+#include "state.h"
 #include "spec.h"
 
 #include <errno.h>
@@ -20,6 +23,27 @@ typedef struct
   SbxSpec *spec;
   gboolean help;
 } CliState;
+
+static void fill_caller (SbxSpec *spec);
+
+/* The commands besides `run`, for dispatch and `sbx help COMMAND`. */
+static const struct
+{
+  const char *name;
+  int (*run) (int argc, char **argv);
+} subcommands[] = {
+  { "diff", sbx_cli_diff }, { "exec", sbx_cli_exec }, { "ps", sbx_cli_ps },
+  { "rm", sbx_cli_rm },     { "stop", sbx_cli_stop },
+};
+
+int
+sbx_cli_dispatch (const char *command, int argc, char **argv)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (subcommands); i++)
+    if (strcmp (command, subcommands[i].name) == 0)
+      return subcommands[i].run (argc, argv);
+  return -1;
+}
 
 static const char *const groups[][2] = {
   { "identity", "Identity" },   { "filesystem", "Filesystem" }, { "network", "Network" },
@@ -70,21 +94,217 @@ print_run_help (FILE *out)
          out);
 }
 
+/* ---- the named-sandbox commands ------------------------------------------ */
+
+/* Parses the options of `sbx CMD` with GOption's own --help; returns the
+ * remaining arguments.  @posix: options end at the first non-option. */
+static char **
+parse_subcommand (const char *cmd, const char *params, const char *summary,
+                  const GOptionEntry *entries, gpointer data, gboolean posix, int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  char **rest = NULL;
+  g_autoptr (GArray) all = g_array_new (TRUE, TRUE, sizeof (GOptionEntry));
+  for (const GOptionEntry *e = entries; e != NULL && e->long_name != NULL; e++)
+    g_array_append_val (all, *e);
+  GOptionEntry remaining
+      = { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, params };
+  g_array_append_val (all, remaining);
+
+  g_autofree char *prgname = g_strdup_printf ("sbx %s", cmd);
+  g_set_prgname (prgname);
+  g_autoptr (GOptionContext) ctx = g_option_context_new (params);
+  GOptionGroup *group = g_option_group_new (cmd, summary, summary, data, NULL);
+  g_option_group_add_entries (group, (GOptionEntry *)(void *)all->data);
+  g_option_context_set_main_group (ctx, group);
+  g_option_context_set_summary (ctx, summary);
+  g_option_context_set_strict_posix (ctx, posix);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    {
+      if (g_ascii_isupper (error->message[0]) && g_ascii_islower (error->message[1]))
+        error->message[0] = g_ascii_tolower (error->message[0]);
+      sbx_cli_usage_error (cmd, "%s", error->message);
+    }
+  return rest;
+}
+
+/* The caller as `sbx run` would see it (for id mapping in rm and diff). */
+static SbxSpec *
+caller_spec (void)
+{
+  SbxSpec *spec = sbx_spec_new ();
+  fill_caller (spec);
+  return spec;
+}
+
+/* One NAME argument, valid. */
+static const char *
+single_name (const char *cmd, char **rest)
+{
+  if (rest == NULL || rest[0] == NULL)
+    sbx_cli_usage_error (cmd, "no sandbox name given");
+  if (rest[1] != NULL)
+    sbx_cli_usage_error (cmd, "unexpected argument '%s'", rest[1]);
+  if (!sbx_state_name_valid (rest[0]))
+    sbx_cli_usage_error (cmd, "'%s' is not a valid sandbox name", rest[0]);
+  return rest[0];
+}
+
+int
+sbx_cli_ps (int argc, char **argv)
+{
+  gboolean all = FALSE, json = FALSE;
+  const GOptionEntry entries[] = {
+    { "all", 'a', 0, G_OPTION_ARG_NONE, &all, "Also list stopped sandboxes whose layer is kept",
+      NULL },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print a JSON array", NULL },
+    { NULL },
+  };
+  g_auto (GStrv) rest
+      = parse_subcommand ("ps", "", "List named sandboxes.", entries, NULL, FALSE, argc, argv);
+  if (rest != NULL && rest[0] != NULL)
+    sbx_cli_usage_error ("ps", "unexpected argument '%s'", rest[0]);
+  return sbx_named_ps (all, json);
+}
+
+/* exec's -e, -w, --clearenv and --share-tty are run's: same parsing. */
+static gboolean
+exec_option_cb (const char *name, const char *value, gpointer data, GError **error)
+{
+  const char *bare = name + strspn (name, "-");
+  if (strcmp (bare, "e") == 0)
+    bare = "env";
+  else if (strcmp (bare, "w") == 0)
+    bare = "workdir";
+  else if (strcmp (bare, "t") == 0 || strcmp (bare, "tty") == 0)
+    bare = "share-tty";
+  const SbxOption *o = sbx_spec_find_option (bare);
+  g_assert (o != NULL);
+  return o->set (data, value, error);
+}
+
+int
+sbx_cli_exec (int argc, char **argv)
+{
+  g_autoptr (SbxSpec) spec = sbx_spec_new ();
+  const GOptionEntry entries[] = {
+    { "env", 'e', 0, G_OPTION_ARG_CALLBACK, exec_option_cb, "Set an environment variable",
+      "KEY=VALUE" },
+    { "clearenv", 0, G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK, exec_option_cb,
+      "Start from an empty environment", NULL },
+    { "workdir", 'w', 0, G_OPTION_ARG_CALLBACK, exec_option_cb,
+      "Working directory inside (default: the sandbox command's)", "DIR" },
+    { "share-tty", 't', G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK, exec_option_cb,
+      "Keep the caller's session and terminal", NULL },
+    { "tty", 0, G_OPTION_FLAG_NO_ARG | G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_CALLBACK, exec_option_cb,
+      NULL, NULL },
+    { NULL },
+  };
+  fill_caller (spec);
+  g_auto (GStrv) rest = parse_subcommand ("exec", "NAME [--] COMMAND [ARG...]",
+                                          "Run a command in a running named sandbox.", entries,
+                                          spec, TRUE, argc, argv);
+  if (rest == NULL || rest[0] == NULL)
+    sbx_cli_usage_error ("exec", "no sandbox name given");
+  if (!sbx_state_name_valid (rest[0]))
+    sbx_cli_usage_error ("exec", "'%s' is not a valid sandbox name", rest[0]);
+  char **command = rest + 1;
+  if (command[0] != NULL && strcmp (command[0], "--") == 0)
+    command++;
+  if (command[0] == NULL)
+    sbx_cli_usage_error ("exec", "no command given");
+  spec->argv = g_strdupv (command);
+
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbxSandboxInfo) info = sbx_state_lookup (rest[0], &error);
+  if (info == NULL)
+    sbx_die ("%s", error->message);
+  return sbx_join_exec (info, spec);
+}
+
+int
+sbx_cli_stop (int argc, char **argv)
+{
+  char *time_text = NULL;
+  const GOptionEntry entries[] = {
+    { "time", 't', 0, G_OPTION_ARG_STRING, &time_text,
+      "Seconds between SIGTERM and SIGKILL (default 10)", "SECONDS" },
+    { NULL },
+  };
+  g_auto (GStrv) rest = parse_subcommand ("stop", "NAME", "Stop a named sandbox.", entries, NULL,
+                                          FALSE, argc, argv);
+  g_autofree char *owned_time = time_text;
+  guint64 grace = 10;
+  if (time_text != NULL && !sbx_util_parse_u64 (time_text, 24 * 3600, &grace))
+    sbx_cli_usage_error ("stop", "--time: '%s' is not a number of seconds (0 to 86400)", time_text);
+  return sbx_named_stop (single_name ("stop", rest), (guint)grace);
+}
+
+int
+sbx_cli_rm (int argc, char **argv)
+{
+  gboolean force = FALSE;
+  const GOptionEntry entries[] = {
+    { "force", 'f', 0, G_OPTION_ARG_NONE, &force, "Stop the sandbox first if it runs", NULL },
+    { NULL },
+  };
+  g_auto (GStrv) rest
+      = parse_subcommand ("rm", "NAME", "Delete a stopped named sandbox and its kept layer.",
+                          entries, NULL, FALSE, argc, argv);
+  const char *name = single_name ("rm", rest);
+  g_autoptr (SbxSpec) caller = caller_spec ();
+  return sbx_named_rm (caller, name, force);
+}
+
+int
+sbx_cli_diff (int argc, char **argv)
+{
+  char *upper = NULL;
+  char **lowers = NULL;
+  gboolean json = FALSE;
+  const GOptionEntry entries[] = {
+    { "upper", 0, 0, G_OPTION_ARG_FILENAME, &upper, "Read this writable layer instead", "DIR" },
+    { "lower", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &lowers,
+      "A lower layer to compare with (repeatable; default: /)", "DIR" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print a JSON array", NULL },
+    { NULL },
+  };
+  g_auto (GStrv) rest = parse_subcommand ("diff", "NAME | --upper DIR",
+                                          "List what a writable layer added (A), changed (C) "
+                                          "and deleted (D).",
+                                          entries, NULL, FALSE, argc, argv);
+  g_autofree char *owned_upper = upper;
+  g_auto (GStrv) owned_lowers = lowers;
+  const char *name = NULL;
+  if (upper == NULL)
+    name = single_name ("diff", rest);
+  else if (rest != NULL && rest[0] != NULL)
+    sbx_cli_usage_error ("diff", "give either NAME or --upper DIR, not both");
+  g_autoptr (SbxSpec) caller = caller_spec ();
+  return sbx_named_diff (caller, name, upper, (const char *const *)lowers, json);
+}
+
 int
 sbx_cli_help (const char *command)
 {
   if (command == NULL)
     {
-      fputs ("Usage: sbx COMMAND [OPTIONS]\n\n"
-             "A rootless sandbox for Linux.\n\n"
-             "Commands:\n"
-             "  run [OPTIONS] [--] COMMAND [ARG...]   run a command in a new sandbox\n"
-             "  help [COMMAND]                        show help for a command\n\n"
-             "Options:\n"
-             "  -h, --help      show this help\n"
-             "  -V, --version   show the version and the library versions\n\n"
-             "See sbx(1).\n",
-             stdout);
+      fputs (
+          "Usage: sbx COMMAND [OPTIONS]\n\n"
+          "A rootless sandbox for Linux.\n\n"
+          "Commands:\n"
+          "  run [OPTIONS] [--] COMMAND [ARG...]   run a command in a new sandbox\n"
+          "  ps [-a] [--json]                      list running named sandboxes\n"
+          "  exec NAME [--] COMMAND [ARG...]       run a command in a running named sandbox\n"
+          "  stop NAME [--time SECONDS]            stop a named sandbox\n"
+          "  rm [-f] NAME                          delete a stopped named sandbox and its layer\n"
+          "  diff NAME | --upper DIR               list what a writable layer changed\n"
+          "  help [COMMAND]                        show help for a command\n\n"
+          "Options:\n"
+          "  -h, --help      show this help\n"
+          "  -V, --version   show the version and the library versions\n\n"
+          "See sbx(1).\n",
+          stdout);
       return 0;
     }
   if (strcmp (command, "run") == 0)
@@ -92,6 +312,12 @@ sbx_cli_help (const char *command)
       print_run_help (stdout);
       return 0;
     }
+  for (guint i = 0; i < G_N_ELEMENTS (subcommands); i++)
+    if (strcmp (command, subcommands[i].name) == 0)
+      {
+        char *argv[] = { (char *)command, (char *)"--help", NULL };
+        return subcommands[i].run (2, argv);
+      }
   sbx_cli_usage_error (NULL, "'%s' is not an sbx command", command);
 }
 

@@ -9,6 +9,16 @@
 /* `sbx run ...`: @argv[0] is "run".  Returns the exit status. */
 int sbx_cli_run (int argc, char **argv);
 
+/* `sbx ps|exec|stop|rm|diff ...`: @argv[0] is the command's name. */
+int sbx_cli_ps (int argc, char **argv);
+int sbx_cli_exec (int argc, char **argv);
+int sbx_cli_stop (int argc, char **argv);
+int sbx_cli_rm (int argc, char **argv);
+int sbx_cli_diff (int argc, char **argv);
+
+/* Runs the named-sandbox command @command, or returns -1 if there is none. */
+int sbx_cli_dispatch (const char *command, int argc, char **argv);
+
 /* `sbx --help` and `sbx help [COMMAND]`. */
 int sbx_cli_help (const char *command);
 int sbx_cli_version (void);

@@ -29,6 +29,9 @@ main (int argc, char **argv)
     return sbx_cli_help (argc > 2 ? argv[2] : NULL);
   if (strcmp (cmd, "run") == 0)
     return sbx_cli_run (argc - 1, argv + 1);
+  int status = sbx_cli_dispatch (cmd, argc - 1, argv + 1);
+  if (status >= 0)
+    return status;
   if (cmd[0] == '-')
     sbx_cli_usage_error (NULL, "unknown option %s", cmd);
   sbx_cli_usage_error (NULL, "'%s' is not an sbx command", cmd);

@@ -7,6 +7,7 @@
 #include "child.h"
 #include "init.h"
 #include "security.h"
+#include "state.h"
 #include "userns.h"
 #include "util.h"
 
@@ -23,6 +24,10 @@
 /* What the monitor learns about the sandbox while it runs. */
 typedef struct
 {
+  const SbxSpec *spec;
+  const SbxChildConfig *config;
+  SbxStateClaim *claim; /* a named sandbox's registration, or NULL */
+  pid_t pid;
   int pidfd;
   gboolean have_status; /* the command's wait status arrived */
   int status;
@@ -62,7 +67,8 @@ static gboolean
 read_message (int sock, SbxRun *run)
 {
   SbxMsg msg;
-  if (!sbx_msg_recv (sock, &msg, NULL))
+  pid_t sender = 0;
+  if (!sbx_msg_recv (sock, &msg, NULL, &sender))
     return FALSE;
   switch ((SbxMsgType)msg.type)
     {
@@ -81,6 +87,17 @@ read_message (int sock, SbxRun *run)
       run->status = (int)msg.value;
       break;
     case SBX_MSG_STARTED:
+      /* The root is entered and the command forked: from now on `sbx exec`
+       * can join, so this is when a named sandbox becomes visible. */
+      if (run->claim != NULL)
+        {
+          g_autoptr (GError) error = NULL;
+          if (!sbx_state_publish (run->claim, run->spec, run->pid, sender, run->config->caps,
+                                  run->config->inside_uid, run->config->inside_gid, &error))
+            fprintf (stderr, "sbx: warning: cannot record the state of %s: %s\n", run->spec->name,
+                     error->message);
+        }
+      break;
     case SBX_MSG_GO:
     case SBX_MSG_TAP_FD:
     case SBX_MSG_NET_READY:
@@ -158,12 +175,16 @@ int
 sbx_monitor_run (const SbxSpec *spec)
 {
   g_autoptr (SbxIdMapPlan) plan = sbx_userns_plan (spec);
-  SbxRun run = { .pidfd = -1 };
+  SbxRun run = { .spec = spec, .pidfd = -1 };
   sigset_t forwarded;
   int sv[2];
 
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
     sbx_die_errno ("socketpair");
+  /* Credentials on every message: STARTED names the command's pid. */
+  int one = 1;
+  if (setsockopt (sv[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof one) < 0)
+    sbx_die_errno ("SO_PASSCRED");
 
   SbxChildConfig config = {
     .spec = spec,
@@ -173,6 +194,17 @@ sbx_monitor_run (const SbxSpec *spec)
     .caps = sbx_security_command_caps (spec),
     .sync_fd = sv[1],
   };
+
+  run.config = &config;
+  if (spec->name != NULL)
+    {
+      g_autoptr (GError) error = NULL;
+      /* Held until we exit, and shared with PID 1: the kernel drops it when
+       * both are gone, however they die. */
+      run.claim = sbx_state_claim (spec->name, &error);
+      if (run.claim == NULL)
+        sbx_die ("--name %s: %s", spec->name, error->message);
+    }
 
   /* Blocked before the clone so that a signal arriving during setup waits
    * for the signalfd instead of killing the monitor and, with it, the
@@ -190,6 +222,7 @@ sbx_monitor_run (const SbxSpec *spec)
       sbx_child_run (&config);
     }
   close (sv[1]);
+  run.pid = pid;
   cleanup_fd int sock = sv[0];
   cleanup_fd int pidfd = run.pidfd;
   verbose (spec, "sandbox pid %d", (int)pid);
@@ -199,6 +232,7 @@ sbx_monitor_run (const SbxSpec *spec)
     {
       sbx_util_pidfd_send_signal (run.pidfd, SIGKILL);
       waitid (P_PIDFD, (id_t)run.pidfd, NULL, WEXITED);
+      sbx_state_release (run.claim);
       sbx_die ("%s", error->message);
     }
   if (!sbx_msg_send (sock, SBX_MSG_GO, 0, 0, NULL, -1))
@@ -208,6 +242,7 @@ sbx_monitor_run (const SbxSpec *spec)
   if (signal_fd < 0)
     sbx_die_errno ("signalfd");
   int code = wait_for_sandbox (spec, &run, sock, signal_fd);
+  sbx_state_release (run.claim);
   g_free (run.error_text);
   return code;
 }

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "spec.h"
+#include "state.h"
 #include "util.h"
 
 #include <errno.h>
@@ -60,6 +61,7 @@ sbx_spec_free (SbxSpec *spec)
   g_ptr_array_unref (spec->mounts);
   g_free (spec->workdir);
   g_free (spec->hostname);
+  g_free (spec->name);
   g_ptr_array_unref (spec->env);
   g_strfreev (spec->argv);
   g_free (spec);
@@ -267,6 +269,19 @@ set_net (SbxSpec *spec, const char *value, GError **error)
 }
 
 static gboolean
+set_name (SbxSpec *spec, const char *value, GError **error)
+{
+  if (!sbx_state_name_valid (value))
+    return fail (error, "--name",
+                 "'%s' is not a valid name (a letter or digit, then letters, digits, '_', '.' "
+                 "or '-', at most 64)",
+                 value);
+  g_free (spec->name);
+  spec->name = g_strdup (value);
+  return TRUE;
+}
+
+static gboolean
 set_hostname (SbxSpec *spec, const char *value, GError **error)
 {
   if (!sbx_spec_hostname_valid (value))
@@ -349,7 +364,10 @@ static const SbxOption run_options[] = {
   { "net", 0, TRUE, "network", "none|host", "Network: own stack with lo only, or the host's",
     set_net },
 
-  { "hostname", 0, TRUE, "process", "NAME", "Hostname inside (default: the host's)", set_hostname },
+  { "name", 0, TRUE, "process", "NAME",
+    "A named sandbox: listed by ps, joinable by exec, writable layer kept", set_name },
+  { "hostname", 0, TRUE, "process", "NAME", "Hostname inside (default: --name, else the host's)",
+    set_hostname },
   { "env", 'e', TRUE, "process", "KEY=VALUE", "Set an environment variable (repeatable)", set_env },
   { "clearenv", 0, FALSE, "process", NULL, "Start from an empty environment", set_clearenv },
   { "monotonic", 0, TRUE, "process", "SECS", "Offset of CLOCK_MONOTONIC inside", set_monotonic },

@@ -64,7 +64,8 @@ typedef struct
   /* security (security.c): --cap-add, --cap-drop, --seccomp.  Added by the
    * hardening work. */
 
-  /* named sandboxes (state.c): --name.  Added by the named-sandbox work. */
+  /* named sandboxes (state.c) */
+  char *name; /* --name: listed by ps, joinable by exec, writable layer kept */
 
   /* process */
   char *hostname; /* NULL: keep the host's */

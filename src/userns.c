@@ -13,6 +13,7 @@
 #include <spawn.h>
 #include <stdio.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/wait.h>
 
 /* The kernel accepts at most 340 lines per map (since Linux 4.15). */
@@ -327,4 +328,49 @@ sbx_userns_write_maps (const SbxIdMapPlan *plan, pid_t pid, GError **error)
   gboolean gid_ok = wait_map_helper (plan->newgidmap, gid_helper, error);
   gboolean uid_ok = wait_map_helper (plan->newuidmap, uid_helper, gid_ok ? error : NULL);
   return gid_ok && uid_ok;
+}
+
+int
+sbx_userns_run_mapped (const SbxSpec *caller, int (*func) (gpointer data), gpointer data,
+                       GError **error)
+{
+  SbxSpec as_root = *caller;
+  as_root.identity = SBX_ID_ROOT;
+  g_autoptr (SbxIdMapPlan) plan = sbx_userns_plan (&as_root);
+  int go[2];
+
+  if (pipe2 (go, O_CLOEXEC) < 0)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "pipe: %s",
+                   g_strerror (errno));
+      return -1;
+    }
+  pid_t pid = sbx_util_clone3 (CLONE_NEWUSER, NULL);
+  if (pid == 0)
+    {
+      char c;
+      close (go[1]);
+      /* Nothing happens until the maps are written: before that every file
+       * would look unowned. */
+      if (read (go[0], &c, 1) != 1)
+        _exit (SBX_EXIT_FAILURE);
+      _exit (func (data));
+    }
+  close (go[0]);
+  if (pid < 0)
+    {
+      close (go[1]);
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
+                   "cannot create a user namespace: %s", g_strerror (errno));
+      return -1;
+    }
+  gboolean mapped = sbx_userns_write_maps (plan, pid, error);
+  if (mapped)
+    sbx_util_write_all (go[1], "x", 1);
+  close (go[1]);
+  int status;
+  while (waitpid (pid, &status, 0) < 0)
+    if (errno != EINTR)
+      break;
+  return mapped ? status : -1;
 }

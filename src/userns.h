@@ -54,3 +54,11 @@ SbxIdMapPlan *sbx_userns_plan (const SbxSpec *spec);
 /* Writes the maps of the child @pid: newgidmap/newuidmap, or setgroups=deny
  * and the single lines directly. */
 gboolean sbx_userns_write_maps (const SbxIdMapPlan *plan, pid_t pid, GError **error);
+
+/* Runs @func(@data) in a child process that is root in a new user namespace
+ * where the caller's id and subordinate ranges are mapped (as --map-root):
+ * it can then read and remove files a sandbox created with subordinate ids,
+ * which the caller cannot touch on the host.  Returns the child's wait
+ * status, or -1 with @error. */
+int sbx_userns_run_mapped (const SbxSpec *caller, int (*func) (gpointer data), gpointer data,
+                           GError **error);

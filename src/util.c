@@ -213,52 +213,84 @@ sbx_util_parse_size (const char *text, guint64 *out)
   return TRUE;
 }
 
-gboolean
-sbx_msg_send (int sock, SbxMsgType type, gint32 code, gint64 value, const char *text,
-              int fd_to_pass)
+/* Sends a message with at most one control message: an fd or credentials. */
+static gboolean
+msg_send (int sock, const SbxMsg *msg, size_t len, int fd_to_pass, const struct ucred *creds)
 {
-  SbxMsg msg = { .type = type, .code = code, .value = value };
-  size_t text_len = 0;
-
-  if (text != NULL)
-    {
-      text_len = g_strlcpy (msg.text, text, sizeof msg.text);
-      if (text_len >= sizeof msg.text)
-        text_len = sizeof msg.text - 1;
-    }
-  struct iovec iov = { .iov_base = &msg, .iov_len = offsetof (SbxMsg, text) + text_len + 1 };
+  struct iovec iov = { .iov_base = (void *)msg, .iov_len = len };
   union
   {
-    char buf[CMSG_SPACE (sizeof (int))];
+    char buf[CMSG_SPACE (sizeof (struct ucred))];
     struct cmsghdr align;
   } control;
   struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 
-  if (fd_to_pass >= 0)
+  memset (&control, 0, sizeof control);
+  if (fd_to_pass >= 0 || creds != NULL)
     {
-      memset (&control, 0, sizeof control);
+      size_t payload = creds != NULL ? sizeof *creds : sizeof (int);
       mh.msg_control = control.buf;
-      mh.msg_controllen = sizeof control.buf;
+      mh.msg_controllen = CMSG_SPACE (payload);
       struct cmsghdr *cmsg = CMSG_FIRSTHDR (&mh);
       cmsg->cmsg_level = SOL_SOCKET;
-      cmsg->cmsg_type = SCM_RIGHTS;
-      cmsg->cmsg_len = CMSG_LEN (sizeof (int));
-      memcpy (CMSG_DATA (cmsg), &fd_to_pass, sizeof (int));
+      cmsg->cmsg_type = creds != NULL ? SCM_CREDENTIALS : SCM_RIGHTS;
+      cmsg->cmsg_len = CMSG_LEN (payload);
+      if (creds != NULL)
+        memcpy (CMSG_DATA (cmsg), creds, sizeof *creds);
+      else
+        memcpy (CMSG_DATA (cmsg), &fd_to_pass, sizeof (int));
     }
 
   ssize_t n;
   do
     n = sendmsg (sock, &mh, MSG_NOSIGNAL);
   while (n < 0 && errno == EINTR);
-  return n == (ssize_t)iov.iov_len;
+  return n == (ssize_t)len;
+}
+
+static size_t
+msg_fill (SbxMsg *msg, SbxMsgType type, gint32 code, gint64 value, const char *text)
+{
+  size_t text_len = 0;
+
+  memset (msg, 0, offsetof (SbxMsg, text));
+  msg->type = type;
+  msg->code = code;
+  msg->value = value;
+  msg->text[0] = '\0';
+  if (text != NULL)
+    {
+      text_len = g_strlcpy (msg->text, text, sizeof msg->text);
+      if (text_len >= sizeof msg->text)
+        text_len = sizeof msg->text - 1;
+    }
+  return offsetof (SbxMsg, text) + text_len + 1;
 }
 
 gboolean
-sbx_msg_recv (int sock, SbxMsg *msg, int *fd_out)
+sbx_msg_send (int sock, SbxMsgType type, gint32 code, gint64 value, const char *text,
+              int fd_to_pass)
+{
+  SbxMsg msg;
+  size_t len = msg_fill (&msg, type, code, value, text);
+  return msg_send (sock, &msg, len, fd_to_pass, NULL);
+}
+
+gboolean
+sbx_msg_send_for_pid (int sock, SbxMsgType type, gint64 value, pid_t pid)
+{
+  SbxMsg msg;
+  size_t len = msg_fill (&msg, type, 0, value, NULL);
+  struct ucred creds = { .pid = pid, .uid = getuid (), .gid = getgid () };
+  return msg_send (sock, &msg, len, -1, &creds);
+}
+
+gboolean
+sbx_msg_recv (int sock, SbxMsg *msg, int *fd_out, pid_t *pid_out)
 {
   union
   {
-    char buf[CMSG_SPACE (sizeof (int))];
+    char buf[CMSG_SPACE (sizeof (int)) + CMSG_SPACE (sizeof (struct ucred))];
     struct cmsghdr align;
   } control;
   struct iovec iov = { .iov_base = msg, .iov_len = sizeof *msg };
@@ -270,6 +302,8 @@ sbx_msg_recv (int sock, SbxMsg *msg, int *fd_out)
 
   if (fd_out != NULL)
     *fd_out = -1;
+  if (pid_out != NULL)
+    *pid_out = 0;
   do
     n = recvmsg (sock, &mh, MSG_CMSG_CLOEXEC);
   while (n < 0 && errno == EINTR);
@@ -291,6 +325,12 @@ sbx_msg_recv (int sock, SbxMsg *msg, int *fd_out)
           *fd_out = fd;
         else
           close (fd); /* never leak an fd we did not ask for */
+      }
+    else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS && pid_out != NULL)
+      {
+        struct ucred creds;
+        memcpy (&creds, CMSG_DATA (c), sizeof creds);
+        *pid_out = creds.pid;
       }
   return TRUE;
 }

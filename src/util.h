@@ -79,9 +79,15 @@ typedef struct
 /* Send @msg (text may be NULL) and optionally one fd with SCM_RIGHTS. */
 gboolean sbx_msg_send (int sock, SbxMsgType type, gint32 code, gint64 value, const char *text,
                        int fd_to_pass);
-/* Receive one message; *fd_out (when given) gets a passed fd or -1.  Returns
- * FALSE on EOF or error (errno set; 0 on EOF). */
-gboolean sbx_msg_recv (int sock, SbxMsg *msg, int *fd_out);
+/* Send @msg with SCM_CREDENTIALS naming @pid (the caller's own, or any pid
+ * of its PID namespace when it has CAP_SYS_ADMIN there): the kernel
+ * translates it into the receiver's PID namespace. */
+gboolean sbx_msg_send_for_pid (int sock, SbxMsgType type, gint64 value, pid_t pid);
+/* Receive one message; *fd_out (when given) gets a passed fd or -1, and
+ * *pid_out (when given) the pid of SCM_CREDENTIALS or 0 (the receiving
+ * socket needs SO_PASSCRED).  Returns FALSE on EOF or error (errno set; 0 on
+ * EOF). */
+gboolean sbx_msg_recv (int sock, SbxMsg *msg, int *fd_out, pid_t *pid_out);
 
 /* The raw clone3() wrapper: fork-like, returns 0 in the child. */
 pid_t sbx_util_clone3 (guint64 flags, int *pidfd_out);

@@ -176,17 +176,28 @@ cd "$TEST_DIR" || exit 1
 # snapshot_host: the test account's processes and the host's mount table.
 snapshot_host () {
   {
-    ps -o pid=,comm= -u "$(test_uid)" 2>/dev/null | grep -v -E ' (ps|sh|bash|setpriv|env|grep|sort|sleep|timeout)$' | sort
+    # Zombies are dead: a sandbox's PID 1 orphaned by a killed monitor waits
+    # for the host's init to reap it.
+    ps -o pid=,stat=,comm= -u "$(test_uid)" 2>/dev/null | awk '$2 !~ /^Z/ {print $1, $3}' \
+      | grep -v -E ' (ps|sh|bash|setpriv|env|grep|sort|sleep|timeout|awk)$' | sort
     sed 's/^[0-9]* [0-9]* //' /proc/self/mountinfo | sort
   }
 }
 
-# wait_gone PID [SECONDS]: waits until PID no longer exists.
+# alive PID: the process exists and is not a zombie.
+alive () {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [ "${stat%% *}" != Z ]
+}
+
+# wait_gone PID [SECONDS]: waits until PID is dead (gone or a zombie).
 wait_gone () {
   local pid=$1 tries=$(( ${2:-5} * 20 ))
-  while kill -0 "$pid" 2>/dev/null && [ "$tries" -gt 0 ]; do
+  while alive "$pid" && [ "$tries" -gt 0 ]; do
     sleep 0.05
     tries=$((tries - 1))
   done
-  ! kill -0 "$pid" 2>/dev/null
+  ! alive "$pid"
 }

@@ -53,7 +53,8 @@ relay () {
   local pid=$!
   for _ in $(seq 100); do grep -q ready sig.out 2>/dev/null && break; sleep 0.05; done
   local monitor
-  monitor=$(pgrep -f -n "^$SBX run -- sh -c trap 'exit $code'")
+  # The monitor (comm sbx), not PID 1 (sbx-init, a clone with the same args).
+  monitor=$(ps -u "$(test_uid)" -o pid=,comm=,args= | awk -v c="exit $code" '$2 == "sbx" && index($0, c) {print $1}')
   kill -"$sig" "$monitor"
   wait "$pid"
   rc=$?
@@ -77,7 +78,7 @@ is "$after" "$before" "no process or mount is left after success, a usage error,
 as_user "$SBX" run -- sh -c 'sleep 1000 & sleep 1001 & echo started; wait' >kill.out 2>&1 &
 sbx_pid=$!
 for _ in $(seq 100); do grep -q started kill.out 2>/dev/null && break; sleep 0.05; done
-monitor=$(pgrep -f -n "^$SBX run -- sh -c sleep 1000")
+monitor=$(ps -u "$(test_uid)" -o pid=,comm=,args= | awk '$2 == "sbx" && /sleep 1000/ {print $1}')
 inner=$(pgrep -u "$(test_uid)" -f '^sleep 100[01]$' | tr '\n' ' ')
 is "$(echo $inner | wc -w)" "2" "the sandbox's processes run (seen from the host)"
 kill -KILL "$monitor"

@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* diff.c: what a writable layer added, changed and deleted. */
+#include "config.h"
+
+#include "diff.h"
+#include "userns.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#define WHITEOUT_PREFIX ".wh."
+#define OPAQUE_MARKER   ".wh..wh..opq"
+
+typedef struct
+{
+  const char *upper;
+  const char *const *lowers;
+  GPtrArray *changes;
+} Scan;
+
+void
+sbx_change_free (SbxChange *change)
+{
+  if (change == NULL)
+    return;
+  g_free (change->path);
+  g_free (change);
+}
+
+static void
+emit (Scan *s, char kind, const char *path)
+{
+  SbxChange *c = g_new (SbxChange, 1);
+  c->kind = kind;
+  c->path = g_strdup (path);
+  g_ptr_array_add (s->changes, c);
+}
+
+static gboolean
+in_lower (Scan *s, const char *path)
+{
+  struct stat st;
+  for (const char *const *l = s->lowers; *l != NULL; l++)
+    {
+      g_autofree char *full = g_build_filename (*l, path, NULL);
+      if (lstat (full, &st) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
+is_opaque (const char *dir)
+{
+  static const char *const xattrs[]
+      = { "trusted.overlay.opaque", "user.overlay.opaque", "user.fuseoverlayfs.opaque" };
+  char value[8];
+  for (guint i = 0; i < G_N_ELEMENTS (xattrs); i++)
+    {
+      ssize_t n = lgetxattr (dir, xattrs[i], value, sizeof value);
+      if (n >= 1 && value[0] == 'y')
+        return TRUE;
+    }
+  g_autofree char *marker = g_build_filename (dir, OPAQUE_MARKER, NULL);
+  struct stat st;
+  return lstat (marker, &st) == 0;
+}
+
+/* Whether @name in the upper directory @dir stands for itself (not a marker). */
+static gboolean
+present_in_upper (const char *dir, const char *name)
+{
+  g_autofree char *full = g_build_filename (dir, name, NULL);
+  struct stat st;
+  return lstat (full, &st) == 0 && !(S_ISCHR (st.st_mode) && st.st_rdev == 0);
+}
+
+/* An opaque directory hides everything below it: each lower entry not
+ * re-created in the upper was deleted. */
+static void
+emit_hidden (Scan *s, const char *rel, const char *upper_dir)
+{
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  for (const char *const *l = s->lowers; *l != NULL; l++)
+    {
+      g_autofree char *dir = g_build_filename (*l, rel, NULL);
+      g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+      const char *name;
+      while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+        {
+          if (g_hash_table_contains (seen, name) || present_in_upper (upper_dir, name))
+            continue;
+          g_hash_table_add (seen, g_strdup (name));
+          g_autofree char *path = g_build_filename (rel, name, NULL);
+          emit (s, 'D', path);
+        }
+    }
+}
+
+static void
+walk (Scan *s, const char *rel)
+{
+  g_autofree char *dir = g_build_filename (s->upper, rel, NULL);
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (rel, name, NULL);
+      g_autofree char *full = g_build_filename (s->upper, path, NULL);
+      struct stat st;
+
+      if (strcmp (name, OPAQUE_MARKER) == 0 || lstat (full, &st) < 0)
+        continue;
+      if (g_str_has_prefix (name, WHITEOUT_PREFIX))
+        {
+          g_autofree char *target = g_build_filename (rel, name + strlen (WHITEOUT_PREFIX), NULL);
+          emit (s, 'D', target);
+          continue;
+        }
+      if (S_ISCHR (st.st_mode) && major (st.st_rdev) == 0 && minor (st.st_rdev) == 0)
+        {
+          emit (s, 'D', path);
+          continue;
+        }
+      gboolean existed = in_lower (s, path);
+      emit (s, existed ? 'C' : 'A', path);
+      if (S_ISDIR (st.st_mode))
+        {
+          if (existed && is_opaque (full))
+            emit_hidden (s, path, full);
+          walk (s, path);
+        }
+    }
+}
+
+static gint
+compare_changes (gconstpointer a, gconstpointer b)
+{
+  const SbxChange *x = *(SbxChange *const *)a, *y = *(SbxChange *const *)b;
+  return strcmp (x->path, y->path);
+}
+
+GPtrArray *
+sbx_diff_scan_here (const char *upper, const char *const *lowers)
+{
+  static const char *const host_root[] = { "/", NULL };
+  Scan s = { .upper = upper,
+             .lowers = (lowers != NULL && lowers[0] != NULL) ? lowers : host_root,
+             .changes = g_ptr_array_new_with_free_func ((GDestroyNotify)sbx_change_free) };
+  walk (&s, "/");
+  g_ptr_array_sort (s.changes, compare_changes);
+  return s.changes;
+}
+
+typedef struct
+{
+  const char *upper;
+  const char *const *lowers;
+  int out;
+} MappedScan;
+
+/* In the mapped user namespace: scan and send "K path\0" records. */
+static int
+scan_mapped (gpointer data)
+{
+  MappedScan *m = data;
+  g_autoptr (GPtrArray) changes = sbx_diff_scan_here (m->upper, m->lowers);
+  for (guint i = 0; i < changes->len; i++)
+    {
+      SbxChange *c = changes->pdata[i];
+      g_autofree char *rec = g_strdup_printf ("%c %s", c->kind, c->path);
+      if (!sbx_util_write_all (m->out, rec, strlen (rec) + 1))
+        return 1;
+    }
+  return 0;
+}
+
+GPtrArray *
+sbx_diff_scan (const SbxSpec *caller, const char *upper, const char *const *lowers, GError **error)
+{
+  struct stat st;
+  if (stat (upper, &st) < 0 || !S_ISDIR (st.st_mode))
+    {
+      int errsv = errno;
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOTDIR, "%s: %s", upper,
+                   g_strerror (S_ISDIR (st.st_mode) || errsv == 0 ? ENOTDIR : errsv));
+      return NULL;
+    }
+
+  /* The records go to a memfd rather than a pipe: the child may write more
+   * than a pipe holds before we read, and we only read once it is done. */
+  cleanup_fd int out = memfd_create ("sbx-diff", MFD_CLOEXEC);
+  if (out < 0)
+    {
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "memfd_create: %s",
+                   g_strerror (errno));
+      return NULL;
+    }
+  MappedScan m = { .upper = upper, .lowers = lowers, .out = out };
+  int status = sbx_userns_run_mapped (caller, scan_mapped, &m, error);
+  if (status < 0)
+    return NULL;
+  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "cannot read the layer %s", upper);
+      return NULL;
+    }
+
+  off_t size = lseek (out, 0, SEEK_END);
+  g_autofree char *buf = g_malloc (size > 0 ? (gsize)size : 1);
+  if (size < 0 || pread (out, buf, (size_t)size, 0) != size)
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_IO, "cannot read the changes of %s", upper);
+      return NULL;
+    }
+  GPtrArray *changes = g_ptr_array_new_with_free_func ((GDestroyNotify)sbx_change_free);
+  for (off_t off = 0; off < size;)
+    {
+      const char *rec = buf + off;
+      size_t len = strnlen (rec, (size_t)(size - off));
+      if (len >= 3)
+        {
+          SbxChange *c = g_new (SbxChange, 1);
+          c->kind = rec[0];
+          c->path = g_strndup (rec + 2, len - 2);
+          g_ptr_array_add (changes, c);
+        }
+      off += (off_t)len + 1;
+    }
+  return changes;
+}

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* join.c: `sbx exec`: a command in a running named sandbox. */
+#include "config.h"
+
+#include "join.h"
+#include "init.h"
+#include "security.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* Enters the namespaces of the sandbox through a pidfd of its command: one
+ * setns() enters all of them atomically, the user namespace first, so the
+ * caller's capabilities come from the sandbox's user namespace and nothing
+ * else.  The command's time namespace is the sandbox's (PID 1 stays in the
+ * parent one), and unlike PID 1 the command is dumpable, which setns() by
+ * pidfd requires of an unprivileged caller. */
+static void
+enter_namespaces (const SbxSandboxInfo *info, int pidfd)
+{
+  int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC
+              | CLONE_NEWCGROUP | CLONE_NEWTIME | (info->own_netns ? CLONE_NEWNET : 0);
+  if (setns (pidfd, flags) < 0)
+    sbx_die_errno ("cannot enter the namespaces of %s", info->name);
+}
+
+/* In the child, inside the sandbox: the same last steps as `sbx run`'s
+ * command, so that exec can do no more than the sandbox's own command. */
+static G_NORETURN void
+exec_inside (const SbxSandboxInfo *info, const SbxSpec *spec, const sigset_t *mask,
+             int parent_alive)
+{
+  /* Not ptraceable by the sandbox's processes while we still hold the
+   * user namespace's full capabilities; execve() resets this. */
+  prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
+  sigprocmask (SIG_SETMASK, mask, NULL);
+
+  const char *workdir = spec->workdir != NULL ? spec->workdir : info->workdir;
+  if (workdir == NULL || chdir (workdir) < 0)
+    {
+      if (spec->workdir != NULL)
+        sbx_die_errno ("--workdir %s", spec->workdir);
+      workdir = "/";
+      if (chdir ("/") < 0)
+        sbx_die_errno ("chdir /");
+    }
+
+  SbxSpec session = { .share_tty = spec->share_tty };
+  sbx_security_isolate_process (&session);
+  sbx_security_apply_caps (info->caps, info->inside_uid == 0);
+
+  char **env = spec->clearenv ? g_new0 (char *, 1) : g_get_environ ();
+  for (guint i = 0; i < spec->env->len; i++)
+    {
+      const char *kv = spec->env->pdata[i];
+      const char *eq = strchr (kv, '=');
+      g_autofree char *key = g_strndup (kv, (gsize)(eq - kv));
+      env = g_environ_setenv (env, key, eq + 1, TRUE);
+    }
+  environ = g_environ_setenv (env, "PWD", workdir, TRUE);
+
+  /* Last before exec: die with `sbx exec`.  Our parent is outside the PID
+   * namespace (getppid() is 0), so its liveness is checked on a pipe. */
+  if (prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+    _exit (SBX_EXIT_FAILURE);
+  struct pollfd p = { .fd = parent_alive, .events = POLLIN };
+  if (poll (&p, 1, 0) != 0)
+    _exit (SBX_EXIT_FAILURE);
+
+  execvp (spec->argv[0], spec->argv);
+  int errsv = errno;
+  sbx_die_code (errsv == ENOENT ? SBX_EXIT_NOT_FOUND : SBX_EXIT_CANNOT_EXEC, "cannot run '%s': %s",
+                spec->argv[0], g_strerror (errsv));
+}
+
+static int
+exit_code_of (int status)
+{
+  if (WIFEXITED (status))
+    return WEXITSTATUS (status);
+  if (WIFSIGNALED (status))
+    return 128 + WTERMSIG (status);
+  return SBX_EXIT_FAILURE;
+}
+
+int
+sbx_join_exec (const SbxSandboxInfo *info, const SbxSpec *spec)
+{
+  g_autoptr (GError) error = NULL;
+  cleanup_fd int pidfd = sbx_state_open_pidfd (info, TRUE, &error);
+  if (pidfd < 0)
+    sbx_die ("%s", error->message);
+
+  enter_namespaces (info, pidfd);
+
+  int alive[2];
+  if (pipe2 (alive, O_CLOEXEC) < 0)
+    sbx_die_errno ("pipe");
+  sigset_t forwarded, saved;
+  sbx_init_forwarded_signals (&forwarded);
+  sigprocmask (SIG_BLOCK, &forwarded, &saved);
+
+  /* The child is the first of ours inside the sandbox's PID namespace. */
+  int child_pidfd = -1;
+  pid_t pid = sbx_util_clone3 (0, &child_pidfd);
+  if (pid < 0)
+    sbx_die_errno ("fork");
+  if (pid == 0)
+    {
+      close (alive[1]);
+      exec_inside (info, spec, &saved, alive[0]);
+    }
+  close (alive[0]);
+
+  cleanup_fd int signal_fd = signalfd (-1, &forwarded, SFD_CLOEXEC);
+  struct pollfd fds[] = {
+    { .fd = child_pidfd, .events = POLLIN },
+    { .fd = signal_fd, .events = POLLIN },
+  };
+  while (!(fds[0].revents & POLLIN))
+    {
+      if (poll (fds, G_N_ELEMENTS (fds), -1) < 0 && errno != EINTR)
+        sbx_die_errno ("poll");
+      struct signalfd_siginfo si;
+      if ((fds[1].revents & POLLIN) && read (signal_fd, &si, sizeof si) == sizeof si
+          && !(spec->share_tty && si.ssi_code == SI_KERNEL))
+        sbx_util_pidfd_send_signal (child_pidfd, (int)si.ssi_signo);
+    }
+  int status = 0;
+  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  close (child_pidfd);
+  close (alive[1]);
+  return exit_code_of (status);
+}

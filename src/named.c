@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* named.c: `sbx ps`, `sbx stop`, `sbx rm` and `sbx diff` on named sandboxes. */
+#include "config.h"
+
+#include "named.h"
+#include "diff.h"
+#include "state.h"
+#include "userns.h"
+#include "util.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <json-glib/json-glib.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* "3d4h", "5m12s": the two largest units. */
+static char *
+format_uptime (gint64 seconds)
+{
+  if (seconds < 0)
+    seconds = 0;
+  if (seconds >= 86400)
+    return g_strdup_printf ("%" G_GINT64_FORMAT "d%" G_GINT64_FORMAT "h", seconds / 86400,
+                            seconds % 86400 / 3600);
+  if (seconds >= 3600)
+    return g_strdup_printf ("%" G_GINT64_FORMAT "h%" G_GINT64_FORMAT "m", seconds / 3600,
+                            seconds % 3600 / 60);
+  if (seconds >= 60)
+    return g_strdup_printf ("%" G_GINT64_FORMAT "m%" G_GINT64_FORMAT "s", seconds / 60,
+                            seconds % 60);
+  return g_strdup_printf ("%" G_GINT64_FORMAT "s", seconds);
+}
+
+static char *
+join_or_dash (char **v, const char *sep)
+{
+  return v != NULL && v[0] != NULL ? g_strjoinv (sep, v) : g_strdup ("-");
+}
+
+static void
+print_table (GPtrArray *list)
+{
+  printf ("%-20s %-8s %-8s %-8s %-32s %-24s %s\n", "NAME", "PID", "STATUS", "UPTIME", "COMMAND",
+          "PORTS", "LIMITS");
+  for (guint i = 0; i < list->len; i++)
+    {
+      SbxSandboxInfo *s = list->pdata[i];
+      gboolean has_state = s->status != SBX_STATUS_STOPPED;
+      g_autofree char *pid = has_state ? g_strdup_printf ("%d", (int)s->pid) : g_strdup ("-");
+      g_autofree char *uptime = s->status == SBX_STATUS_RUNNING
+                                    ? format_uptime ((gint64)time (NULL) - s->created)
+                                    : g_strdup ("-");
+      g_autofree char *command = join_or_dash (s->command, " ");
+      g_autofree char *ports = join_or_dash (s->ports, ",");
+      g_autofree char *limits = join_or_dash (s->limits, ",");
+      if (strlen (command) > 32)
+        strcpy (command + 29, "...");
+      printf ("%-20s %-8s %-8s %-8s %-32s %-24s %s\n", s->name, pid, sbx_status_name (s->status),
+              uptime, command, ports, limits);
+    }
+}
+
+static void
+add_strv (JsonBuilder *b, const char *key, char **v)
+{
+  json_builder_set_member_name (b, key);
+  json_builder_begin_array (b);
+  for (; v != NULL && *v != NULL; v++)
+    json_builder_add_string_value (b, *v);
+  json_builder_end_array (b);
+}
+
+static void
+print_json (GPtrArray *list)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_array (b);
+  for (guint i = 0; i < list->len; i++)
+    {
+      SbxSandboxInfo *s = list->pdata[i];
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "name");
+      json_builder_add_string_value (b, s->name);
+      json_builder_set_member_name (b, "status");
+      json_builder_add_string_value (b, sbx_status_name (s->status));
+      json_builder_set_member_name (b, "pid");
+      if (s->status != SBX_STATUS_STOPPED)
+        json_builder_add_int_value (b, s->pid);
+      else
+        json_builder_add_null_value (b);
+      json_builder_set_member_name (b, "uptime_seconds");
+      if (s->status == SBX_STATUS_RUNNING)
+        json_builder_add_int_value (b, (gint64)time (NULL) - s->created);
+      else
+        json_builder_add_null_value (b);
+      json_builder_set_member_name (b, "created");
+      json_builder_add_int_value (b, s->created);
+      add_strv (b, "command", s->command);
+      json_builder_set_member_name (b, "identity");
+      json_builder_add_string_value (b, s->identity);
+      json_builder_set_member_name (b, "network");
+      json_builder_add_string_value (b, s->network);
+      add_strv (b, "ports", s->ports);
+      add_strv (b, "limits", s->limits);
+      json_builder_set_member_name (b, "upper");
+      json_builder_add_string_value (b, s->upper);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  json_generator_set_pretty (gen, TRUE);
+  g_autofree char *text = json_generator_to_data (gen, NULL);
+  printf ("%s\n", text);
+}
+
+int
+sbx_named_ps (gboolean all, gboolean json)
+{
+  g_autoptr (GPtrArray) list = sbx_state_list (all);
+  if (json)
+    print_json (list);
+  else
+    print_table (list);
+  return 0;
+}
+
+/* Waits up to @ms for @pidfd to become readable (the process exited). */
+static gboolean
+wait_exit (int pidfd, int ms)
+{
+  struct pollfd p = { .fd = pidfd, .events = POLLIN };
+  int r;
+  do
+    r = poll (&p, 1, ms);
+  while (r < 0 && errno == EINTR);
+  return r > 0;
+}
+
+/* After PID 1 is gone its monitor removes the state and drops the lock; wait
+ * for that so that `sbx ps` or `sbx rm` right after `sbx stop` no longer see
+ * it.  If the monitor is gone too, nobody will: remove the state ourselves. */
+static void
+wait_state_gone (const SbxSandboxInfo *info)
+{
+  for (int i = 0; i < 500 && sbx_state_is_claimed (info->name); i++)
+    {
+      if (info->monitor_pid <= 0 || kill (info->monitor_pid, 0) < 0)
+        break;
+      g_usleep (2000);
+    }
+  if (!sbx_state_is_claimed (info->name))
+    sbx_state_remove_runtime (info->name, NULL);
+}
+
+int
+sbx_named_stop (const char *name, guint grace_seconds)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbxSandboxInfo) info = sbx_state_lookup (name, &error);
+  if (info == NULL)
+    sbx_die ("%s", error->message);
+  if (info->status != SBX_STATUS_RUNNING)
+    return 0; /* as podman: stopping a stopped sandbox is not an error */
+
+  cleanup_fd int pidfd = sbx_state_open_pidfd (info, FALSE, &error);
+  if (pidfd < 0)
+    return 0; /* it exited meanwhile */
+  /* PID 1 relays SIGTERM to the command and exits with it. */
+  sbx_util_pidfd_send_signal (pidfd, SIGTERM);
+  if (!wait_exit (pidfd, (int)MIN (grace_seconds, 24u * 3600) * 1000))
+    {
+      /* SIGKILL from outside the PID namespace always kills its init, and
+       * with it everything inside. */
+      sbx_util_pidfd_send_signal (pidfd, SIGKILL);
+      wait_exit (pidfd, -1);
+    }
+  wait_state_gone (info);
+  return 0;
+}
+
+static int
+remove_entry (const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+  if (remove (path) < 0 && errno != ENOENT)
+    {
+      fprintf (stderr, "sbx: cannot remove %s: %s\n", path, g_strerror (errno));
+      return 1;
+    }
+  return 0;
+}
+
+/* In the mapped user namespace: files of subordinate ids are ours there. */
+static int
+remove_tree (gpointer data)
+{
+  return nftw (data, remove_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) == 0 ? 0 : 1;
+}
+
+int
+sbx_named_rm (const SbxSpec *caller, const char *name, gboolean force)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbxSandboxInfo) info = sbx_state_lookup (name, &error);
+  if (info == NULL)
+    sbx_die ("%s", error->message);
+  if (info->status == SBX_STATUS_RUNNING)
+    {
+      if (!force)
+        sbx_die ("%s is running; stop it first or use 'sbx rm -f %s'", name, name);
+      sbx_named_stop (name, 10);
+    }
+  if (info->status != SBX_STATUS_STOPPED && !sbx_state_remove_runtime (name, &error))
+    sbx_die ("cannot remove %s: %s", name, error->message);
+  if (info->data_dir != NULL)
+    {
+      int status = sbx_userns_run_mapped (caller, remove_tree, info->data_dir, &error);
+      if (status < 0)
+        sbx_die ("cannot remove %s: %s", info->data_dir, error->message);
+      if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
+        sbx_die ("cannot remove %s completely", info->data_dir);
+    }
+  return 0;
+}
+
+int
+sbx_named_diff (const SbxSpec *caller, const char *name, const char *upper,
+                const char *const *lowers, gboolean json)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *layer = g_strdup (upper);
+
+  if (name != NULL)
+    {
+      g_autoptr (SbxSandboxInfo) info = sbx_state_lookup (name, &error);
+      if (info == NULL)
+        sbx_die ("%s", error->message);
+      if (info->upper != NULL)
+        layer = g_strdup (info->upper);
+      else if (info->data_dir != NULL)
+        layer = g_build_filename (info->data_dir, "upper", NULL);
+      else
+        sbx_die ("%s has no kept layer", name);
+    }
+  g_autoptr (GPtrArray) changes = sbx_diff_scan (caller, layer, lowers, &error);
+  if (changes == NULL)
+    sbx_die ("%s", error->message);
+
+  if (!json)
+    {
+      for (guint i = 0; i < changes->len; i++)
+        {
+          SbxChange *c = changes->pdata[i];
+          printf ("%c %s\n", c->kind, c->path);
+        }
+      return 0;
+    }
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_array (b);
+  for (guint i = 0; i < changes->len; i++)
+    {
+      SbxChange *c = changes->pdata[i];
+      char kind[2] = { c->kind, '\0' };
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "kind");
+      json_builder_add_string_value (b, kind);
+      json_builder_set_member_name (b, "path");
+      json_builder_add_string_value (b, c->path);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  json_generator_set_pretty (gen, TRUE);
+  g_autofree char *text = json_generator_to_data (gen, NULL);
+  printf ("%s\n", text);
+  return 0;
+}

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* named.h: `sbx ps`, `sbx stop`, `sbx rm` and `sbx diff` on named sandboxes. */
+#pragma once
+
+#include "spec.h"
+
+#include <glib.h>
+
+/* Lists the named sandboxes (with @all also the stopped ones whose layer is
+ * kept) as a table or a JSON array.  Returns the exit status. */
+int sbx_named_ps (gboolean all, gboolean json);
+
+/* SIGTERM to the sandbox's PID 1, SIGKILL after @grace_seconds, and waits
+ * until it and its state are gone. */
+int sbx_named_stop (const char *name, guint grace_seconds);
+
+/* Deletes a sandbox that is not running (or, with @force, stops it first):
+ * its runtime state and its kept layer. */
+int sbx_named_rm (const SbxSpec *caller, const char *name, gboolean force);
+
+/* Prints the changes of a named sandbox's kept layer, or of @upper. */
+int sbx_named_diff (const SbxSpec *caller, const char *name, const char *upper,
+                    const char *const *lowers, gboolean json);

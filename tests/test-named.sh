@@ -1,0 +1,193 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# test-named.sh: named sandboxes without a daemon: run --name, ps, exec, stop,
+# rm, diff, as the unprivileged account.
+. "$(dirname "$0")/libtest.sh"
+require_rootless
+
+# start NAME ARGS...: starts `sbx run --name NAME ARGS` in the background and
+# waits until ps lists it running.
+start () {
+  local name=$1
+  shift
+  as_user "$SBX" run --name "$name" "$@" >"$TEST_DIR/$name.out" 2>&1 &
+  for _ in $(seq 200); do
+    sbx ps | grep -q "^$name .* running " && return 0
+    sleep 0.02
+  done
+  return 1
+}
+
+# --- lifecycle --------------------------------------------------------------------
+
+check "run --name starts a named sandbox that ps lists as running" start web --hostname web1 -- sleep 600
+out=$(sbx ps)
+like "$(printf '%s\n' "$out" | head -1)" "^NAME +PID +STATUS +UPTIME +COMMAND +PORTS +LIMITS$" "ps prints the table header"
+like "$out" "web +[0-9]+ +running +[0-9]+s +sleep 600 " "ps shows name, pid, status, uptime and command"
+json=$(sbx ps --json)
+check "ps --json is valid JSON" sh -c "printf '%s' '$json' | python3 -m json.tool >/dev/null"
+is "$(printf '%s' "$json" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d[0]["name"], d[0]["status"], d[0]["command"])')" \
+  "web running ['sleep', '600']" "ps --json carries name, status and command"
+
+is "$(sbx exec web -- hostname)" "web1" "exec sees the sandbox's hostname"
+is "$(sbx exec web -- ps -e -o pid=,comm= | head -2 | awk '{print $1, $2}')" "1 sbx-init
+2 sleep" "exec sees the sandbox's PID namespace (its command is PID 2)"
+is "$(sbx exec web -- cat /proc/self/uid_map)" "$(sbx exec web -- cat /proc/1/uid_map)" "exec has the sandbox's uid_map"
+is "$(sbx exec web -- readlink /proc/self/ns/mnt /proc/self/ns/net /proc/self/ns/user /proc/self/ns/time | tr '\n' ' ')" \
+   "$(sbx exec web -- readlink /proc/2/ns/mnt /proc/2/ns/net /proc/2/ns/user /proc/2/ns/time | tr '\n' ' ')" \
+   "exec joins the command's mount, net, user and time namespaces"
+is "$(sbx exec web -- sh -c 'echo x > /tmp/shared-file; cat /tmp/shared-file')" "x" "exec writes into the sandbox's /tmp"
+is "$(sbx exec web -- cat /tmp/shared-file)" "x" "a second exec sees files the first wrote"
+is "$(sbx exec web -- id -u)" "$(test_uid)" "exec runs as the caller's uid inside"
+is "$(sbx exec web -- sh -c 'exit 7'; echo $?)" "7" "exec passes the exit status through"
+is "$(sbx exec web -- no-such-cmd-sbx 2>&1; echo $?)" "sbx: cannot run 'no-such-cmd-sbx': No such file or directory
+127" "exec: a missing command gives 127"
+is "$(sbx exec -e FOO=bar web -- sh -c 'echo $FOO')" "bar" "exec -e sets variables"
+is "$(sbx exec -w /usr web -- pwd)" "/usr" "exec -w sets the working directory"
+caps=$(sbx exec web -- grep -E '^Cap(Eff|Prm|Bnd|Amb)' /proc/self/status | awk '{print $2}' | sort -u)
+is "$caps" "0000000000000000" "exec in a keep-id sandbox has no capabilities (effective, permitted, bounding, ambient)"
+is "$(sbx exec web -- grep NoNewPrivs /proc/self/status | awk '{print $2}')" "1" "exec sets no_new_privs"
+
+out=$(sbx run --name web -- true 2>&1); rc=$?
+is "$rc:$out" "125:sbx: --name web: a sandbox named web is already running" "a name in use by a running sandbox is refused"
+
+# --map-root: exec gets the same (reduced) set as the sandbox's command, no more.
+check "a --map-root sandbox starts" start rooty --map-root -- sleep 600
+want=$(sbx exec rooty -- awk '/^CapBnd/ {print $2}' /proc/2/status)
+is "$(sbx exec rooty -- awk '/^CapEff/ {print $2}' /proc/self/status)" "$want" "exec in --map-root gets the command's capability set"
+out=$(sbx exec rooty -- sh -c 'mount -t tmpfs x /mnt 2>&1; echo rc=$?')
+like "$out" "permission denied" "exec in --map-root cannot mount (no CAP_SYS_ADMIN)"
+like "$out" "^rc=(1|32)$" "... and mount fails"
+
+# --- stop -----------------------------------------------------------------------------
+
+sbx stop web
+rc=$?
+is "$rc" "0" "stop exits 0"
+unlike "$(sbx ps)" "^web " "after stop, ps no longer lists it"
+wait_gone "$(pgrep -u "$(test_uid)" -f 'sleep 600' | head -1)" 1 >/dev/null
+check "start a sandbox that ignores SIGTERM" start stubborn -- sh -c "trap '' TERM; while :; do sleep 0.1; done"
+t0=$(date +%s%N)
+sbx stop --time 1 stubborn
+t1=$(date +%s%N)
+ms=$(( (t1 - t0) / 1000000 ))
+if [ "$ms" -ge 900 ]; then ok "stop --time 1 waits the grace time before SIGKILL"; else not_ok "stop --time 1 returned after ${ms} ms"; fi
+unlike "$(sbx ps)" "^stubborn " "... and the sandbox is gone"
+out=$(sbx stop --time=-1 rooty 2>&1); rc=$?
+like "$rc:$out" "^125:sbx: --time: '-1' is not a number of seconds" "stop --time rejects a negative"
+out=$(sbx stop nosuch 2>&1); rc=$?
+is "$rc:$out" "125:sbx: no sandbox named nosuch" "stop of an unknown name fails"
+sbx stop --time 0 rooty
+
+# --- stale state -------------------------------------------------------------------------
+
+check "start a sandbox to kill" start doomed -- sleep 600
+# The monitor, not PID 1 (a clone of it with the same command line).
+monitor=$(ps -u "$(test_uid)" -o pid=,comm=,args= | awk '$2 == "sbx" && / --name doomed / {print $1}')
+kill -KILL "$monitor"
+sleep 0.3
+like "$(sbx ps)" "doomed +[0-9]+ +stale " "after SIGKILL of its monitor, the sandbox is shown stale"
+is "$(sbx exec doomed -- true 2>&1; echo $?)" "sbx: doomed is not running (stale)
+125" "exec refuses a stale sandbox"
+sbx rm doomed
+unlike "$(sbx ps -a)" "doomed" "rm cleans stale state"
+check "a name whose state is stale can be used again" start doomed -- sleep 600
+sbx stop --time 0 doomed
+
+# A stale state file whose pid now belongs to an unrelated live process must
+# not be taken for the sandbox.
+sleep 600 &
+decoy=$!
+at_exit "kill $decoy"
+mkdir -p "$TEST_RUNTIME/sbx/fake"
+cat > "$TEST_RUNTIME/sbx/fake/state.json" <<JSON
+{ "version": 1, "name": "fake", "pid": $decoy, "pid_start_time": 1, "monitor_pid": $decoy,
+  "created": 1, "command": ["sleep"], "identity": "keep-id", "uid": 0, "gid": 0, "caps": "0x0",
+  "network": "none", "own_netns": true, "workdir": "/" }
+JSON
+touch "$TEST_RUNTIME/sbx/fake/lock"
+is_root && chown -R "$SBX_TEST_USER:" "$TEST_RUNTIME/sbx/fake"
+like "$(sbx ps)" "fake +$decoy +stale " "a stale state with a reused live pid is shown stale"
+is "$(sbx stop fake; echo $?)" "0" "stop does not signal the unrelated process"
+check "... which is still alive" kill -0 "$decoy"
+is "$(sbx exec fake -- true 2>&1; echo $?)" "sbx: fake is not running (stale)
+125" "exec refuses it too"
+sbx rm fake
+check "rm removes the fake state" test ! -e "$TEST_RUNTIME/sbx/fake"
+
+# --- rm ---------------------------------------------------------------------------------------
+
+check "start a sandbox to remove" start busy -- sleep 600
+out=$(sbx rm busy 2>&1); rc=$?
+is "$rc:$out" "125:sbx: busy is running; stop it first or use 'sbx rm -f busy'" "rm refuses a running sandbox"
+sbx rm -f busy
+unlike "$(sbx ps -a)" "busy" "rm -f stops and removes it"
+out=$(sbx rm busy 2>&1); rc=$?
+is "$rc:$out" "125:sbx: no sandbox named busy" "rm of an unknown name fails"
+
+# --- names and races -----------------------------------------------------------------------------
+
+out=$(sbx run --name "-bad" -- true 2>&1); rc=$?
+like "$rc:$out" "^125:sbx: unknown option -b|^125:sbx: --name: '-bad' is not a valid name" "a name starting with '-' is refused"
+for bad in "a/b" ".hidden" "$(printf 'x%.0s' $(seq 65))" "a b" ""; do
+  out=$(sbx run --name "$bad" -- true 2>&1); rc=$?
+  like "$rc:$out" "^125:sbx: --name: '.*' is not a valid name" "--name '$bad' is refused"
+done
+check "a 64-byte name is fine" sbx run --name "$(printf 'x%.0s' $(seq 64))" -- true
+
+# Two `sbx run --name same` at the same moment: exactly one wins.
+racers=()
+for i in 1 2 3 4; do
+  as_user "$SBX" run --name race -- sleep 2 >"race.$i" 2>&1 &
+  racers+=($!)
+done
+wait "${racers[@]}"
+winners=$(grep -L "already running" race.* | wc -l)
+is "$winners" "1" "of four concurrent 'run --name race', exactly one runs"
+
+# ps while sandboxes start and stop never fails nor shows half state.
+( for i in $(seq 10); do as_user "$SBX" run --name "churn$i" -- true; done ) &
+churn=$!
+bad=0
+while kill -0 "$churn" 2>/dev/null; do
+  out=$(sbx ps --json 2>&1) || bad=1
+  printf '%s' "$out" | python3 -m json.tool >/dev/null 2>&1 || bad=1
+done
+wait "$churn"
+is "$bad" "0" "ps --json stays valid while sandboxes start and stop"
+
+# --- diff --------------------------------------------------------------------------------------
+
+up=$TEST_DIR/upper
+lower=$TEST_DIR/lower
+as_user mkdir -p "$up/etc" "$up/newdir" "$up/opq" "$up/opq2" "$lower/etc" "$lower/opq" "$lower/opq2" "$lower/gone-dir"
+as_user sh -c "echo a > '$lower/etc/hostname'; echo b > '$lower/etc/keep'; echo c > '$lower/opq/old'; echo d > '$lower/opq2/old2'; echo e > '$lower/gone'"
+as_user sh -c "echo x > '$up/etc/hostname'; echo new > '$up/newdir/file'; echo n > '$up/opq/new'; touch '$up/.wh.gone' '$up/.wh.gone-dir' '$up/opq2/.wh..wh..opq'"
+as_user setfattr -n user.overlay.opaque -v y "$up/opq" 2>/dev/null || as_user python3 -c "import os; os.setxattr('$up/opq', 'user.overlay.opaque', b'y')"
+out=$(sbx diff --upper "$up" --lower "$lower")
+is "$out" "C /etc
+C /etc/hostname
+D /gone
+D /gone-dir
+A /newdir
+A /newdir/file
+C /opq
+A /opq/new
+D /opq/old
+C /opq2
+D /opq2/old2" "diff lists A/C/D sorted: .wh. whiteouts, opaque dirs by xattr and by .wh..wh..opq"
+json=$(sbx diff --json --upper "$up" --lower "$lower")
+is "$(printf '%s' "$json" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" "11" "diff --json is valid and complete"
+if is_root; then
+  mknod "$up/chardev-gone" c 0 0
+  touch "$lower/chardev-gone"
+  like "$(sbx diff --upper "$up" --lower "$lower")" "D /chardev-gone" "a 0/0 character device is a whiteout (kernel overlay)"
+else
+  skip "mknod of a 0/0 whiteout needs root"
+fi
+out=$(sbx diff --upper "$TEST_DIR/none" 2>&1); rc=$?
+is "$rc:$out" "125:sbx: $TEST_DIR/none: No such file or directory" "diff of a missing layer fails clearly"
+out=$(sbx diff 2>&1); rc=$?
+like "$rc:$out" "^125:sbx: no sandbox name given" "diff needs a name or --upper"
+
+done_testing
