@@ -2,9 +2,14 @@
 # bash completion for sbx
 
 # The `sbx run` options that take a value, and all of them, sorted.
-_sbx_run_value_opts='--bind --boottime --env --hostname --monotonic --net --ro-bind --tmpfs --workdir -e -w'
-_sbx_run_opts='--bind --boottime --clearenv --env --help --hostname --map-root --monotonic --net
+_sbx_run_value_opts='--bind --boottime --env --hostname --monotonic --name --net --ro-bind --tmpfs --workdir -e -w'
+_sbx_run_opts='--bind --boottime --clearenv --env --help --hostname --map-root --monotonic --name --net
   --no-subids --ro-bind --share-tty --tmpfs --verbose --workdir -e -h -v -w'
+
+# The names of the named sandboxes (running, stale and stopped).
+_sbx_names () {
+  "${words[0]}" ps -a 2>/dev/null | awk 'NR > 1 { print $1 }'
+}
 
 _sbx_run () {
   local start=$1 i w
@@ -48,7 +53,7 @@ _sbx_run () {
       compopt -o nospace
       COMPREPLY=($(compgen -e -S = -- "$value"))
       return ;;
-    --hostname | --monotonic | --boottime)
+    --hostname | --monotonic | --boottime | --name)
       return ;;
   esac
 
@@ -60,11 +65,37 @@ _sbx_run () {
   COMPREPLY=($(compgen -c -- "$cur"))
 }
 
+_sbx_exec () {
+  local start=$1 i w name_seen=
+  for ((i = start + 1; i < cword; i++)); do
+    w=${words[i]}
+    case $w in
+      --) _command_offset $((i + 1)); return ;;
+      -e | --env | -w | --workdir) ((i++)) ;;
+      -*) ;;
+      *)
+        if [[ -n $name_seen ]]; then _command_offset "$i"; return; fi
+        name_seen=1 ;;
+    esac
+  done
+  case $prev in
+    -e | --env) compopt -o nospace; COMPREPLY=($(compgen -e -S = -- "$cur")); return ;;
+    -w | --workdir) return ;;
+  esac
+  if [[ $cur == -* ]]; then
+    COMPREPLY=($(compgen -W '--clearenv --env --help --share-tty --workdir -e -h -t -w' -- "$cur"))
+  elif [[ -z $name_seen ]]; then
+    COMPREPLY=($(compgen -W "$(_sbx_names)" -- "$cur"))
+  else
+    COMPREPLY=($(compgen -c -- "$cur"))
+  fi
+}
+
 _sbx () {
   local cur prev words cword
   _init_completion || return
 
-  local commands='help run' i cmd= cmd_at=0
+  local commands='diff exec help ps rm run stop' i cmd= cmd_at=0
   for ((i = 1; i < cword; i++)); do
     if [[ ${words[i]} != -* ]]; then
       cmd=${words[i]}
@@ -84,6 +115,34 @@ _sbx () {
       [[ $cword -eq $((cmd_at + 1)) ]] && COMPREPLY=($(compgen -W "$commands" -- "$cur")) ;;
     run)
       _sbx_run "$cmd_at" ;;
+    ps)
+      COMPREPLY=($(compgen -W '--all --help --json -a -h' -- "$cur")) ;;
+    stop)
+      case $prev in
+        --time | -t) return ;;
+      esac
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W '--help --time -h -t' -- "$cur"))
+      else
+        COMPREPLY=($(compgen -W "$(_sbx_names)" -- "$cur"))
+      fi ;;
+    rm)
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W '--force --help -f -h' -- "$cur"))
+      else
+        COMPREPLY=($(compgen -W "$(_sbx_names)" -- "$cur"))
+      fi ;;
+    diff)
+      case $prev in
+        --upper | --lower) _filedir -d; return ;;
+      esac
+      if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W '--help --json --lower --upper -h' -- "$cur"))
+      else
+        COMPREPLY=($(compgen -W "$(_sbx_names)" -- "$cur"))
+      fi ;;
+    exec)
+      _sbx_exec "$cmd_at" ;;
   esac
 }
 complete -F _sbx sbx

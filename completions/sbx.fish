@@ -5,7 +5,7 @@
 # options are still being typed.
 function __sbx_inner_command
     set -l words (commandline -opc) (commandline -ct)
-    set -l value_opts --bind --boottime --env --hostname --monotonic --net --ro-bind --tmpfs --workdir -e -w
+    set -l value_opts --bind --boottime --env --hostname --monotonic --name --net --ro-bind --tmpfs --workdir -e -w
     set -l i 3
     while test $i -le (count $words)
         set -l w $words[$i]
@@ -41,9 +41,32 @@ end
 complete -c sbx -f
 complete -c sbx -n __fish_use_subcommand -s h -l help -d 'Show help'
 complete -c sbx -n __fish_use_subcommand -s V -l version -d 'Show the versions'
+complete -c sbx -n __fish_use_subcommand -a diff -d 'List what a writable layer changed'
+complete -c sbx -n __fish_use_subcommand -a exec -d 'Run a command in a running named sandbox'
 complete -c sbx -n __fish_use_subcommand -a help -d 'Show help for a command'
+complete -c sbx -n __fish_use_subcommand -a ps -d 'List named sandboxes'
+complete -c sbx -n __fish_use_subcommand -a rm -d 'Delete a stopped named sandbox and its layer'
 complete -c sbx -n __fish_use_subcommand -a run -d 'Run a command in a new sandbox'
-complete -c sbx -n '__fish_seen_subcommand_from help' -a 'help run'
+complete -c sbx -n __fish_use_subcommand -a stop -d 'Stop a named sandbox'
+complete -c sbx -n '__fish_seen_subcommand_from help' -a 'diff exec help ps rm run stop'
+
+function __sbx_names
+    sbx ps -a 2>/dev/null | string match -rv '^NAME ' | string replace -r ' .*' ''
+end
+
+# ps, stop, rm, diff, exec
+complete -c sbx -n '__fish_seen_subcommand_from ps' -s a -l all -d 'Also stopped sandboxes'
+complete -c sbx -n '__fish_seen_subcommand_from ps diff' -l json -d 'Print JSON'
+complete -c sbx -n '__fish_seen_subcommand_from stop' -s t -l time -x -d 'Grace time (seconds)'
+complete -c sbx -n '__fish_seen_subcommand_from rm' -s f -l force -d 'Stop it first'
+complete -c sbx -n '__fish_seen_subcommand_from diff' -l upper -x -a '(__fish_complete_directories)' -d 'A writable layer'
+complete -c sbx -n '__fish_seen_subcommand_from diff' -l lower -x -a '(__fish_complete_directories)' -d 'A lower layer'
+complete -c sbx -n '__fish_seen_subcommand_from stop rm diff' -x -a '(__sbx_names)'
+complete -c sbx -n '__fish_seen_subcommand_from exec; and test (count (commandline -opc)) -le 2' -x -a '(__sbx_names)'
+complete -c sbx -n '__fish_seen_subcommand_from exec' -s e -l env -x -d 'Set an environment variable'
+complete -c sbx -n '__fish_seen_subcommand_from exec' -s w -l workdir -x -d 'Working directory inside'
+complete -c sbx -n '__fish_seen_subcommand_from exec' -l clearenv -d 'Start from an empty environment'
+complete -c sbx -n '__fish_seen_subcommand_from exec' -s t -l share-tty -d "Keep the caller's session"
 
 # sbx run options, sorted
 complete -c sbx -n __sbx_in_run_options -l bind -r -F -d 'Bind a host path in: SRC[:DST][:ro]'
@@ -54,6 +77,7 @@ complete -c sbx -n __sbx_in_run_options -s h -l help -d 'Show the options'
 complete -c sbx -n __sbx_in_run_options -l hostname -x -d 'Hostname inside'
 complete -c sbx -n __sbx_in_run_options -l map-root -d 'Be uid 0/gid 0 inside'
 complete -c sbx -n __sbx_in_run_options -l monotonic -x -d 'Offset of CLOCK_MONOTONIC (seconds)'
+complete -c sbx -n __sbx_in_run_options -l name -x -d 'A named sandbox'
 complete -c sbx -n __sbx_in_run_options -l net -x -a 'host none' -d 'Network'
 complete -c sbx -n __sbx_in_run_options -l no-subids -d "Map only the caller's own ids"
 complete -c sbx -n __sbx_in_run_options -l ro-bind -r -F -d 'Bind a host path in read-only: SRC[:DST]'

@@ -35,8 +35,8 @@ comp () {
   ' bash "$src/sbx.bash" "$@"
 }
 
-is "$(comp sbx '')" "help run " "bash: subcommands"
-is "$(comp sbx r)" "run " "bash: a subcommand prefix"
+is "$(comp sbx '')" "diff exec help ps rm run stop " "bash: subcommands"
+is "$(comp sbx ru)" "run " "bash: a subcommand prefix"
 is "$(comp sbx run --ne)" "--net " "bash: run option prefix"
 is "$(comp sbx run --net '')" "host none " "bash: --net values"
 is "$(comp sbx run --net=n)" "none " "bash: --net=VALUE values"
@@ -47,11 +47,26 @@ like "$(comp sbx run --net none -- ls --al)" "--all" "bash: after -- the inner c
 like "$(comp sbx run --hostname h1 ls --al)" "--all" "bash: after the first non-option word too, skipping option values"
 like "$(comp sbx run --net none uname)" "^uname " "bash: the inner command itself is completed from PATH"
 
+# Sandbox names for exec/stop/rm/diff: the completion asks `sbx ps -a`.
+mkdir -p "$TEST_DIR/bin"
+ln -s "$SBX" "$TEST_DIR/bin/sbx"
+export PATH="$TEST_DIR/bin:$PATH" XDG_RUNTIME_DIR=$TEST_RUNTIME
+"$SBX" run --name comp-one -- sleep 60 >/dev/null 2>&1 &
+"$SBX" run --name comp-two -- sleep 60 >/dev/null 2>&1 &
+for _ in $(seq 100); do [ "$("$SBX" ps | grep -c '^comp-')" = 2 ] && break; sleep 0.05; done
+at_exit '"$SBX" stop --time 0 comp-one; "$SBX" stop --time 0 comp-two'
+for cmd in exec stop rm diff; do
+  is "$(comp sbx $cmd comp-)" "comp-one comp-two " "bash: $cmd completes sandbox names"
+done
+like "$(comp sbx exec comp-one uname --al)" "--all" "bash: exec hands off to the inner command after the name"
+is "$(comp sbx stop --ti)" "--time " "bash: stop options"
+
 if command -v fish >/dev/null; then
   # Not --no-config: that also hides fish's own completions (ls's, here).
   mkdir -p "$TEST_DIR/fish"
   fcomp () { HOME=$TEST_DIR/fish XDG_CONFIG_HOME=$TEST_DIR/fish fish -c "source $src/sbx.fish; complete -C '$*'" 2>&1 | cut -f1 | sort | tr '\n' ' '; }
-  like "$(fcomp 'sbx ')" "help run" "fish: subcommands"
+  like "$(fcomp 'sbx ')" "diff exec help ps rm run stop" "fish: subcommands"
+  is "$(fcomp 'sbx stop comp-')" "comp-one comp-two " "fish: stop completes sandbox names"
   is "$(fcomp 'sbx run --ne')" "--net " "fish: run option prefix"
   is "$(fcomp 'sbx run --net ')" "host none " "fish: --net values"
   like "$(fcomp 'sbx run --net none -- ls --al')" "--all" "fish: after -- the inner command's completion"
