@@ -189,11 +189,11 @@ GPtrArray *
 sbx_diff_scan (const SbxSpec *caller, const char *upper, const char *const *lowers, GError **error)
 {
   struct stat st;
-  if (stat (upper, &st) < 0 || !S_ISDIR (st.st_mode))
+  int errsv = stat (upper, &st) < 0 ? errno : !S_ISDIR (st.st_mode) ? ENOTDIR : 0;
+  if (errsv != 0)
     {
-      int errsv = errno;
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOTDIR, "%s: %s", upper,
-                   g_strerror (S_ISDIR (st.st_mode) || errsv == 0 ? ENOTDIR : errsv));
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errsv), "%s: %s", upper,
+                   g_strerror (errsv));
       return NULL;
     }
 

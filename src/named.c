@@ -4,13 +4,13 @@
 
 #include "named.h"
 #include "diff.h"
+#include "ext.h"
 #include "state.h"
 #include "userns.h"
 #include "util.h"
 
 #include <errno.h>
 #include <ftw.h>
-#include <json-glib/json-glib.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -66,70 +66,21 @@ print_table (GPtrArray *list)
     }
 }
 
-static void
-add_strv (JsonBuilder *b, const char *key, char **v)
-{
-  json_builder_set_member_name (b, key);
-  json_builder_begin_array (b);
-  for (; v != NULL && *v != NULL; v++)
-    json_builder_add_string_value (b, *v);
-  json_builder_end_array (b);
-}
-
-static void
-print_json (GPtrArray *list)
-{
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  json_builder_begin_array (b);
-  for (guint i = 0; i < list->len; i++)
-    {
-      SbxSandboxInfo *s = list->pdata[i];
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "name");
-      json_builder_add_string_value (b, s->name);
-      json_builder_set_member_name (b, "status");
-      json_builder_add_string_value (b, sbx_status_name (s->status));
-      json_builder_set_member_name (b, "pid");
-      if (s->status != SBX_STATUS_STOPPED)
-        json_builder_add_int_value (b, s->pid);
-      else
-        json_builder_add_null_value (b);
-      json_builder_set_member_name (b, "uptime_seconds");
-      if (s->status == SBX_STATUS_RUNNING)
-        json_builder_add_int_value (b, (gint64)time (NULL) - s->created);
-      else
-        json_builder_add_null_value (b);
-      json_builder_set_member_name (b, "created");
-      json_builder_add_int_value (b, s->created);
-      add_strv (b, "command", s->command);
-      json_builder_set_member_name (b, "identity");
-      json_builder_add_string_value (b, s->identity);
-      json_builder_set_member_name (b, "network");
-      json_builder_add_string_value (b, s->network);
-      add_strv (b, "ports", s->ports);
-      add_strv (b, "limits", s->limits);
-      json_builder_set_member_name (b, "upper");
-      json_builder_add_string_value (b, s->upper);
-      json_builder_end_object (b);
-    }
-  json_builder_end_array (b);
-
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  g_autoptr (JsonNode) root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  json_generator_set_pretty (gen, TRUE);
-  g_autofree char *text = json_generator_to_data (gen, NULL);
-  printf ("%s\n", text);
-}
-
 int
 sbx_named_ps (gboolean all, gboolean json)
 {
   g_autoptr (GPtrArray) list = sbx_state_list (all);
-  if (json)
-    print_json (list);
-  else
-    print_table (list);
+  if (!json)
+    {
+      print_table (list);
+      return 0;
+    }
+  g_autoptr (GError) error = NULL;
+  const SbxExt *ext = sbx_ext_load (&error);
+  if (ext == NULL)
+    sbx_die ("%s", error->message);
+  g_autofree char *text = ext->ps_json (list);
+  printf ("%s\n", text);
   return 0;
 }
 
@@ -263,25 +214,10 @@ sbx_named_diff (const SbxSpec *caller, const char *name, const char *upper,
         }
       return 0;
     }
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  json_builder_begin_array (b);
-  for (guint i = 0; i < changes->len; i++)
-    {
-      SbxChange *c = changes->pdata[i];
-      char kind[2] = { c->kind, '\0' };
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "kind");
-      json_builder_add_string_value (b, kind);
-      json_builder_set_member_name (b, "path");
-      json_builder_add_string_value (b, c->path);
-      json_builder_end_object (b);
-    }
-  json_builder_end_array (b);
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  g_autoptr (JsonNode) root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  json_generator_set_pretty (gen, TRUE);
-  g_autofree char *text = json_generator_to_data (gen, NULL);
+  const SbxExt *ext = sbx_ext_load (&error);
+  if (ext == NULL)
+    sbx_die ("%s", error->message);
+  g_autofree char *text = ext->diff_json (changes);
   printf ("%s\n", text);
   return 0;
 }

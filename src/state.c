@@ -12,14 +12,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <json-glib/json-glib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
-#define STATE_FILE "state.json"
+#define STATE_FILE "state"
+#define GROUP      "sandbox"
 #define LOCK_FILE  "lock"
 
 struct SbxStateClaim
@@ -192,81 +192,52 @@ sbx_state_pid_start_time (pid_t pid)
   return g_ascii_strtoull (fields[19], NULL, 10);
 }
 
-static void
-add_strv (JsonBuilder *b, const char *key, char *const *v)
-{
-  json_builder_set_member_name (b, key);
-  json_builder_begin_array (b);
-  for (; v != NULL && *v != NULL; v++)
-    json_builder_add_string_value (b, *v);
-  json_builder_end_array (b);
-}
-
 static const char *
-identity_name (const SbxSpec *spec, uid_t inside_uid)
+identity_name (const SbxSpec *spec)
 {
   if (spec->identity == SBX_ID_ROOT)
     return "map-root";
   return spec->no_subids ? "single" : "keep-id";
 }
 
+static void
+set_strv (GKeyFile *kf, const char *key, char *const *v)
+{
+  g_key_file_set_string_list (kf, GROUP, key, (const char *const *)v,
+                              v != NULL ? g_strv_length ((char **)v) : 0);
+}
+
 gboolean
 sbx_state_publish (SbxStateClaim *claim, const SbxSpec *spec, pid_t pid, pid_t command_pid,
                    guint64 caps, uid_t inside_uid, gid_t inside_gid, GError **error)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autofree char *caps_text = g_strdup_printf ("0x%" G_GINT64_MODIFIER "x", caps);
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
 
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "version");
-  json_builder_add_int_value (b, 1);
-  json_builder_set_member_name (b, "name");
-  json_builder_add_string_value (b, spec->name);
-  json_builder_set_member_name (b, "pid");
-  json_builder_add_int_value (b, pid);
-  json_builder_set_member_name (b, "pid_start_time");
-  json_builder_add_int_value (b, (gint64)sbx_state_pid_start_time (pid));
-  json_builder_set_member_name (b, "command_pid");
-  json_builder_add_int_value (b, command_pid);
-  json_builder_set_member_name (b, "command_start_time");
-  json_builder_add_int_value (b, (gint64)sbx_state_pid_start_time (command_pid));
-  json_builder_set_member_name (b, "monitor_pid");
-  json_builder_add_int_value (b, getpid ());
-  json_builder_set_member_name (b, "created");
-  json_builder_add_int_value (b, (gint64)time (NULL));
-  add_strv (b, "command", spec->argv);
-  json_builder_set_member_name (b, "identity");
-  json_builder_add_string_value (b, identity_name (spec, inside_uid));
-  json_builder_set_member_name (b, "uid");
-  json_builder_add_int_value (b, inside_uid);
-  json_builder_set_member_name (b, "gid");
-  json_builder_add_int_value (b, inside_gid);
-  json_builder_set_member_name (b, "caps");
-  json_builder_add_string_value (b, caps_text);
-  json_builder_set_member_name (b, "share_tty");
-  json_builder_add_boolean_value (b, spec->share_tty);
-  json_builder_set_member_name (b, "network");
-  json_builder_add_string_value (b, spec->net == SBX_NET_HOST ? "host" : "none");
-  json_builder_set_member_name (b, "own_netns");
-  json_builder_add_boolean_value (b, spec->net != SBX_NET_HOST);
-  json_builder_set_member_name (b, "workdir");
-  json_builder_add_string_value (b, sbx_spec_wanted_workdir (spec));
-  add_strv (b, "ports", NULL);
-  add_strv (b, "limits", NULL);
-  json_builder_set_member_name (b, "upper");
-  json_builder_add_string_value (b, NULL);
-  json_builder_end_object (b);
+  g_key_file_set_integer (kf, GROUP, "version", 1);
+  g_key_file_set_string (kf, GROUP, "name", spec->name);
+  g_key_file_set_int64 (kf, GROUP, "pid", pid);
+  g_key_file_set_uint64 (kf, GROUP, "pid_start_time", sbx_state_pid_start_time (pid));
+  g_key_file_set_int64 (kf, GROUP, "command_pid", command_pid);
+  g_key_file_set_uint64 (kf, GROUP, "command_start_time", sbx_state_pid_start_time (command_pid));
+  g_key_file_set_int64 (kf, GROUP, "monitor_pid", getpid ());
+  g_key_file_set_int64 (kf, GROUP, "created", (gint64)time (NULL));
+  set_strv (kf, "command", spec->argv);
+  g_key_file_set_string (kf, GROUP, "identity", identity_name (spec));
+  g_key_file_set_uint64 (kf, GROUP, "uid", inside_uid);
+  g_key_file_set_uint64 (kf, GROUP, "gid", inside_gid);
+  g_key_file_set_uint64 (kf, GROUP, "caps", caps);
+  g_key_file_set_boolean (kf, GROUP, "share_tty", spec->share_tty);
+  g_key_file_set_string (kf, GROUP, "network", spec->net == SBX_NET_HOST ? "host" : "none");
+  g_key_file_set_boolean (kf, GROUP, "own_netns", spec->net != SBX_NET_HOST);
+  if (sbx_spec_wanted_workdir (spec) != NULL)
+    g_key_file_set_string (kf, GROUP, "workdir", sbx_spec_wanted_workdir (spec));
+  set_strv (kf, "ports", NULL);
+  set_strv (kf, "limits", NULL);
 
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  g_autoptr (JsonNode) root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  json_generator_set_pretty (gen, TRUE);
-  g_autofree char *text = json_generator_to_data (gen, NULL);
-
-  /* g_file_set_contents() writes a temporary file and renames it over the
-   * old one: a reader sees the whole old state or the whole new one. */
+  /* g_key_file_save_to_file() writes a temporary file and renames it over
+   * the old one: a reader sees the whole old state or the whole new one. */
   g_autofree char *path = g_build_filename (claim->dir, STATE_FILE, NULL);
-  return g_file_set_contents_full (path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
+  return g_key_file_save_to_file (kf, path, error);
 }
 
 static void
@@ -292,25 +263,17 @@ sbx_state_release (SbxStateClaim *claim)
   g_free (claim);
 }
 
-static char **
-member_strv (JsonObject *o, const char *key)
+static char *
+get_string (GKeyFile *kf, const char *key)
 {
-  JsonArray *a = json_object_has_member (o, key) ? json_object_get_array_member (o, key) : NULL;
-  GPtrArray *v = g_ptr_array_new ();
-  for (guint i = 0; a != NULL && i < json_array_get_length (a); i++)
-    {
-      const char *s = json_array_get_string_element (a, i);
-      if (s != NULL)
-        g_ptr_array_add (v, g_strdup (s));
-    }
-  g_ptr_array_add (v, NULL);
-  return (char **)g_ptr_array_free (v, FALSE);
+  return g_key_file_get_string (kf, GROUP, key, NULL);
 }
 
-static char *
-member_string (JsonObject *o, const char *key)
+static char **
+get_strv (GKeyFile *kf, const char *key)
 {
-  return g_strdup (json_object_get_string_member_with_default (o, key, NULL));
+  char **v = g_key_file_get_string_list (kf, GROUP, key, NULL, NULL);
+  return v != NULL ? v : g_new0 (char *, 1);
 }
 
 /* Fills @info from a state file; FALSE when it is unreadable or half
@@ -318,34 +281,29 @@ member_string (JsonObject *o, const char *key)
 static gboolean
 read_state (const char *path, SbxSandboxInfo *info)
 {
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  if (!json_parser_load_from_file (parser, path, NULL))
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, NULL))
     return FALSE;
-  JsonNode *root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    return FALSE;
-  JsonObject *o = json_node_get_object (root);
 
-  info->pid = (pid_t)json_object_get_int_member_with_default (o, "pid", 0);
-  info->pid_start_time = (guint64)json_object_get_int_member_with_default (o, "pid_start_time", 0);
-  info->monitor_pid = (pid_t)json_object_get_int_member_with_default (o, "monitor_pid", 0);
-  info->command_pid = (pid_t)json_object_get_int_member_with_default (o, "command_pid", 0);
-  info->command_start_time
-      = (guint64)json_object_get_int_member_with_default (o, "command_start_time", 0);
-  info->created = json_object_get_int_member_with_default (o, "created", 0);
-  info->command = member_strv (o, "command");
-  info->identity = member_string (o, "identity");
-  info->inside_uid = (guint32)json_object_get_int_member_with_default (o, "uid", 0);
-  info->inside_gid = (guint32)json_object_get_int_member_with_default (o, "gid", 0);
-  const char *caps = json_object_get_string_member_with_default (o, "caps", "0");
-  info->caps = g_ascii_strtoull (caps, NULL, 0);
-  info->share_tty = json_object_get_boolean_member_with_default (o, "share_tty", FALSE);
-  info->network = member_string (o, "network");
-  info->own_netns = json_object_get_boolean_member_with_default (o, "own_netns", TRUE);
-  info->workdir = member_string (o, "workdir");
-  info->ports = member_strv (o, "ports");
-  info->limits = member_strv (o, "limits");
-  info->upper = member_string (o, "upper");
+  info->pid = (pid_t)g_key_file_get_int64 (kf, GROUP, "pid", NULL);
+  info->pid_start_time = g_key_file_get_uint64 (kf, GROUP, "pid_start_time", NULL);
+  info->command_pid = (pid_t)g_key_file_get_int64 (kf, GROUP, "command_pid", NULL);
+  info->command_start_time = g_key_file_get_uint64 (kf, GROUP, "command_start_time", NULL);
+  info->monitor_pid = (pid_t)g_key_file_get_int64 (kf, GROUP, "monitor_pid", NULL);
+  info->created = g_key_file_get_int64 (kf, GROUP, "created", NULL);
+  info->command = get_strv (kf, "command");
+  info->identity = get_string (kf, "identity");
+  info->inside_uid = (guint32)g_key_file_get_uint64 (kf, GROUP, "uid", NULL);
+  info->inside_gid = (guint32)g_key_file_get_uint64 (kf, GROUP, "gid", NULL);
+  info->caps = g_key_file_get_uint64 (kf, GROUP, "caps", NULL);
+  info->share_tty = g_key_file_get_boolean (kf, GROUP, "share_tty", NULL);
+  info->network = get_string (kf, "network");
+  info->own_netns = !g_key_file_has_key (kf, GROUP, "own_netns", NULL)
+                    || g_key_file_get_boolean (kf, GROUP, "own_netns", NULL);
+  info->workdir = get_string (kf, "workdir");
+  info->ports = get_strv (kf, "ports");
+  info->limits = get_strv (kf, "limits");
+  info->upper = get_string (kf, "upper");
   return info->pid > 0;
 }
 

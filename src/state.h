@@ -3,7 +3,7 @@
  *
  * A running named sandbox has $XDG_RUNTIME_DIR/sbx/NAME/ with `lock` (an OFD
  * lock held by its monitor and PID 1 for as long as they live) and
- * `state.json` (written atomically once the command has started).  Its kept
+ * `state` (a GKeyFile, written atomically once the command has started).  Its kept
  * writable layer lives in $XDG_DATA_HOME/sbx/NAME/. */
 #pragma once
 
@@ -65,7 +65,7 @@ typedef struct SbxStateClaim SbxStateClaim;
  * lock lives exactly as long as the sandbox. */
 SbxStateClaim *sbx_state_claim (const char *name, GError **error);
 
-/* Writes state.json atomically (rename), once PID 1 @pid has started the
+/* Writes the state file atomically (rename), once PID 1 @pid has started the
  * command. */
 gboolean sbx_state_publish (SbxStateClaim *claim, const SbxSpec *spec, pid_t pid, pid_t command_pid,
                             guint64 caps, uid_t inside_uid, gid_t inside_gid, GError **error);

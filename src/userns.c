@@ -6,8 +6,6 @@
 #include "userns.h"
 #include "util.h"
 
-#include <gio/gio.h>
-
 #include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
@@ -255,7 +253,7 @@ spawn_map_helper (const char *helper, pid_t pid, const GArray *lines, pid_t *hel
   int r = posix_spawn (helper_pid, helper, NULL, NULL, (char **)argv->pdata, environ);
   if (r != 0)
     {
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (r), "cannot run %s: %s", helper,
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (r), "cannot run %s: %s", helper,
                    g_strerror (r));
       return FALSE;
     }
@@ -269,13 +267,13 @@ wait_map_helper (const char *helper, pid_t helper_pid, GError **error)
   while (waitpid (helper_pid, &status, 0) < 0)
     if (errno != EINTR)
       {
-        g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "waiting for %s: %s", helper,
+        g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "waiting for %s: %s", helper,
                      g_strerror (errno));
         return FALSE;
       }
   if (WIFEXITED (status) && WEXITSTATUS (status) == 0)
     return TRUE;
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s failed (%s %d); check /etc/%s", helper,
+  g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s failed (%s %d); check /etc/%s", helper,
                WIFEXITED (status) ? "exit status" : "signal",
                WIFEXITED (status) ? WEXITSTATUS (status) : WTERMSIG (status),
                strstr (helper, "gid") != NULL ? "subgid" : "subuid");
@@ -304,8 +302,8 @@ write_single_maps (const SbxIdMapPlan *plan, pid_t pid, GError **error)
     failed = "uid_map";
   if (failed == NULL)
     return TRUE;
-  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "cannot write %s of pid %d: %s",
-               failed, (int)pid, g_strerror (errno));
+  g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno),
+               "cannot write %s of pid %d: %s", failed, (int)pid, g_strerror (errno));
   return FALSE;
 }
 
@@ -341,7 +339,7 @@ sbx_userns_run_mapped (const SbxSpec *caller, int (*func) (gpointer data), gpoin
 
   if (pipe2 (go, O_CLOEXEC) < 0)
     {
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "pipe: %s",
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "pipe: %s",
                    g_strerror (errno));
       return -1;
     }
@@ -360,7 +358,7 @@ sbx_userns_run_mapped (const SbxSpec *caller, int (*func) (gpointer data), gpoin
   if (pid < 0)
     {
       close (go[1]);
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno),
                    "cannot create a user namespace: %s", g_strerror (errno));
       return -1;
     }

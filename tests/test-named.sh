@@ -100,11 +100,21 @@ sleep 600 &
 decoy=$!
 at_exit "kill $decoy"
 mkdir -p "$TEST_RUNTIME/sbx/fake"
-cat > "$TEST_RUNTIME/sbx/fake/state.json" <<JSON
-{ "version": 1, "name": "fake", "pid": $decoy, "pid_start_time": 1, "monitor_pid": $decoy,
-  "created": 1, "command": ["sleep"], "identity": "keep-id", "uid": 0, "gid": 0, "caps": "0x0",
-  "network": "none", "own_netns": true, "workdir": "/" }
-JSON
+cat > "$TEST_RUNTIME/sbx/fake/state" <<STATE
+[sandbox]
+version=1
+name=fake
+pid=$decoy
+pid_start_time=1
+command_pid=$decoy
+command_start_time=1
+monitor_pid=$decoy
+created=1
+command=sleep;
+identity=keep-id
+network=none
+workdir=/
+STATE
 touch "$TEST_RUNTIME/sbx/fake/lock"
 is_root && chown -R "$SBX_TEST_USER:" "$TEST_RUNTIME/sbx/fake"
 like "$(sbx ps)" "fake +$decoy +stale " "a stale state with a reused live pid is shown stale"

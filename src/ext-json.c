@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* ext-json.c: JSON output with json-glib, in sbx-ext.so. */
+#include "config.h"
+
+#include "diff.h"
+#include "ext.h"
+#include "state.h"
+
+#include <gmodule.h>
+#include <json-glib/json-glib.h>
+#include <time.h>
+
+static void
+add_strv (JsonBuilder *b, const char *key, char **v)
+{
+  json_builder_set_member_name (b, key);
+  json_builder_begin_array (b);
+  for (; v != NULL && *v != NULL; v++)
+    json_builder_add_string_value (b, *v);
+  json_builder_end_array (b);
+}
+
+static void
+add_string (JsonBuilder *b, const char *key, const char *value)
+{
+  json_builder_set_member_name (b, key);
+  json_builder_add_string_value (b, value);
+}
+
+static char *
+to_text (JsonBuilder *b)
+{
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  json_generator_set_pretty (gen, TRUE);
+  return json_generator_to_data (gen, NULL);
+}
+
+static char *
+ps_json (GPtrArray *list)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_array (b);
+  for (guint i = 0; i < list->len; i++)
+    {
+      SbxSandboxInfo *s = list->pdata[i];
+      json_builder_begin_object (b);
+      add_string (b, "name", s->name);
+      add_string (b, "status", sbx_status_name (s->status));
+      json_builder_set_member_name (b, "pid");
+      if (s->status != SBX_STATUS_STOPPED)
+        json_builder_add_int_value (b, s->pid);
+      else
+        json_builder_add_null_value (b);
+      json_builder_set_member_name (b, "uptime_seconds");
+      if (s->status == SBX_STATUS_RUNNING)
+        json_builder_add_int_value (b, (gint64)time (NULL) - s->created);
+      else
+        json_builder_add_null_value (b);
+      json_builder_set_member_name (b, "created");
+      json_builder_add_int_value (b, s->created);
+      add_strv (b, "command", s->command);
+      add_string (b, "identity", s->identity);
+      add_string (b, "network", s->network);
+      add_strv (b, "ports", s->ports);
+      add_strv (b, "limits", s->limits);
+      add_string (b, "upper", s->upper);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  return to_text (b);
+}
+
+static char *
+diff_json (GPtrArray *changes)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_array (b);
+  for (guint i = 0; i < changes->len; i++)
+    {
+      SbxChange *c = changes->pdata[i];
+      char kind[2] = { c->kind, '\0' };
+      json_builder_begin_object (b);
+      add_string (b, "kind", kind);
+      add_string (b, "path", c->path);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  return to_text (b);
+}
+
+G_MODULE_EXPORT const SbxExt sbx_ext = {
+  .abi = SBX_EXT_ABI,
+  .ps_json = ps_json,
+  .diff_json = diff_json,
+};

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* ext.h: the part of sbx loaded only when needed (json-glib output).
+ *
+ * Linking json-glib (and through it gio and gobject) into sbx costs every
+ * `sbx run` about 0.6 ms of dynamic loading, a sixth of its start-up; the few
+ * commands that need them load sbx-ext.so instead. */
+#pragma once
+
+#include <glib.h>
+
+#define SBX_EXT_ABI 1
+
+typedef struct
+{
+  guint abi; /* SBX_EXT_ABI */
+  /* `sbx ps --json`: SbxSandboxInfo* -> a JSON array */
+  char *(*ps_json) (GPtrArray *sandboxes);
+  /* `sbx diff --json`: SbxChange* -> a JSON array */
+  char *(*diff_json) (GPtrArray *changes);
+} SbxExt;
+
+/* The exported table in sbx-ext.so. */
+#define SBX_EXT_SYMBOL "sbx_ext"
+
+/* Loads sbx-ext.so from beside the sbx binary (the build tree) or from the
+ * installed directory; NULL with an error. */
+const SbxExt *sbx_ext_load (GError **error);
+
+/* Where a companion file of sbx lives: beside the running binary when it is
+ * there (the build tree), else in @installed_dir.  NULL when neither has it. */
+char *sbx_util_find_companion (const char *name, const char *installed_dir);
