@@ -2,9 +2,11 @@
 # bash completion for sbx
 
 # The `sbx run` options that take a value, and all of them, sorted.
-_sbx_run_value_opts='--bind --boottime --env --hostname --monotonic --name --net --ro-bind --tmpfs --workdir -e -w'
-_sbx_run_opts='--bind --boottime --clearenv --env --help --hostname --map-root --monotonic --name --net
-  --no-subids --ro-bind --share-tty --tmpfs --verbose --workdir -e -h -v -w'
+_sbx_run_value_opts='--bind --boottime --env --hostname --layer --monotonic --name --net --overlay
+  --ro-bind --rootfs --tmpfs --upper --workdir -e -w'
+_sbx_run_opts='--bind --boottime --clearenv --env --help --hostname --layer --map-root --monotonic
+  --name --net --no-subids --overlay --ro-bind --rootfs --share-tty --tmpfs --upper --verbose --workdir
+  -e -h -v -w'
 
 # The names of the named sandboxes (running, stale and stopped).
 _sbx_names () {
@@ -46,8 +48,11 @@ _sbx_run () {
     --bind | --ro-bind)
       cur=$value _filedir
       return ;;
-    --workdir | -w | --tmpfs)
+    --workdir | -w | --tmpfs | --rootfs | --layer | --upper)
       cur=$value _filedir -d
+      return ;;
+    --overlay)
+      COMPREPLY=($(compgen -W 'auto fuse kernel' -- "$value"))
       return ;;
     --env | -e)
       compopt -o nospace

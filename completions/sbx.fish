@@ -5,7 +5,7 @@
 # options are still being typed.
 function __sbx_inner_command
     set -l words (commandline -opc) (commandline -ct)
-    set -l value_opts --bind --boottime --env --hostname --monotonic --name --net --ro-bind --tmpfs --workdir -e -w
+    set -l value_opts --bind --boottime --env --hostname --layer --monotonic --name --net --overlay --ro-bind --rootfs --tmpfs --upper --workdir -e -w
     set -l i 3
     while test $i -le (count $words)
         set -l w $words[$i]
@@ -75,14 +75,18 @@ complete -c sbx -n __sbx_in_run_options -l clearenv -d 'Start from an empty envi
 complete -c sbx -n __sbx_in_run_options -s e -l env -x -a '(set -n | string replace -r \'$\' =)' -d 'Set an environment variable'
 complete -c sbx -n __sbx_in_run_options -s h -l help -d 'Show the options'
 complete -c sbx -n __sbx_in_run_options -l hostname -x -d 'Hostname inside'
+complete -c sbx -n __sbx_in_run_options -l layer -x -a '(__fish_complete_directories)' -d 'A read-only layer above the rootfs'
 complete -c sbx -n __sbx_in_run_options -l map-root -d 'Be uid 0/gid 0 inside'
 complete -c sbx -n __sbx_in_run_options -l monotonic -x -d 'Offset of CLOCK_MONOTONIC (seconds)'
 complete -c sbx -n __sbx_in_run_options -l name -x -d 'A named sandbox'
 complete -c sbx -n __sbx_in_run_options -l net -x -a 'host none' -d 'Network'
 complete -c sbx -n __sbx_in_run_options -l no-subids -d "Map only the caller's own ids"
+complete -c sbx -n __sbx_in_run_options -l overlay -x -a 'auto fuse kernel' -d 'Overlay driver'
 complete -c sbx -n __sbx_in_run_options -l ro-bind -r -F -d 'Bind a host path in read-only: SRC[:DST]'
+complete -c sbx -n __sbx_in_run_options -l rootfs -x -a '(__fish_complete_directories)' -d 'Lowest layer'
 complete -c sbx -n __sbx_in_run_options -l share-tty -d "Keep the caller's session"
 complete -c sbx -n __sbx_in_run_options -l tmpfs -x -a '(__fish_complete_directories)' -d 'Mount a fresh tmpfs: DST[:SIZE]'
+complete -c sbx -n __sbx_in_run_options -l upper -x -a '(__fish_complete_directories)' -d 'Keep the writable layer in DIR'
 complete -c sbx -n __sbx_in_run_options -s v -l verbose -d 'Say what sbx sets up'
 complete -c sbx -n __sbx_in_run_options -s w -l workdir -x -a '(__fish_complete_directories)' -d 'Working directory inside'
 complete -c sbx -n '__fish_seen_subcommand_from run; and not __sbx_inner_command >/dev/null; and not string match -q -- "-*" (commandline -ct)' -a '(__fish_complete_command)'

@@ -155,11 +155,15 @@ sbx_child_run (const SbxChildConfig *config)
   /* If the monitor dies, so do we (and with PID 1 the whole namespace). */
   if (prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
     _exit (SBX_EXIT_FAILURE);
-  wait_for_monitor (config->sync_fd);
-
+  /* What needs only the capabilities the new user namespace gave us runs
+   * while the monitor maps the ids (newuidmap takes a millisecond or two);
+   * creating files needs the mapped ids, so the rest waits for them. */
   setup_namespaces (spec);
   SbxRootfs *rootfs = sbx_rootfs_prepare (spec);
-  sbx_rootfs_build (rootfs, spec, config->inside_uid, config->inside_gid, config->root_mapped);
+  wait_for_monitor (config->sync_fd);
+
+  sbx_rootfs_build (rootfs, spec, config->inside_uid, config->inside_gid, config->root_mapped,
+                    config->sync_fd);
   sbx_rootfs_enter (rootfs);
   const char *workdir = enter_workdir (spec);
 

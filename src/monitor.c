@@ -5,6 +5,7 @@
 
 #include "monitor.h"
 #include "child.h"
+#include "fuse.h"
 #include "init.h"
 #include "security.h"
 #include "state.h"
@@ -29,6 +30,8 @@ typedef struct
   SbxStateClaim *claim; /* a named sandbox's registration, or NULL */
   pid_t pid;
   int pidfd;
+  int sock;
+  SbxFuse *fuse;        /* fuse-overlayfs, when the sandbox asked for it */
   gboolean have_status; /* the command's wait status arrived */
   int status;
   int error_code; /* non-zero: the sandbox reported a failure */
@@ -62,6 +65,18 @@ clone_flags (const SbxSpec *spec)
   return flags;
 }
 
+/* The sandbox needs fuse-overlayfs: start it in its namespaces (see fuse.h),
+ * or tell it why not. */
+static void
+start_fuse (SbxRun *run)
+{
+  g_autoptr (GError) error = NULL;
+  if (run->fuse == NULL)
+    run->fuse = sbx_fuse_spawn (run->spec, run->pidfd, &error);
+  if (run->fuse == NULL)
+    sbx_msg_send (run->sock, SBX_MSG_FUSE_FAILED, 0, 0, error->message, -1);
+}
+
 /* Handles one message from the sandbox; FALSE on EOF. */
 static gboolean
 read_message (int sock, SbxRun *run)
@@ -82,6 +97,9 @@ read_message (int sock, SbxRun *run)
     case SBX_MSG_WARNING:
       fprintf (stderr, "sbx: warning: %s\n", msg.text);
       break;
+    case SBX_MSG_INFO:
+      fprintf (stderr, "sbx: %s\n", msg.text);
+      break;
     case SBX_MSG_EXIT:
       run->have_status = TRUE;
       run->status = (int)msg.value;
@@ -98,7 +116,11 @@ read_message (int sock, SbxRun *run)
                      error->message);
         }
       break;
+    case SBX_MSG_FUSE_START:
+      start_fuse (run);
+      break;
     case SBX_MSG_GO:
+    case SBX_MSG_FUSE_FAILED:
     case SBX_MSG_TAP_FD:
     case SBX_MSG_NET_READY:
     default:
@@ -125,12 +147,14 @@ wait_for_sandbox (const SbxSpec *spec, SbxRun *run, int sock, int signal_fd)
     { .fd = run->pidfd, .events = POLLIN },
     { .fd = sock, .events = POLLIN },
     { .fd = signal_fd, .events = POLLIN },
+    { .fd = -1, .events = POLLIN },
   };
   gboolean sock_open = TRUE;
 
   for (;;)
     {
       fds[1].fd = sock_open ? sock : -1;
+      fds[3].fd = run->fuse != NULL ? sbx_fuse_pidfd (run->fuse) : -1;
       if (poll (fds, G_N_ELEMENTS (fds), -1) < 0)
         {
           if (errno == EINTR)
@@ -147,6 +171,14 @@ wait_for_sandbox (const SbxSpec *spec, SbxRun *run, int sock, int signal_fd)
           if (read (signal_fd, &si, sizeof si) == sizeof si
               && !(spec->share_tty && si.ssi_code == SI_KERNEL))
             sbx_util_pidfd_send_signal (run->pidfd, (int)si.ssi_signo);
+        }
+      if (fds[3].revents & POLLIN)
+        {
+          /* The daemon gave up (before mounting, or its mount is gone):
+           * the sandbox hears why; it cannot go on without its root. */
+          g_autofree char *why = sbx_fuse_failure (run->fuse);
+          sbx_msg_send (sock, SBX_MSG_FUSE_FAILED, 0, 0, why, -1);
+          sbx_fuse_stop (g_steal_pointer (&run->fuse));
         }
       if (fds[0].revents & POLLIN)
         break;
@@ -224,24 +256,45 @@ sbx_monitor_run (const SbxSpec *spec)
   close (sv[1]);
   run.pid = pid;
   cleanup_fd int sock = sv[0];
+  run.sock = sock;
   cleanup_fd int pidfd = run.pidfd;
   verbose (spec, "sandbox pid %d", (int)pid);
 
   g_autoptr (GError) error = NULL;
   if (!sbx_userns_write_maps (plan, pid, &error))
     {
+      /* The child works while the maps are written; if it failed first, its
+       * own message says why (and the helper failed only because it died). */
+      struct pollfd p = { .fd = sock, .events = POLLIN };
+      while (poll (&p, 1, 0) > 0 && read_message (sock, &run))
+        ;
+      if (run.error_code != 0)
+        g_set_error_literal (&error, G_FILE_ERROR, G_FILE_ERROR_FAILED, run.error_text);
       sbx_util_pidfd_send_signal (run.pidfd, SIGKILL);
       waitid (P_PIDFD, (id_t)run.pidfd, NULL, WEXITED);
       sbx_state_release (run.claim);
       sbx_die ("%s", error->message);
     }
   if (!sbx_msg_send (sock, SBX_MSG_GO, 0, 0, NULL, -1))
-    sbx_die_errno ("cannot release the sandbox");
+    {
+      /* It died while the maps were written: its message says why. */
+      while (read_message (sock, &run))
+        ;
+      waitid (P_PIDFD, (id_t)run.pidfd, NULL, WEXITED);
+      sbx_state_release (run.claim);
+      if (run.error_code != 0)
+        {
+          fprintf (stderr, "sbx: %s\n", run.error_text);
+          return run.error_code;
+        }
+      sbx_die_errno ("cannot release the sandbox");
+    }
 
   cleanup_fd int signal_fd = signalfd (-1, &forwarded, SFD_CLOEXEC);
   if (signal_fd < 0)
     sbx_die_errno ("signalfd");
   int code = wait_for_sandbox (spec, &run, sock, signal_fd);
+  sbx_fuse_stop (run.fuse);
   sbx_state_release (run.claim);
   g_free (run.error_text);
   return code;

@@ -10,6 +10,8 @@
 #include "config.h"
 
 #include "rootfs.h"
+#include "fuse.h"
+#include "overlay.h"
 #include "util.h"
 
 #include <errno.h>
@@ -17,6 +19,7 @@
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -24,8 +27,8 @@
 /* Where the new root is assembled.  The staging tmpfs covers the host's /tmp
  * in the child's (private) mount namespace only, and is detached together
  * with the old root after pivot_root. */
-#define STAGING "/tmp"
-#define NEWROOT STAGING "/root"
+#define STAGING SBX_STAGING
+#define NEWROOT SBX_STAGING_ROOT
 
 /* The device nodes of the minimal /dev, bound from the host's. */
 static const char *const dev_nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
@@ -33,7 +36,10 @@ static const char *const dev_nodes[] = { "null", "zero", "full", "random", "uran
 
 struct SbxRootfs
 {
-  int root_tree;              /* clone of the host's / */
+  SbxOverlay *overlay;        /* the layered root */
+  gboolean host_base;         /* the root is the host's / (not --rootfs) */
+  int sys_tree;               /* clone of the host's /sys */
+  int run_tree;               /* clone of the host's /run (host base only) */
   int dev_trees[N_DEV_NODES]; /* clones of the host's device nodes */
   int *mount_trees;           /* per spec->mounts entry: a clone for binds, -1 otherwise */
   int newroot;                /* O_PATH of NEWROOT once attached */
@@ -64,9 +70,17 @@ sbx_rootfs_prepare (const SbxSpec *spec)
   if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
     sbx_die_errno ("cannot make the mount namespace private");
 
-  r->root_tree = clone_tree ("/", TRUE);
-  if (r->root_tree < 0)
-    sbx_die_errno ("cannot clone the host's root");
+  /* Read-only, recursively (their submounts too), nosuid,nodev,noexec: the
+   * kernel's and the host's runtime state, as the caller may see them. */
+  r->host_base = spec->rootfs == NULL;
+  r->sys_tree = clone_tree ("/sys", TRUE);
+  r->run_tree = r->host_base ? clone_tree ("/run", TRUE) : -1;
+  guint64 ro = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+  if (r->sys_tree < 0 || set_tree_attrs (r->sys_tree, ro) < 0)
+    sbx_die_errno ("cannot bind /sys");
+  if (r->host_base && (r->run_tree < 0 || set_tree_attrs (r->run_tree, ro) < 0))
+    sbx_die_errno ("cannot bind /run");
+  r->overlay = sbx_overlay_prepare (spec);
 
   for (guint i = 0; i < N_DEV_NODES; i++)
     {
@@ -111,13 +125,18 @@ open_inside (SbxRootfs *r, const char *path, int flags)
   return (int)syscall (SYS_openat2, r->newroot, rel, &how, sizeof how);
 }
 
-/* Attaches the detached tree @tree at @path inside the new root. */
+static int make_mount_point (SbxRootfs *r, const char *option, const char *path, gboolean is_dir);
+
+/* Attaches the detached tree @tree at @path inside the new root, creating
+ * the directory where a --rootfs tree lacks it. */
 static void
 attach_tree (SbxRootfs *r, int tree, const char *path, const char *what)
 {
   cleanup_fd int target = open_inside (r, path, O_PATH | O_NOFOLLOW);
   if (target < 0 && errno == ELOOP)
     target = open_inside (r, path, O_PATH); /* a symlink: follow it, within the root */
+  if (target < 0 && errno == ENOENT)
+    target = make_mount_point (r, what, path, TRUE);
   if (target < 0)
     sbx_die_errno ("cannot mount %s on %s", what, path);
   if (move_mount (tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
@@ -277,7 +296,7 @@ build_user_mounts (SbxRootfs *r, const SbxSpec *spec, uid_t uid, gid_t gid)
 
 void
 sbx_rootfs_build (SbxRootfs *r, const SbxSpec *spec, uid_t inside_uid, gid_t inside_gid,
-                  gboolean root_mapped)
+                  gboolean root_mapped, int sync_fd)
 {
   static const char *const staging_opts[] = { "mode", "0700", "size", "64k", NULL };
   /* /tmp, /dev and /dev/shm belong to root inside, as on any system, when
@@ -292,14 +311,7 @@ sbx_rootfs_build (SbxRootfs *r, const SbxSpec *spec, uid_t inside_uid, gid_t ins
   if (mkdir (NEWROOT, 0755) < 0)
     sbx_die_errno ("cannot create %s", NEWROOT);
 
-  /* The host's / read-only, recursively (its submounts too), nosuid,nodev.
-   * Set before anything is mounted on it so that /dev, /tmp and the binds
-   * keep their own flags. */
-  if (set_tree_attrs (r->root_tree, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV) < 0)
-    sbx_die_errno ("cannot make the root read-only");
-  if (move_mount (r->root_tree, "", AT_FDCWD, NEWROOT, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-    sbx_die_errno ("cannot attach the root");
-  sbx_util_close_fdp (&r->root_tree);
+  sbx_overlay_build (r->overlay, spec, STAGING, NEWROOT, root_mapped, sync_fd);
   r->newroot = open (NEWROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (r->newroot < 0)
     sbx_die_errno ("cannot open %s", NEWROOT);
@@ -309,12 +321,44 @@ sbx_rootfs_build (SbxRootfs *r, const SbxSpec *spec, uid_t inside_uid, gid_t ins
   build_dev (r, root_mapped);
   /* A fresh /tmp: the host's /tmp (X11 and ssh-agent sockets) stays outside. */
   mount_new_fs (r, "tmpfs", tmp_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, "/tmp");
+  /* /var/tmp too: the kernel driver could not create anything in the host's
+   * (its owner, root, is not mapped), and a sandbox's temporary files have
+   * no business outliving it there either. */
+  cleanup_fd int var = open_inside (r, "/var", O_PATH | O_DIRECTORY);
+  if (var >= 0)
+    mount_new_fs (r, "tmpfs", tmp_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, "/var/tmp");
+  attach_tree (r, r->sys_tree, "/sys", "/sys");
+  sbx_util_close_fdp (&r->sys_tree);
+  if (r->host_base)
+    {
+      attach_tree (r, r->run_tree, "/run", "/run");
+      sbx_util_close_fdp (&r->run_tree);
+    }
+  else
+    {
+      /* A distribution tree brings its own /run, empty at boot. */
+      static const char *const run_opts[] = { "mode", "0755", NULL };
+      mount_new_fs (r, "tmpfs", run_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, "/run");
+    }
   build_user_mounts (r, spec, inside_uid, inside_gid);
+  sbx_overlay_seal (r->overlay);
 }
 
 void
 sbx_rootfs_enter (SbxRootfs *r)
 {
+  /* fuse-overlayfs runs in this mount namespace with the host's root as its
+   * own; pivot_root would move that root for it too (and the lazy unmount
+   * would take its mounts away).  The sandbox pivots in a copy. */
+  if (sbx_overlay_uses_fuse (r->overlay))
+    {
+      if (unshare (CLONE_NEWNS) < 0)
+        sbx_die_errno ("cannot create the sandbox's mount namespace");
+      sbx_util_close_fdp (&r->newroot);
+      r->newroot = open (NEWROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (r->newroot < 0)
+        sbx_die_errno ("cannot open %s", NEWROOT);
+    }
   /* pivot_root(".", ".") stacks the old root on top of the new one; the
    * lazy unmount then detaches it with the staging tmpfs, so no path leads
    * back to the host's root (CVE-2015-2925 style escapes need one). */
@@ -327,6 +371,7 @@ sbx_rootfs_enter (SbxRootfs *r)
   if (chdir ("/") < 0)
     sbx_die_errno ("chdir /");
   sbx_util_close_fdp (&r->newroot);
+  sbx_overlay_free (r->overlay);
   g_free (r->mount_trees);
   g_free (r);
 }

@@ -15,11 +15,13 @@ typedef struct SbxRootfs SbxRootfs;
  * caller sees them.  Dies on failure. */
 SbxRootfs *sbx_rootfs_prepare (const SbxSpec *spec);
 
-/* Assembles the new root: the read-only host tree, /proc, /dev, /tmp and the
- * user's mounts in command-line order.  @root_mapped: uid/gid 0 exist inside,
- * so /dev and /tmp can belong to root.  Dies on failure. */
+/* Assembles the new root: the layered root (overlay.c), /proc, /dev, /tmp,
+ * /var/tmp, /sys, /run and the user's mounts in command-line order.
+ * @root_mapped: uid/gid 0 exist inside, so /dev and /tmp can belong to
+ * root.  @sync_fd: to the monitor (which starts fuse-overlayfs).  Dies on
+ * failure. */
 void sbx_rootfs_build (SbxRootfs *rootfs, const SbxSpec *spec, uid_t inside_uid, gid_t inside_gid,
-                       gboolean root_mapped);
+                       gboolean root_mapped, int sync_fd);
 
 /* pivot_root into the new root and detach the old one, so nothing of the
  * host or of the setup is reachable.  Dies on failure. */

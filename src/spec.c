@@ -8,6 +8,9 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -35,6 +38,7 @@ sbx_spec_new (void)
   SbxSpec *spec = g_new0 (SbxSpec, 1);
   spec->mounts = g_ptr_array_new_with_free_func ((GDestroyNotify)sbx_mount_free);
   spec->env = g_ptr_array_new_with_free_func (g_free);
+  spec->layers = g_ptr_array_new_with_free_func (g_free);
   spec->net = SBX_NET_NONE;
   spec->identity = SBX_ID_KEEP;
   return spec;
@@ -60,6 +64,11 @@ sbx_spec_free (SbxSpec *spec)
   g_free (spec->user_name);
   g_ptr_array_unref (spec->mounts);
   g_free (spec->workdir);
+  g_free (spec->rootfs);
+  g_ptr_array_unref (spec->layers);
+  g_free (spec->upper);
+  g_free (spec->upper_work);
+  g_free (spec->fuse_overlayfs);
   g_free (spec->hostname);
   g_free (spec->name);
   g_ptr_array_unref (spec->env);
@@ -257,6 +266,49 @@ set_workdir (SbxSpec *spec, const char *value, GError **error)
 }
 
 static gboolean
+set_rootfs (SbxSpec *spec, const char *value, GError **error)
+{
+  if (value[0] == '\0')
+    return fail (error, "--rootfs", "empty value");
+  g_free (spec->rootfs);
+  spec->rootfs = g_strdup (value);
+  return TRUE;
+}
+
+static gboolean
+set_layer (SbxSpec *spec, const char *value, GError **error)
+{
+  if (value[0] == '\0')
+    return fail (error, "--layer", "empty value");
+  g_ptr_array_add (spec->layers, g_strdup (value));
+  return TRUE;
+}
+
+static gboolean
+set_upper (SbxSpec *spec, const char *value, GError **error)
+{
+  if (value[0] == '\0')
+    return fail (error, "--upper", "empty value");
+  g_free (spec->upper);
+  spec->upper = g_strdup (value);
+  return TRUE;
+}
+
+static gboolean
+set_overlay (SbxSpec *spec, const char *value, GError **error)
+{
+  if (strcmp (value, "auto") == 0)
+    spec->overlay = SBX_OVERLAY_AUTO;
+  else if (strcmp (value, "kernel") == 0)
+    spec->overlay = SBX_OVERLAY_KERNEL;
+  else if (strcmp (value, "fuse") == 0)
+    spec->overlay = SBX_OVERLAY_FUSE;
+  else
+    return fail (error, "--overlay", "'%s' is not one of auto, kernel, fuse", value);
+  return TRUE;
+}
+
+static gboolean
 set_net (SbxSpec *spec, const char *value, GError **error)
 {
   if (strcmp (value, "none") == 0)
@@ -353,6 +405,14 @@ static const SbxOption run_options[] = {
   { "no-subids", 0, FALSE, "identity", NULL, "Map only the caller's own uid/gid (no newuidmap)",
     set_no_subids },
 
+  { "rootfs", 0, TRUE, "filesystem", "DIR", "Lowest layer (default: the host's /, read-only)",
+    set_rootfs },
+  { "layer", 0, TRUE, "filesystem", "DIR",
+    "Another read-only layer above the rootfs (repeatable, later ones higher)", set_layer },
+  { "upper", 0, TRUE, "filesystem", "DIR",
+    "Keep the writable layer in DIR (default: a throwaway layer)", set_upper },
+  { "overlay", 0, TRUE, "filesystem", "auto|kernel|fuse",
+    "Overlay driver (auto: kernel overlayfs where it gives the right semantics)", set_overlay },
   { "bind", 0, TRUE, "filesystem", "SRC[:DST][:ro]", "Bind a host path in (repeatable)", set_bind },
   { "ro-bind", 0, TRUE, "filesystem", "SRC[:DST]", "Bind a host path in read-only (repeatable)",
     set_ro_bind },
@@ -420,6 +480,128 @@ validate_bind (SbxSpec *spec, SbxMount *m, GError **error)
   return TRUE;
 }
 
+/* A layer given on the command line: canonical (symlinks and ".." resolved
+ * here, once, as the caller sees them), an existing directory. */
+static gboolean
+canonical_dir (const char *option, const char *path, char **out, GError **error)
+{
+  struct stat st;
+  g_autofree char *real = realpath (path, NULL);
+  if (real == NULL)
+    return fail (error, option, "%s: %s", path, g_strerror (errno));
+  if (stat (real, &st) < 0 || !S_ISDIR (st.st_mode))
+    return fail (error, option, "%s: not a directory", path);
+  if (access (real, X_OK) < 0)
+    return fail (error, option, "%s: %s", path, g_strerror (errno));
+  *out = g_steal_pointer (&real);
+  return TRUE;
+}
+
+static gboolean
+is_under (const char *path, const char *dir)
+{
+  size_t n = strlen (dir);
+  return strcmp (dir, "/") == 0
+         || (strncmp (path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0'));
+}
+
+/* The kept writable layer: --upper DIR (created when missing, as podman
+ * does), or a named sandbox's in $XDG_DATA_HOME/sbx/NAME.  The overlay work
+ * directory must be on the same filesystem: beside the upper. */
+static gboolean
+prepare_upper (SbxSpec *spec, GError **error)
+{
+  if (spec->upper == NULL && spec->name != NULL)
+    {
+      g_autofree char *data = sbx_state_data_root ();
+      g_autofree char *dir = g_build_filename (data, spec->name, NULL);
+      spec->upper = g_build_filename (dir, "upper", NULL);
+      spec->upper_work = g_build_filename (dir, "work", NULL);
+      if (g_mkdir_with_parents (spec->upper, 0700) < 0
+          || g_mkdir_with_parents (spec->upper_work, 0700) < 0)
+        return fail (error, "--name", "cannot create %s: %s", dir, g_strerror (errno));
+    }
+  if (spec->upper == NULL)
+    return TRUE;
+  if (mkdir (spec->upper, 0755) < 0 && errno != EEXIST)
+    return fail (error, "--upper", "%s: %s", spec->upper, g_strerror (errno));
+  g_autofree char *real = NULL;
+  if (!canonical_dir ("--upper", spec->upper, &real, error))
+    return FALSE;
+  if (access (real, W_OK) < 0)
+    return fail (error, "--upper", "%s: %s", spec->upper, g_strerror (errno));
+  g_free (spec->upper);
+  spec->upper = g_steal_pointer (&real);
+  if (spec->upper_work == NULL)
+    {
+      g_autofree char *dir = g_path_get_dirname (spec->upper);
+      g_autofree char *base = g_path_get_basename (spec->upper);
+      g_autofree char *name = g_strdup_printf (".%s.sbx-work", base);
+      spec->upper_work = g_build_filename (dir, name, NULL);
+      if (mkdir (spec->upper_work, 0700) < 0 && errno != EEXIST)
+        return fail (error, "--upper", "cannot create %s: %s", spec->upper_work,
+                     g_strerror (errno));
+    }
+  /* The kernel refuses an upper inside a lower layer or around one: say so
+   * now, naming both. */
+  for (guint i = 0; i <= spec->layers->len; i++)
+    {
+      const char *lower = i < spec->layers->len ? spec->layers->pdata[i] : spec->rootfs;
+      if (lower != NULL && (is_under (spec->upper, lower) || is_under (lower, spec->upper)))
+        return fail (error, "--upper", "%s overlaps the layer %s", spec->upper, lower);
+    }
+  return TRUE;
+}
+
+/* fuse-overlayfs is usable when installed and /dev/fuse opens. */
+static gboolean
+find_fuse (SbxSpec *spec, GError **error)
+{
+  g_autofree char *bin = g_find_program_in_path ("fuse-overlayfs");
+  if (bin == NULL)
+    return fail (error, "--overlay fuse", "fuse-overlayfs not found (install fuse-overlayfs)");
+  int fd = open ("/dev/fuse", O_RDWR | O_CLOEXEC);
+  if (fd < 0)
+    return fail (error, "--overlay fuse",
+                 "/dev/fuse: %s (desktops have it mode 0666; see 'sbx doctor')",
+                 g_strerror (errno));
+  close (fd);
+  spec->fuse_overlayfs = g_steal_pointer (&bin);
+  return TRUE;
+}
+
+static gboolean
+validate_layers (SbxSpec *spec, GError **error)
+{
+  if (spec->rootfs != NULL)
+    {
+      g_autofree char *real = NULL;
+      if (!canonical_dir ("--rootfs", spec->rootfs, &real, error))
+        return FALSE;
+      if (strcmp (real, "/") == 0)
+        g_clear_pointer (&real, g_free); /* the default */
+      g_free (spec->rootfs);
+      spec->rootfs = g_steal_pointer (&real);
+    }
+  for (guint i = 0; i < spec->layers->len; i++)
+    {
+      g_autofree char *real = NULL;
+      if (!canonical_dir ("--layer", spec->layers->pdata[i], &real, error))
+        return FALSE;
+      g_free (spec->layers->pdata[i]);
+      spec->layers->pdata[i] = g_steal_pointer (&real);
+    }
+  if (!prepare_upper (spec, error))
+    return FALSE;
+  /* fuse-overlayfs serves --map-root where it must write into directories
+   * whose owner is not mapped; elsewhere the kernel driver does. */
+  if (spec->overlay == SBX_OVERLAY_FUSE)
+    return find_fuse (spec, error);
+  if (spec->overlay == SBX_OVERLAY_AUTO && spec->identity == SBX_ID_ROOT)
+    find_fuse (spec, NULL);
+  return TRUE;
+}
+
 gboolean
 sbx_spec_validate (SbxSpec *spec, GError **error)
 {
@@ -439,7 +621,7 @@ sbx_spec_validate (SbxSpec *spec, GError **error)
       if (m->kind == SBX_MOUNT_BIND && !validate_bind (spec, m, error))
         return FALSE;
     }
-  return TRUE;
+  return validate_layers (spec, error);
 }
 
 const char *

@@ -19,6 +19,13 @@ typedef enum
 
 typedef enum
 {
+  SBX_OVERLAY_AUTO,   /* the driver whose semantics fit identity and rootfs */
+  SBX_OVERLAY_KERNEL, /* overlayfs in the user namespace */
+  SBX_OVERLAY_FUSE,   /* fuse-overlayfs */
+} SbxOverlayDriver;
+
+typedef enum
+{
   SBX_MOUNT_BIND,
   SBX_MOUNT_TMPFS,
 } SbxMountKind;
@@ -50,8 +57,13 @@ typedef struct
   /* filesystem */
   GPtrArray *mounts; /* SbxMount* */
   char *workdir;     /* NULL: the caller's cwd when it exists inside, else / */
-  /* Layered root (rootfs.c): --rootfs, --layer (lowest first), --upper,
-   * --overlay.  Added by the layered-rootfs work. */
+  /* layered root (overlay.c) */
+  char *rootfs;      /* --rootfs: canonical path of the lowest layer; NULL: the host's / */
+  GPtrArray *layers; /* --layer: canonical paths, lowest first */
+  char *upper;       /* --upper (or a named sandbox's kept layer); NULL: throwaway */
+  char *upper_work;  /* the overlay work directory beside the kept upper */
+  SbxOverlayDriver overlay;
+  char *fuse_overlayfs; /* the fuse-overlayfs binary when it is usable, else NULL */
 
   /* network */
   SbxNetMode net;

@@ -84,6 +84,20 @@ sbx_warn (const char *fmt, ...)
 }
 
 void
+sbx_info (const char *fmt, ...)
+{
+  char text[SBX_MSG_TEXT_MAX];
+  va_list ap;
+
+  va_start (ap, fmt);
+  vsnprintf (text, sizeof text, fmt, ap);
+  va_end (ap);
+  if (error_channel >= 0 && sbx_msg_send (error_channel, SBX_MSG_INFO, 0, 0, text, -1))
+    return;
+  fprintf (stderr, "sbx: %s\n", text);
+}
+
+void
 sbx_util_close_fdp (int *fdp)
 {
   int errsv = errno;

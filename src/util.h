@@ -23,6 +23,8 @@ void sbx_die (const char *fmt, ...) SBX_PRINTF (1, 2) SBX_NORETURN;
 void sbx_die_errno (const char *fmt, ...) SBX_PRINTF (1, 2) SBX_NORETURN;
 void sbx_die_code (int code, const char *fmt, ...) SBX_PRINTF (2, 3) SBX_NORETURN;
 void sbx_warn (const char *fmt, ...) SBX_PRINTF (1, 2);
+/* A line of --verbose output ("sbx: ..."), through the monitor in the child. */
+void sbx_info (const char *fmt, ...) SBX_PRINTF (1, 2);
 
 /* Route sbx_die*() through @fd (a SOCK_SEQPACKET to the monitor); -1 resets. */
 void sbx_util_set_error_channel (int fd);
@@ -57,13 +59,16 @@ gboolean sbx_util_parse_size (const char *text, guint64 *out);
  * is SOCK_SEQPACKET, so each message arrives whole or not at all. */
 typedef enum
 {
-  SBX_MSG_GO = 1,    /* monitor -> child: ids mapped (and scope joined); go on */
-  SBX_MSG_ERROR,     /* child -> monitor: setup or exec failed; code + text */
-  SBX_MSG_WARNING,   /* child -> monitor: a warning line to print */
-  SBX_MSG_TAP_FD,    /* child -> monitor: the tap0 fd (SCM_RIGHTS) */
-  SBX_MSG_NET_READY, /* monitor -> child: the network helper runs */
-  SBX_MSG_STARTED,   /* child -> monitor: the command was forked; value = its pid */
-  SBX_MSG_EXIT,      /* child -> monitor: the command's wait status */
+  SBX_MSG_GO = 1,      /* monitor -> child: ids mapped (and scope joined); go on */
+  SBX_MSG_ERROR,       /* child -> monitor: setup or exec failed; code + text */
+  SBX_MSG_WARNING,     /* child -> monitor: a warning line to print */
+  SBX_MSG_INFO,        /* child -> monitor: a --verbose line to print */
+  SBX_MSG_TAP_FD,      /* child -> monitor: the tap0 fd (SCM_RIGHTS) */
+  SBX_MSG_NET_READY,   /* monitor -> child: the network helper runs */
+  SBX_MSG_STARTED,     /* child -> monitor: the command was forked; value = its pid */
+  SBX_MSG_EXIT,        /* child -> monitor: the command's wait status */
+  SBX_MSG_FUSE_START,  /* child -> monitor: start fuse-overlayfs in my namespaces */
+  SBX_MSG_FUSE_FAILED, /* monitor -> child: it failed; text says why */
 } SbxMsgType;
 
 #define SBX_MSG_TEXT_MAX 2048

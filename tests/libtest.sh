@@ -143,9 +143,17 @@ require_root () {
 
 # --- scratch space -------------------------------------------------------------
 
-# Under /var/tmp, not /tmp: the sandbox gets a fresh /tmp, so a test's
+# Not under /tmp or /var/tmp: the sandbox gets fresh ones, so a test's
 # directory there would not exist inside.
-TEST_DIR=$(mktemp -d "${SBX_TEST_TMPDIR:-/var/tmp}/sbx-test.XXXXXX")
+if [ -n "${SBX_TEST_TMPDIR:-}" ]; then
+  _test_base=$SBX_TEST_TMPDIR
+elif is_root; then
+  _test_base=/var/lib/sbx-tests
+else
+  _test_base=${XDG_CACHE_HOME:-$HOME/.cache}/sbx-tests
+fi
+mkdir -p "$_test_base" && chmod 755 "$_test_base"
+TEST_DIR=$(mktemp -d "$_test_base/test.XXXXXX")
 chmod 755 "$TEST_DIR"
 TEST_HOME=$TEST_DIR/home
 TEST_RUNTIME=$TEST_DIR/run

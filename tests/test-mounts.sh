@@ -11,13 +11,20 @@ gid=$(test_gid)
 # --- the root and what the setup leaves visible ----------------------------------
 
 out=$(sbx run -- sh -c 'touch /etc/sbx-probe 2>&1; echo rc=$?')
-like "$out" "Read-only file system" "the host's / is read-only inside"
-out=$(sbx run -- sh -c 'for m in $(awk "\$5 != \"/\" && \$5 !~ \"^/(proc|dev|tmp)\" {print \$5}" /proc/self/mountinfo | head -3); do touch "$m/sbx-probe" 2>&1; done')
-unlike "$out" "^$|Permission denied|No such" "submounts of the host's / are read-only too" 
+like "$out" "Permission denied" "keep-id: a root-owned host directory stays unwritable inside"
+out=$(sbx run -- sh -c 'mkdir /sbx-probe 2>&1; echo rc=$?')
+like "$out" "Read-only file system" "the top of the root (the skeleton above the overlays) is read-only"
+as_user sh -c "echo original > '$TEST_HOME/file'"
+out=$(sbx run -- sh -c "echo changed > '$TEST_HOME/file' && echo new > '$TEST_HOME/new' && cat '$TEST_HOME/file' '$TEST_HOME/new'")
+is "$out" "changed
+new" "the caller's own files are writable inside (copy-up)"
+is "$(cat "$TEST_HOME/file"):$(test -e "$TEST_HOME/new" && echo leaked)" "original:" \
+  "... and the writes vanish with the sandbox: the host is untouched"
 mi=$(sbx run -- cat /proc/self/mountinfo)
-unlike "$mi" " /tmp/root|/oldroot|staging" "mountinfo shows nothing of the setup (no staging or old root)"
+unlike "$mi" " /tmp/root| /tmp/layer| /tmp/fuse|/oldroot|staging" "mountinfo shows nothing of the setup (no staging or old root)"
 like "$(printf '%s\n' "$mi" | awk '$5 == "/" {print $6}' | head -1)" "^ro," "the root mount is ro"
 like "$(printf '%s\n' "$mi" | awk '$5 == "/" {print $6}' | head -1)" "nosuid,nodev" "the root mount is nosuid,nodev"
+like "$(printf '%s\n' "$mi" | awk '$5 == "/usr" {print $(NF-2)}' | head -1)" "^overlay$" "/usr is an overlay"
 
 # --- /proc -------------------------------------------------------------------------
 

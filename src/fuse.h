@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* fuse.h: fuse-overlayfs, started by the monitor inside the sandbox's user and
+ * mount namespaces but outside its PID namespace.
+ *
+ * The daemon holds fds of host directories (the lower layers, often the
+ * host's /).  Were it a process of the sandbox, a command with the same uid
+ * and no fewer capabilities (keep-id: none at all) could ptrace it, or open
+ * /proc/PID/fd/N and /proc/PID/root, and reach the host past the overlay.
+ * With no pid in the sandbox's PID namespace it cannot even be named. */
+#pragma once
+
+#include "spec.h"
+
+#include <glib.h>
+#include <sys/types.h>
+
+/* Paths in the child's first mount namespace (its staging tmpfs covers /tmp
+ * there, and only there). */
+#define SBX_STAGING       "/tmp"
+#define SBX_STAGING_ROOT  SBX_STAGING "/root"
+#define SBX_STAGING_LAYER SBX_STAGING "/layer"
+#define SBX_STAGING_FUSE  SBX_STAGING "/fuse"
+
+typedef struct SbxFuse SbxFuse;
+
+/* Monitor side: starts fuse-overlayfs over @spec's layers, joined to the
+ * user and mount namespaces of the sandbox child @sandbox_pidfd, mounting on
+ * SBX_STAGING_FUSE there.  The daemon dies with the monitor (PDEATHSIG). */
+SbxFuse *sbx_fuse_spawn (const SbxSpec *spec, int sandbox_pidfd, GError **error);
+
+/* The daemon's pidfd: readable once it has exited. */
+int sbx_fuse_pidfd (const SbxFuse *fuse);
+
+/* Why the daemon exited (its stderr), once it has. */
+char *sbx_fuse_failure (SbxFuse *fuse);
+
+/* Unmounts by ending the daemon, and waits for it. */
+void sbx_fuse_stop (SbxFuse *fuse);
+
+/* Child side: asks the monitor for fuse-overlayfs and waits until its mount
+ * is up.  Dies with the daemon's own words if it fails. */
+void sbx_fuse_request (int sync_fd);
