@@ -19,6 +19,8 @@
 
 #define WHITEOUT_PREFIX ".wh."
 #define OPAQUE_MARKER   ".wh..wh..opq"
+/* fuse-overlayfs marks the directories it creates with this one too. */
+#define FUSE_OPAQUE_MARKER ".wh..opq"
 
 typedef struct
 {
@@ -106,12 +108,14 @@ emit_hidden (Scan *s, const char *rel, const char *upper_dir)
     }
 }
 
-static void
+/* Emits the changes below @rel; returns how many. */
+static guint
 walk (Scan *s, const char *rel)
 {
   g_autofree char *dir = g_build_filename (s->upper, rel, NULL);
   g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
   const char *name;
+  guint before = s->changes->len;
 
   while (d != NULL && (name = g_dir_read_name (d)) != NULL)
     {
@@ -119,7 +123,8 @@ walk (Scan *s, const char *rel)
       g_autofree char *full = g_build_filename (s->upper, path, NULL);
       struct stat st;
 
-      if (strcmp (name, OPAQUE_MARKER) == 0 || lstat (full, &st) < 0)
+      if (strcmp (name, OPAQUE_MARKER) == 0 || strcmp (name, FUSE_OPAQUE_MARKER) == 0
+          || lstat (full, &st) < 0)
         continue;
       if (g_str_has_prefix (name, WHITEOUT_PREFIX))
         {
@@ -133,14 +138,27 @@ walk (Scan *s, const char *rel)
           continue;
         }
       gboolean existed = in_lower (s, path);
-      emit (s, existed ? 'C' : 'A', path);
-      if (S_ISDIR (st.st_mode))
+      if (!S_ISDIR (st.st_mode))
         {
-          if (existed && is_opaque (full))
-            emit_hidden (s, path, full);
-          walk (s, path);
+          emit (s, existed ? 'C' : 'A', path);
+          continue;
         }
+      /* A directory that existed is changed only if something below it is,
+       * or it was replaced (opaque): the upper holds every parent of a
+       * change, and sbx creates some as mount points, unchanged. */
+      guint at = s->changes->len;
+      emit (s, existed ? 'C' : 'A', path);
+      guint below = 0;
+      if (existed && is_opaque (full))
+        {
+          emit_hidden (s, path, full);
+          below++;
+        }
+      below += walk (s, path);
+      if (existed && below == 0)
+        g_ptr_array_remove_index (s->changes, at);
     }
+  return s->changes->len - before;
 }
 
 static gint

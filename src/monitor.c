@@ -236,6 +236,8 @@ sbx_monitor_run (const SbxSpec *spec)
       run.claim = sbx_state_claim (spec->name, &error);
       if (run.claim == NULL)
         sbx_die ("--name %s: %s", spec->name, error->message);
+      if (!sbx_state_record_layers (spec, &error))
+        sbx_warn ("cannot record the layers of %s: %s", spec->name, error->message);
     }
 
   /* Blocked before the clone so that a signal arriving during setup waits

@@ -189,17 +189,33 @@ sbx_named_diff (const SbxSpec *caller, const char *name, const char *upper,
   g_autoptr (GError) error = NULL;
   g_autofree char *layer = g_strdup (upper);
 
+  g_autoptr (GPtrArray) named_lowers = g_ptr_array_new_with_free_func (g_free);
   if (name != NULL)
     {
       g_autoptr (SbxSandboxInfo) info = sbx_state_lookup (name, &error);
       if (info == NULL)
         sbx_die ("%s", error->message);
-      if (info->upper != NULL)
-        layer = g_strdup (info->upper);
-      else if (info->data_dir != NULL)
-        layer = g_build_filename (info->data_dir, "upper", NULL);
-      else
+      if (info->upper == NULL)
         sbx_die ("%s has no kept layer", name);
+      layer = g_strdup (info->upper);
+      /* Compared with what it ran on: its layers, highest first, then the
+       * rootfs or the host's /. */
+      for (guint i = info->layers != NULL ? g_strv_length (info->layers) : 0; i > 0; i--)
+        g_ptr_array_add (named_lowers, g_strdup (info->layers[i - 1]));
+      g_ptr_array_add (named_lowers, g_strdup (info->rootfs != NULL ? info->rootfs : "/"));
+      g_ptr_array_add (named_lowers, NULL);
+      lowers = (const char *const *)named_lowers->pdata;
+    }
+  else
+    {
+      /* --upper DIR: a layer kept by `sbx run --upper DIR` lies in DIR/upper. */
+      g_autofree char *inner = g_build_filename (upper, "upper", NULL);
+      g_autofree char *work = g_build_filename (upper, "work", NULL);
+      if (g_file_test (inner, G_FILE_TEST_IS_DIR) && g_file_test (work, G_FILE_TEST_IS_DIR))
+        {
+          g_free (layer);
+          layer = g_steal_pointer (&inner);
+        }
     }
   g_autoptr (GPtrArray) changes = sbx_diff_scan (caller, layer, lowers, &error);
   if (changes == NULL)

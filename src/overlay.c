@@ -60,6 +60,7 @@ struct SbxOverlay
   GPtrArray *fast;      /* the caller's home and cwd: kept on the kernel's fast path */
   GPtrArray *units;     /* the writable units mounted so far: "kernel:/usr", "fuse:/var" */
   uid_t overflow_uid;
+  gid_t overflow_gid;
   gboolean map_root;
   gboolean all_fuse; /* --overlay fuse */
   gboolean root_mapped;
@@ -228,8 +229,12 @@ sbx_overlay_prepare (const SbxSpec *spec)
 
   g_autofree char *overflow = NULL;
   o->overflow_uid = 65534;
+  o->overflow_gid = 65534;
   if (g_file_get_contents ("/proc/sys/kernel/overflowuid", &overflow, NULL, NULL))
     o->overflow_uid = (uid_t)g_ascii_strtoull (overflow, NULL, 10);
+  g_clear_pointer (&overflow, g_free);
+  if (g_file_get_contents ("/proc/sys/kernel/overflowgid", &overflow, NULL, NULL))
+    o->overflow_gid = (gid_t)g_ascii_strtoull (overflow, NULL, 10);
   o->map_root = spec->identity == SBX_ID_ROOT;
   o->verbose = spec->verbose;
   o->skeleton = -1;
@@ -272,6 +277,15 @@ sbx_overlay_uses_fuse (const SbxOverlay *o)
 
 /* ---- helpers ----------------------------------------------------------------- */
 
+/* Whether the owner or group of @st is not mapped inside: the kernel driver
+ * cannot copy such a file or directory up (it could not give the copy the
+ * same owner), and writes below it fail with EOVERFLOW. */
+static gboolean
+unmapped (const SbxOverlay *o, const struct stat *st)
+{
+  return st->st_uid == o->overflow_uid || st->st_gid == o->overflow_gid;
+}
+
 /* @rel ("/usr/lib") below the directory @dirfd without following symlinks:
  * a layer cannot redirect us anywhere with a symlink of its own. */
 static int
@@ -302,10 +316,10 @@ static void
 copy_attrs (SbxOverlay *o, int dirfd, const char *name, const struct stat *like)
 {
   mode_t mode = like->st_mode & 07777;
-  gboolean unmapped = like->st_uid == o->overflow_uid;
-  if (!unmapped || o->root_mapped)
-    fchownat (dirfd, name, unmapped ? 0 : like->st_uid,
-              like->st_gid == o->overflow_uid ? 0 : like->st_gid, AT_SYMLINK_NOFOLLOW);
+  gboolean no_uid = like->st_uid == o->overflow_uid;
+  if (!no_uid || o->root_mapped)
+    fchownat (dirfd, name, no_uid ? 0 : like->st_uid,
+              like->st_gid == o->overflow_gid ? 0 : like->st_gid, AT_SYMLINK_NOFOLLOW);
   else
     mode &= ~0222;
   fchmodat (dirfd, name, mode, 0);
@@ -402,6 +416,48 @@ kernel_overlay (SbxOverlay *o, const char *rel)
   return mnt;
 }
 
+/* The package managers' lock files: empty, and closed to all but root on
+ * the host (0640 or 0600).  Copying one up means reading it, which the
+ * caller may not, so dpkg and apt could not lock anything inside; as they
+ * are empty nothing is revealed by an empty copy made up front. */
+static const char *const lock_dirs[] = {
+  "/var/lib/dpkg",           "/var/lib/dpkg/triggers", "/var/lib/apt/lists",
+  "/var/cache/apt/archives", "/var/cache/debconf",
+};
+
+static void
+copy_up_locks (SbxOverlay *o)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (lock_dirs); i++)
+    {
+      guint layer;
+      struct stat st;
+      if (!top_entry (o, lock_dirs[i], &st, &layer) || !S_ISDIR (st.st_mode))
+        continue;
+      int fd = open_beneath (o->lowers[layer].fd, lock_dirs[i], O_RDONLY | O_DIRECTORY);
+      DIR *d = fd >= 0 ? fdopendir (fd) : NULL;
+      struct dirent *e;
+      while (d != NULL && (e = readdir (d)) != NULL)
+        {
+          struct stat f;
+          if (fstatat (fd, e->d_name, &f, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG (f.st_mode)
+              || f.st_size != 0 || faccessat (fd, e->d_name, R_OK, 0) == 0)
+            continue;
+          cleanup_fd int upper = make_dirs (o, o->upper_fd, lock_dirs[i], TRUE);
+          cleanup_fd int copy
+              = upper >= 0 ? openat (upper, e->d_name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC,
+                                     f.st_mode & 07777)
+                           : -1;
+          if (copy >= 0)
+            copy_attrs (o, upper, e->d_name, &f);
+        }
+      if (d != NULL)
+        closedir (d);
+      else if (fd >= 0)
+        close (fd);
+    }
+}
+
 /* Has the monitor start fuse-overlayfs over all the layers, once (see
  * fuse.h for why the monitor does it). */
 static void
@@ -410,6 +466,8 @@ start_fuse (SbxOverlay *o)
   cleanup_fd int work = make_dirs (o, o->work_fd, "/fuse", FALSE);
   if (work < 0 || mkdir (SBX_STAGING_FUSE, 0755) < 0)
     sbx_die_errno ("cannot prepare fuse-overlayfs");
+  if (o->map_root)
+    copy_up_locks (o);
   sbx_fuse_request (o->sync_fd);
   o->fuse_mnt = g_strdup (SBX_STAGING_FUSE);
 }
@@ -484,8 +542,7 @@ assemble_dir (SbxOverlay *o, const char *staging, const char *rel, const struct 
               guint layer, int parent, const char *name)
 {
   /* Where --map-root must write into what an unmapped owner owns. */
-  gboolean want_fuse
-      = o->all_fuse || (o->fuse_bin != NULL && o->map_root && st->st_uid == o->overflow_uid);
+  gboolean want_fuse = o->all_fuse || (o->fuse_bin != NULL && o->map_root && unmapped (o, st));
   gboolean split = blocked_below (o->obstacles, rel);
 
   if (split)
@@ -647,7 +704,7 @@ unmapped_between (SbxOverlay *o, const char *top, const char *rel)
     {
       struct stat st;
       guint layer;
-      if (top_entry (o, dir, &st, &layer) && st.st_uid == o->overflow_uid)
+      if (top_entry (o, dir, &st, &layer) && unmapped (o, &st))
         return TRUE;
       char *up = g_path_get_dirname (dir);
       g_free (dir);
@@ -674,8 +731,7 @@ mount_fast_paths (SbxOverlay *o, const char *newroot)
       guint layer;
       if (unit == NULL || strcmp (strchr (unit, ':') + 1, rel) == 0
           || blocked_below (o->hidden, rel) || in_set (o->hidden, rel)
-          || !top_entry (o, rel, &st, &layer) || !S_ISDIR (st.st_mode)
-          || st.st_uid == o->overflow_uid)
+          || !top_entry (o, rel, &st, &layer) || !S_ISDIR (st.st_mode) || unmapped (o, &st))
         continue;
       if (!g_str_has_prefix (unit, "fuse:") && !unmapped_between (o, strchr (unit, ':') + 1, rel))
         continue;
@@ -734,8 +790,7 @@ sbx_overlay_build (SbxOverlay *o, const SbxSpec *spec, const char *staging, cons
   guint layer = o->n_lowers - 1;
   if (fstat (o->lowers[layer].fd, &st) < 0)
     sbx_die_errno ("%s", o->lowers[layer].path);
-  gboolean want_fuse
-      = o->all_fuse || (o->fuse_bin != NULL && o->map_root && st.st_uid == o->overflow_uid);
+  gboolean want_fuse = o->all_fuse || (o->fuse_bin != NULL && o->map_root && unmapped (o, &st));
 
   /* The host's / always has mounts below it (/proc, /sys...), locked. */
   if (!o->host_base && !blocked_below (o->obstacles, "/"))

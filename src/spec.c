@@ -505,50 +505,49 @@ is_under (const char *path, const char *dir)
          || (strncmp (path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0'));
 }
 
-/* The kept writable layer: --upper DIR (created when missing, as podman
- * does), or a named sandbox's in $XDG_DATA_HOME/sbx/NAME.  The overlay work
- * directory must be on the same filesystem: beside the upper. */
+/* The kept writable layer: in --upper DIR (created when missing, as podman
+ * does), or in $XDG_DATA_HOME/sbx/NAME for a named sandbox.  DIR/upper holds
+ * the layer in the overlay layout, readable with normal tools; DIR/work is
+ * the overlay's scratch space, which must be on the same filesystem. */
 static gboolean
 prepare_upper (SbxSpec *spec, GError **error)
 {
+  g_autofree char *dir = NULL;
+  const char *option = "--upper";
+
   if (spec->upper == NULL && spec->name != NULL)
     {
       g_autofree char *data = sbx_state_data_root ();
-      g_autofree char *dir = g_build_filename (data, spec->name, NULL);
-      spec->upper = g_build_filename (dir, "upper", NULL);
-      spec->upper_work = g_build_filename (dir, "work", NULL);
-      if (g_mkdir_with_parents (spec->upper, 0700) < 0
-          || g_mkdir_with_parents (spec->upper_work, 0700) < 0)
-        return fail (error, "--name", "cannot create %s: %s", dir, g_strerror (errno));
+      dir = g_build_filename (data, spec->name, NULL);
+      option = "--name";
+      if (g_mkdir_with_parents (dir, 0700) < 0)
+        return fail (error, option, "cannot create %s: %s", dir, g_strerror (errno));
     }
-  if (spec->upper == NULL)
-    return TRUE;
-  if (mkdir (spec->upper, 0755) < 0 && errno != EEXIST)
-    return fail (error, "--upper", "%s: %s", spec->upper, g_strerror (errno));
-  g_autofree char *real = NULL;
-  if (!canonical_dir ("--upper", spec->upper, &real, error))
-    return FALSE;
-  if (access (real, W_OK) < 0)
-    return fail (error, "--upper", "%s: %s", spec->upper, g_strerror (errno));
-  g_free (spec->upper);
-  spec->upper = g_steal_pointer (&real);
-  if (spec->upper_work == NULL)
+  else if (spec->upper != NULL)
     {
-      g_autofree char *dir = g_path_get_dirname (spec->upper);
-      g_autofree char *base = g_path_get_basename (spec->upper);
-      g_autofree char *name = g_strdup_printf (".%s.sbx-work", base);
-      spec->upper_work = g_build_filename (dir, name, NULL);
-      if (mkdir (spec->upper_work, 0700) < 0 && errno != EEXIST)
-        return fail (error, "--upper", "cannot create %s: %s", spec->upper_work,
-                     g_strerror (errno));
+      if (mkdir (spec->upper, 0755) < 0 && errno != EEXIST)
+        return fail (error, option, "%s: %s", spec->upper, g_strerror (errno));
+      if (!canonical_dir (option, spec->upper, &dir, error))
+        return FALSE;
     }
+  else
+    return TRUE;
+
+  g_clear_pointer (&spec->upper, g_free);
+  spec->upper = g_build_filename (dir, "upper", NULL);
+  spec->upper_work = g_build_filename (dir, "work", NULL);
+  if ((mkdir (spec->upper, 0755) < 0 && errno != EEXIST)
+      || (mkdir (spec->upper_work, 0700) < 0 && errno != EEXIST))
+    return fail (error, option, "%s: %s", dir, g_strerror (errno));
+  if (access (spec->upper, W_OK | X_OK) < 0 || access (spec->upper_work, W_OK | X_OK) < 0)
+    return fail (error, option, "%s: %s", dir, g_strerror (errno));
   /* The kernel refuses an upper inside a lower layer or around one: say so
    * now, naming both. */
   for (guint i = 0; i <= spec->layers->len; i++)
     {
       const char *lower = i < spec->layers->len ? spec->layers->pdata[i] : spec->rootfs;
-      if (lower != NULL && (is_under (spec->upper, lower) || is_under (lower, spec->upper)))
-        return fail (error, "--upper", "%s overlaps the layer %s", spec->upper, lower);
+      if (lower != NULL && (is_under (dir, lower) || is_under (lower, dir)))
+        return fail (error, option, "%s overlaps the layer %s", dir, lower);
     }
   return TRUE;
 }

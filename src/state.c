@@ -41,6 +41,8 @@ sbx_sandbox_info_free (SbxSandboxInfo *info)
   g_strfreev (info->ports);
   g_strfreev (info->limits);
   g_free (info->upper);
+  g_free (info->rootfs);
+  g_strfreev (info->layers);
   g_free (info->data_dir);
   g_free (info);
 }
@@ -231,6 +233,8 @@ sbx_state_publish (SbxStateClaim *claim, const SbxSpec *spec, pid_t pid, pid_t c
   g_key_file_set_boolean (kf, GROUP, "own_netns", spec->net != SBX_NET_HOST);
   if (sbx_spec_wanted_workdir (spec) != NULL)
     g_key_file_set_string (kf, GROUP, "workdir", sbx_spec_wanted_workdir (spec));
+  if (spec->upper != NULL)
+    g_key_file_set_string (kf, GROUP, "upper", spec->upper);
   set_strv (kf, "ports", NULL);
   set_strv (kf, "limits", NULL);
 
@@ -238,6 +242,40 @@ sbx_state_publish (SbxStateClaim *claim, const SbxSpec *spec, pid_t pid, pid_t c
    * the old one: a reader sees the whole old state or the whole new one. */
   g_autofree char *path = g_build_filename (claim->dir, STATE_FILE, NULL);
   return g_key_file_save_to_file (kf, path, error);
+}
+
+#define LAYERS_FILE  "layers"
+#define LAYERS_GROUP "layers"
+
+gboolean
+sbx_state_record_layers (const SbxSpec *spec, GError **error)
+{
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_autofree char *data = sbx_state_data_root ();
+  g_autofree char *path = g_build_filename (data, spec->name, LAYERS_FILE, NULL);
+
+  g_key_file_set_string (kf, LAYERS_GROUP, "rootfs", spec->rootfs != NULL ? spec->rootfs : "/");
+  g_key_file_set_string_list (kf, LAYERS_GROUP, "layers", (const char *const *)spec->layers->pdata,
+                              spec->layers->len);
+  return g_key_file_save_to_file (kf, path, error);
+}
+
+/* What a named sandbox's kept layer lies on, from its data directory. */
+static void
+read_layers (SbxSandboxInfo *info)
+{
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_autofree char *path = g_build_filename (info->data_dir, LAYERS_FILE, NULL);
+  g_autofree char *upper = g_build_filename (info->data_dir, "upper", NULL);
+
+  if (info->upper == NULL && g_file_test (upper, G_FILE_TEST_IS_DIR))
+    info->upper = g_steal_pointer (&upper);
+  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, NULL))
+    return;
+  g_autofree char *rootfs = g_key_file_get_string (kf, LAYERS_GROUP, "rootfs", NULL);
+  if (rootfs != NULL && strcmp (rootfs, "/") != 0)
+    info->rootfs = g_steal_pointer (&rootfs);
+  info->layers = g_key_file_get_string_list (kf, LAYERS_GROUP, "layers", NULL, NULL);
 }
 
 static void
@@ -347,7 +385,10 @@ sbx_state_lookup (const char *name, GError **error)
         info->status = live_status (dir, info);
     }
   if (g_file_test (data_dir, G_FILE_TEST_IS_DIR))
-    info->data_dir = g_steal_pointer (&data_dir);
+    {
+      info->data_dir = g_steal_pointer (&data_dir);
+      read_layers (info);
+    }
   if (!have_state && info->data_dir == NULL)
     {
       g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT, "no sandbox named %s", name);

@@ -42,6 +42,8 @@ typedef struct
   char **ports;   /* published ports, as typed */
   char **limits;  /* "memory=64M", ... */
   char *upper;    /* the kept writable layer, or NULL */
+  char *rootfs;   /* the lowest layer it ran on, NULL for the host's / */
+  char **layers;  /* its --layer dirs, lowest first */
   char *data_dir; /* $XDG_DATA_HOME/sbx/NAME, or NULL when none exists */
 } SbxSandboxInfo;
 
@@ -69,6 +71,10 @@ SbxStateClaim *sbx_state_claim (const char *name, GError **error);
  * command. */
 gboolean sbx_state_publish (SbxStateClaim *claim, const SbxSpec *spec, pid_t pid, pid_t command_pid,
                             guint64 caps, uid_t inside_uid, gid_t inside_gid, GError **error);
+
+/* Records beside a named sandbox's kept layer what it lies on (--rootfs,
+ * --layer), for `sbx diff` of a stopped sandbox. */
+gboolean sbx_state_record_layers (const SbxSpec *spec, GError **error);
 
 /* Removes the runtime state and drops the lock (the kept layer stays). */
 void sbx_state_release (SbxStateClaim *claim);

@@ -1,0 +1,205 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# test-rootfs.sh: the layered root with real kernel overlayfs and real
+# fuse-overlayfs, as the unprivileged account: copy-up, whiteouts, opaque
+# directories, layer order and sharing, kept layers, --map-root installs over
+# the host with the host unchanged, the permission boundary, ownership on the
+# host, leftovers, bad input.
+. "$(dirname "$0")/libtest.sh"
+require_rootless
+
+uid=$(test_uid)
+gid=$(test_gid)
+read -r substart _ < <(subid_range /etc/subuid)
+command -v fuse-overlayfs >/dev/null || skip_all "fuse-overlayfs is not installed"
+as_user sh -c 'exec 3<>/dev/fuse' 2>/dev/null || skip_all "/dev/fuse is not usable by $(test_user_name)"
+[ -x /bin/busybox ] || skip_all "busybox-static is not installed (it makes the test trees)"
+
+# tree DIR: a minimal root tree owned by the caller: busybox and a few files.
+tree () {
+  as_user mkdir -p "$1/bin" "$1/etc" "$1/data/dir" "$1/usr/local/bin"
+  as_user cp /bin/busybox "$1/bin/busybox"
+  for cmd in sh cat ls rm mkdir echo touch stat id test sleep chown mknod; do
+    as_user ln -sf busybox "$1/bin/$cmd"
+  done
+  as_user sh -c "echo base > '$1/etc/release'; echo keep > '$1/data/keep'; echo old > '$1/data/dir/old'"
+}
+tree "$TEST_DIR/base"
+base=$TEST_DIR/base
+
+# on_tree DRIVER ARGS... -- CMD: sbx run on the test tree with that driver.
+on_tree () {
+  local driver=$1
+  shift
+  sbx run -w / --map-root --overlay "$driver" --rootfs "$base" "$@"
+}
+
+for driver in kernel fuse; do
+  # --- copy-up, whiteouts, opaque directories -------------------------------------
+  out=$(on_tree $driver -- sh -c 'echo new >> /etc/release; cat /etc/release')
+  is "$out" "base
+new" "$driver: a lower file can be changed inside (copy-up)"
+  is "$(cat "$base/etc/release")" "base" "$driver: ... and the lower file is unchanged"
+  out=$(on_tree $driver -- sh -c 'rm /data/keep; ls /data')
+  is "$out" "dir" "$driver: a deleted lower file is gone inside (whiteout)"
+  check "$driver: ... and still there on the host" test -e "$base/data/keep"
+  out=$(on_tree $driver -- sh -c 'rm -rf /data/dir && mkdir /data/dir && echo n > /data/dir/new && ls /data/dir')
+  is "$out" "new" "$driver: rm -rf dir; mkdir dir hides the old contents (opaque directory)"
+
+  # --- kept layer -----------------------------------------------------------------------
+  up=$TEST_DIR/keep-$driver
+  on_tree $driver --upper "$up" -- sh -c 'echo kept > /etc/added; rm /data/keep; rm -rf /data/dir; mkdir /data/dir; echo n > /data/dir/new'
+  out=$(on_tree $driver --upper "$up" -- sh -c 'cat /etc/added; ls /data; ls /data/dir')
+  is "$out" "kept
+dir
+new" "$driver: a second run on the same --upper sees the first run's files, deletions and opaque dir"
+  is "$(stat -c %u:%g "$up/upper/etc/added")" "$uid:$gid" "$driver: a file root wrote is the caller's in the kept layer on the host"
+  is "$(as_user cat "$up/upper/etc/added")" "kept" "$driver: the kept layer is readable with normal tools"
+  out=$(sbx diff --upper "$up" --lower "$base")
+  like "$out" "A /etc/added" "$driver: diff --upper lists the added file"
+  like "$out" "D /data/keep" "$driver: diff --upper lists the whiteout"
+  like "$out" "D /data/dir/old" "$driver: diff --upper lists what the opaque dir hides"
+  like "$out" "A /data/dir/new" "$driver: diff --upper lists the new file in the opaque dir"
+
+  # --- ownership of files other ids wrote -------------------------------------------------
+  on_tree $driver --upper "$up" -- sh -c 'touch /etc/owned && chown 1000:1000 /etc/owned'
+  is "$(stat -c %u "$up/upper/etc/owned")" "$((substart + 999))" \
+    "$driver: a file chowned to 1000 inside belongs to subordinate id START+999 on the host"
+done
+
+# The kernel driver shows what it stores; fuse-overlayfs with --map-root
+# squashes lower files to root (its squash_to_root), which is its purpose.
+is "$(on_tree kernel --upper "$TEST_DIR/keep-kernel" -- stat -c %u /etc/owned)" "1000" \
+  "kernel: a chown inside is seen inside"
+
+# --- layers ------------------------------------------------------------------------------
+
+as_user mkdir -p "$TEST_DIR/l1/etc" "$TEST_DIR/l2/etc"
+as_user sh -c "echo one > '$TEST_DIR/l1/etc/release'; echo two > '$TEST_DIR/l2/etc/release'; echo only1 > '$TEST_DIR/l1/etc/one'"
+for driver in kernel fuse; do
+  out=$(on_tree $driver --layer "$TEST_DIR/l1" --layer "$TEST_DIR/l2" -- sh -c 'cat /etc/release /etc/one')
+  is "$out" "two
+only1" "$driver: later --layer wins over earlier ones and the rootfs; all are merged"
+done
+
+# Two sandboxes on the same layers at once do not see each other's writes.
+as_user sh -c "'$SBX' run -w / --map-root --rootfs '$base' --layer '$TEST_DIR/l1' -- sh -c 'echo a > /etc/mine; sleep 1; ls /etc' > '$TEST_DIR/share.a' 2>&1 &
+               '$SBX' run -w / --map-root --rootfs '$base' --layer '$TEST_DIR/l1' -- sh -c 'echo b > /etc/theirs; sleep 1; ls /etc' > '$TEST_DIR/share.b' 2>&1 & wait"
+is "$(tr '\n' ' ' < "$TEST_DIR/share.a")" "mine one release " "two sandboxes share lower layers: the first sees only its own write"
+is "$(tr '\n' ' ' < "$TEST_DIR/share.b")" "one release theirs " "... and the second only its own"
+check "... and the shared layer is unchanged" test ! -e "$TEST_DIR/l1/etc/mine" -a ! -e "$TEST_DIR/l1/etc/theirs"
+
+# --- paths that mean something to overlay option syntax ---------------------------------------
+
+odd="$TEST_DIR/odd:dir,with\\chars"
+as_user mkdir -p "$odd/etc"
+as_user sh -c "echo odd > '$odd/etc/odd'"
+as_user ln -s "$odd" "$TEST_DIR/odd-link"
+for driver in kernel fuse; do
+  is "$(on_tree $driver --layer "$odd" -- cat /etc/odd)" "odd" "$driver: a --layer with ':' ',' '\\' in its name works"
+  is "$(on_tree $driver --layer "$TEST_DIR/odd-link" -- cat /etc/odd)" "odd" "$driver: a --layer given as a symlink is its target"
+done
+is "$(on_tree kernel --layer "$TEST_DIR/l1/../l2" -- cat /etc/release)" "two" "a --layer with '..' is resolved as the caller sees it"
+
+# --- --map-root over the host's / ---------------------------------------------------------------
+
+out=$(sbx run --map-root -- sh -c 'stat -c "%U:%G" /usr/bin /etc/passwd; install -m 755 /bin/true /usr/local/bin/sbx-probe && /usr/local/bin/sbx-probe && echo installed')
+is "$out" "root:root
+root:root
+installed" "--map-root over the host: host files are root's inside and an install into /usr/local works"
+check "... and the host's /usr/local is unchanged" test ! -e /usr/local/bin/sbx-probe
+out=$(sbx run --map-root --upper "$TEST_DIR/host-layer" -- sh -c 'mkdir -p /usr/local/lib/sbx-probe && echo x > /usr/local/lib/sbx-probe/f')
+is "$(stat -c %u:%g "$TEST_DIR/host-layer/upper/usr/local/lib/sbx-probe/f")" "$uid:$gid" \
+  "--map-root: the installed file lands in the upper, owned by the caller"
+check "... and not on the host" test ! -e /usr/local/lib/sbx-probe
+out=$(sbx run --map-root -- sh -c 'cat /etc/shadow 2>&1; echo rc=$?')
+like "$out" "Permission denied" "--map-root: /etc/shadow stays unreadable (fuse driver)"
+out=$(sbx run --map-root --overlay kernel -- sh -c 'cat /etc/shadow 2>&1; echo rc=$?')
+like "$out" "Permission denied" "--map-root: /etc/shadow stays unreadable (kernel driver)"
+if is_root; then
+  mkdir -m 700 /var/lib/sbx-tests/private-$$ && echo secret > /var/lib/sbx-tests/private-$$/s
+  at_exit "rm -rf /var/lib/sbx-tests/private-$$"
+  out=$(sbx run --map-root -- sh -c "ls /var/lib/sbx-tests/private-$$ 2>&1; cat /var/lib/sbx-tests/private-$$/s 2>&1")
+  unlike "$out" "secret" "--map-root: another user's 0700 directory stays unreadable"
+else
+  skip "needs root to make a directory of another user"
+fi
+out=$(sbx run --map-root --overlay kernel -- sh -c 'stat -c %U /usr/bin; touch /usr/local/x 2>&1')
+like "$out" "^nobody" "--overlay kernel over the host: host files stay nobody's (DESIGN.md)"
+like "$out" "cannot touch" "... and root cannot write into them"
+like "$(sbx run --map-root -v -- true 2>&1)" "fuse:/usr" "--verbose says which driver serves what"
+like "$(sbx run -v -- true 2>&1)" "kernel:/usr" "keep-id: the kernel driver serves /usr"
+
+# A small .deb installed with dpkg over the host's / (--map-root), host unchanged.
+if command -v dpkg-deb >/dev/null; then
+  pkg=$TEST_DIR/pkg
+  as_user mkdir -p "$pkg/DEBIAN" "$pkg/usr/local/share/sbx-probe"
+  as_user sh -c "printf 'Package: sbx-probe\nVersion: 1.0\nArchitecture: all\nMaintainer: sbx <sbx@example.invalid>\nDescription: probe\n' > '$pkg/DEBIAN/control'; echo data > '$pkg/usr/local/share/sbx-probe/file'"
+  as_user dpkg-deb --root-owner-group -b "$pkg" "$TEST_DIR/sbx-probe.deb" >/dev/null
+  out=$(sbx run --map-root -- sh -c "dpkg -i '$TEST_DIR/sbx-probe.deb' >/dev/null 2>&1 && dpkg -s sbx-probe | grep Status && cat /usr/local/share/sbx-probe/file")
+  is "$out" "Status: install ok installed
+data" "--map-root: dpkg -i installs a package over the host's /"
+  check "... and the host's dpkg database and /usr are unchanged" sh -c '! dpkg -s sbx-probe >/dev/null 2>&1 && test ! -e /usr/local/share/sbx-probe'
+else
+  skip "dpkg-deb not installed"
+fi
+
+# --- nothing left behind ------------------------------------------------------------------------
+
+before=$(snapshot_host)
+sbx run --map-root -- true
+sbx run --map-root --rootfs "$TEST_DIR/nonexistent" -- true 2>/dev/null
+as_user "$SBX" run --map-root -- sh -c 'echo started; sleep 1000' >kill.out 2>&1 &
+for _ in $(seq 100); do grep -q started kill.out 2>/dev/null && break; sleep 0.05; done
+fuse_pid=$(pgrep -u "$uid" -x fuse-overlayfs | head -1)
+check "with --map-root a fuse-overlayfs daemon runs (outside the sandbox's PID namespace)" test -n "$fuse_pid"
+is "$(sbx run --map-root -- sh -c 'ps -e -o comm= | grep -c fuse-overlayfs')" "0" "fuse-overlayfs is not visible inside"
+monitor=$(ps -u "$uid" -o pid=,comm=,args= | awk '$2 == "sbx" && /sleep 1000/ {print $1}')
+kill -KILL "$monitor"
+gone=1
+for p in $fuse_pid $(pgrep -u "$uid" -f 'sleep 1000'); do wait_gone "$p" 2 || gone=0; done
+is "$gone" "1" "after SIGKILL of sbx the fuse-overlayfs daemon and the command are gone"
+after=$(snapshot_host)
+is "$after" "$before" "no process or mount is left after a normal exit, a failure and SIGKILL"
+
+# --- bad input ------------------------------------------------------------------------------------
+
+bad () {
+  local want=$1
+  shift
+  local out rc
+  out=$(sbx run "$@" -- true 2>&1)
+  rc=$?
+  if [ "$rc" = 125 ] && printf '%s' "$out" | head -1 | grep -qF -- "$want"; then
+    ok "rejects: $*"
+  else
+    not_ok "rejects: $*"
+    diag "rc=$rc" "$out" "want: $want"
+  fi
+}
+as_user touch "$TEST_DIR/afile"
+as_user mkdir -p "$TEST_DIR/readonly-dir"
+as_user chmod 555 "$TEST_DIR/readonly-dir"
+bad "sbx: --rootfs: $TEST_DIR/missing: No such file or directory" --rootfs "$TEST_DIR/missing"
+bad "sbx: --rootfs: $TEST_DIR/afile: not a directory" --rootfs "$TEST_DIR/afile"
+bad "sbx: --layer: $TEST_DIR/missing: No such file or directory" --layer "$TEST_DIR/missing"
+bad "sbx: --layer: $TEST_DIR/afile: not a directory" --layer "$TEST_DIR/afile"
+bad "sbx: --upper: $TEST_DIR/afile: not a directory" --upper "$TEST_DIR/afile"
+bad "sbx: --upper: $TEST_DIR/readonly-dir/x: Permission denied" --upper "$TEST_DIR/readonly-dir/x"
+bad "sbx: --upper: $TEST_DIR/missing/x: No such file or directory" --upper "$TEST_DIR/missing/x"
+bad "overlaps the layer $base" --rootfs "$base" --upper "$base/etc"
+bad "sbx: --overlay: 'btrfs' is not one of auto, kernel, fuse" --overlay btrfs
+bad "sbx: --rootfs: empty value" --rootfs ""
+check "a refused --upper created nothing" test ! -e "$TEST_DIR/readonly-dir/x"
+if is_root; then
+  # /dev/fuse closed to the account, in a mount namespace of the test's own.
+  mknod -m 600 "$TEST_DIR/fuse-closed" c 10 229
+  out=$(unshare -m sh -c "mount --bind '$TEST_DIR/fuse-closed' /dev/fuse && exec setpriv --reuid=$uid --regid=$gid --init-groups env HOME=$TEST_HOME '$SBX' run --overlay fuse -- true" 2>&1)
+  rc=$?
+  is "$rc:$(printf '%s\n' "$out" | head -1)" "125:sbx: --overlay fuse: /dev/fuse: Permission denied (desktops have it mode 0666; see 'sbx doctor')" \
+    "--overlay fuse without a usable /dev/fuse is refused with the reason"
+else
+  skip "needs root to close /dev/fuse in a private mount namespace"
+fi
+
+done_testing
