@@ -2,11 +2,23 @@
 # bash completion for sbx
 
 # The `sbx run` options that take a value, and all of them, sorted.
-_sbx_run_value_opts='--bind --boottime --env --hostname --layer --monotonic --name --net --overlay
-  --ro-bind --rootfs --tmpfs --upper --workdir -e -w'
-_sbx_run_opts='--bind --boottime --clearenv --env --help --hostname --layer --map-root --monotonic
-  --name --net --no-subids --overlay --ro-bind --rootfs --share-tty --tmpfs --upper --verbose --workdir
-  -e -h -v -w'
+_sbx_run_value_opts='--bind --boottime --cap-add --cap-drop --env --hostname --layer --monotonic
+  --name --net --overlay --ro-bind --rootfs --seccomp --tmpfs --upper --workdir -e -w'
+_sbx_run_opts='--bind --boottime --cap-add --cap-drop --clearenv --env --help --hostname --layer
+  --map-root --monotonic --name --net --no-subids --overlay --ro-bind --rootfs --seccomp --share-tty
+  --tmpfs --upper --verbose --workdir -e -h -v -w'
+
+# Capability names for --cap-add/--cap-drop, from the kernel's list.
+_sbx_caps () {
+  local c names=ALL
+  for c in $(capsh --print 2>/dev/null | sed -n 's/^Bounding set =//p' | tr ',' ' '); do
+    names="$names ${c#cap_}"
+  done
+  [[ $names == ALL ]] && names='ALL audit_write chown dac_override fowner fsetid kill mknod
+    net_admin net_bind_service net_raw setfcap setgid setpcap setuid sys_admin sys_chroot
+    sys_ptrace sys_time'
+  echo "$names"
+}
 
 # The names of the named sandboxes (running, stale and stopped).
 _sbx_names () {
@@ -53,6 +65,12 @@ _sbx_run () {
       return ;;
     --overlay)
       COMPREPLY=($(compgen -W 'auto fuse kernel' -- "$value"))
+      return ;;
+    --seccomp)
+      COMPREPLY=($(compgen -W 'default unconfined' -- "$value"))
+      return ;;
+    --cap-add | --cap-drop)
+      COMPREPLY=($(compgen -W "$(_sbx_caps)" -- "$value"))
       return ;;
     --env | -e)
       compopt -o nospace

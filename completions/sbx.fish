@@ -5,7 +5,7 @@
 # options are still being typed.
 function __sbx_inner_command
     set -l words (commandline -opc) (commandline -ct)
-    set -l value_opts --bind --boottime --env --hostname --layer --monotonic --name --net --overlay --ro-bind --rootfs --tmpfs --upper --workdir -e -w
+    set -l value_opts --bind --boottime --cap-add --cap-drop --env --hostname --layer --monotonic --name --net --overlay --ro-bind --rootfs --seccomp --tmpfs --upper --workdir -e -w
     set -l i 3
     while test $i -le (count $words)
         set -l w $words[$i]
@@ -50,6 +50,11 @@ complete -c sbx -n __fish_use_subcommand -a run -d 'Run a command in a new sandb
 complete -c sbx -n __fish_use_subcommand -a stop -d 'Stop a named sandbox'
 complete -c sbx -n '__fish_seen_subcommand_from help' -a 'diff exec help ps rm run stop'
 
+function __sbx_caps
+    echo ALL
+    capsh --print 2>/dev/null | string replace -rf '^Bounding set =' '' | string split , | string replace cap_ ''
+end
+
 function __sbx_names
     sbx ps -a 2>/dev/null | string match -rv '^NAME ' | string replace -r ' .*' ''
 end
@@ -71,6 +76,8 @@ complete -c sbx -n '__fish_seen_subcommand_from exec' -s t -l share-tty -d "Keep
 # sbx run options, sorted
 complete -c sbx -n __sbx_in_run_options -l bind -r -F -d 'Bind a host path in: SRC[:DST][:ro]'
 complete -c sbx -n __sbx_in_run_options -l boottime -x -d 'Offset of CLOCK_BOOTTIME (seconds)'
+complete -c sbx -n __sbx_in_run_options -l cap-add -x -a '(__sbx_caps)' -d 'Add a capability'
+complete -c sbx -n __sbx_in_run_options -l cap-drop -x -a '(__sbx_caps)' -d 'Drop a capability'
 complete -c sbx -n __sbx_in_run_options -l clearenv -d 'Start from an empty environment'
 complete -c sbx -n __sbx_in_run_options -s e -l env -x -a '(set -n | string replace -r \'$\' =)' -d 'Set an environment variable'
 complete -c sbx -n __sbx_in_run_options -s h -l help -d 'Show the options'
@@ -84,6 +91,7 @@ complete -c sbx -n __sbx_in_run_options -l no-subids -d "Map only the caller's o
 complete -c sbx -n __sbx_in_run_options -l overlay -x -a 'auto fuse kernel' -d 'Overlay driver'
 complete -c sbx -n __sbx_in_run_options -l ro-bind -r -F -d 'Bind a host path in read-only: SRC[:DST]'
 complete -c sbx -n __sbx_in_run_options -l rootfs -x -a '(__fish_complete_directories)' -d 'Lowest layer'
+complete -c sbx -n __sbx_in_run_options -l seccomp -x -a 'default unconfined' -d 'System call filter'
 complete -c sbx -n __sbx_in_run_options -l share-tty -d "Keep the caller's session"
 complete -c sbx -n __sbx_in_run_options -l tmpfs -x -a '(__fish_complete_directories)' -d 'Mount a fresh tmpfs: DST[:SIZE]'
 complete -c sbx -n __sbx_in_run_options -l upper -x -a '(__fish_complete_directories)' -d 'Keep the writable layer in DIR'

@@ -4,6 +4,7 @@
 
 #include "child.h"
 #include "init.h"
+#include "mask.h"
 #include "net.h"
 #include "rootfs.h"
 #include "security.h"
@@ -86,6 +87,19 @@ build_environment (const SbxSpec *spec, const char *workdir)
 {
   char **env = spec->clearenv ? g_new0 (char *, 1) : g_get_environ ();
 
+  /* The caller's session (bus, display, agents) is out of reach inside:
+   * variables pointing at it would only mislead.  -e brings one back. */
+  for (const char *const *v = sbx_mask_session_variables (); *v != NULL; v++)
+    env = g_environ_unsetenv (env, *v);
+  /* A runtime directory of the sandbox's own (rootfs.c made it). */
+  if (g_environ_getenv (env, "XDG_RUNTIME_DIR") != NULL)
+    {
+      g_autofree char *run = g_strdup_printf ("/run/user/%u", (guint)getuid ());
+      env = g_file_test (run, G_FILE_TEST_IS_DIR)
+                ? g_environ_setenv (env, "XDG_RUNTIME_DIR", run, TRUE)
+                : g_environ_unsetenv (env, "XDG_RUNTIME_DIR");
+    }
+
   for (guint i = 0; i < spec->env->len; i++)
     {
       const char *kv = spec->env->pdata[i];
@@ -133,6 +147,10 @@ exec_command (const SbxChildConfig *config, const char *workdir)
    * already gone, the PID namespace is being torn down; do not start. */
   if (prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid () != 1)
     _exit (SBX_EXIT_FAILURE);
+  sbx_security_close_inherited_fds ();
+  /* The filter comes last: nothing sbx itself does is filtered. */
+  if (!spec->seccomp_unconfined)
+    sbx_security_install_seccomp ();
 
   execvp (spec->argv[0], spec->argv);
   int errsv = errno;

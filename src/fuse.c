@@ -15,7 +15,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <linux/capability.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -47,8 +49,24 @@ open_layer (const char *path, GPtrArray *fds)
   return fd;
 }
 
+/* Keeps CAP_SYS_ADMIN across execve() for a non-root uid (ambient): the
+ * caps of the new user namespace would be gone otherwise, and
+ * fuse-overlayfs would fall back to fusermount3, which refuses allow_other.
+ * Raw system calls only: this runs between fork and exec. */
+static gboolean
+keep_sys_admin (void)
+{
+  struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+  struct __user_cap_data_struct data[2];
+  if (syscall (SYS_capget, &hdr, data) < 0)
+    return FALSE;
+  data[CAP_TO_INDEX (CAP_SYS_ADMIN)].inheritable |= CAP_TO_MASK (CAP_SYS_ADMIN);
+  return syscall (SYS_capset, &hdr, data) == 0
+         && prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_SYS_ADMIN, 0, 0) == 0;
+}
+
 SbxFuse *
-sbx_fuse_spawn (const SbxSpec *spec, int sandbox_pidfd, GError **error)
+sbx_fuse_spawn (const SbxSpec *spec, int sandbox_pidfd, gboolean root_mapped, GError **error)
 {
   g_autoptr (GPtrArray) fds = g_ptr_array_new ();
   g_autoptr (GString) opts = g_string_new ("lowerdir=");
@@ -108,6 +126,8 @@ sbx_fuse_spawn (const SbxSpec *spec, int sandbox_pidfd, GError **error)
   if (pid == 0)
     {
       if (setns (sandbox_pidfd, CLONE_NEWUSER | CLONE_NEWNS) < 0)
+        _exit (126);
+      if (root_mapped ? setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0 : !keep_sys_admin ())
         _exit (126);
       /* After the credential change of setns(): it would have cleared it. */
       if (prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid () != monitor)

@@ -25,8 +25,12 @@ typedef struct SbxFuse SbxFuse;
 
 /* Monitor side: starts fuse-overlayfs over @spec's layers, joined to the
  * user and mount namespaces of the sandbox child @sandbox_pidfd, mounting on
- * SBX_STAGING_FUSE there.  The daemon dies with the monitor (PDEATHSIG). */
-SbxFuse *sbx_fuse_spawn (const SbxSpec *spec, int sandbox_pidfd, GError **error);
+ * SBX_STAGING_FUSE there.  It runs as root inside when root is mapped
+ * (fuse-overlayfs gives new files the ids of the process that makes them),
+ * else as the caller with CAP_SYS_ADMIN kept for the mount.  The daemon dies
+ * with the monitor (PDEATHSIG). */
+SbxFuse *sbx_fuse_spawn (const SbxSpec *spec, int sandbox_pidfd, gboolean root_mapped,
+                         GError **error);
 
 /* The daemon's pidfd: readable once it has exited. */
 int sbx_fuse_pidfd (const SbxFuse *fuse);

@@ -78,6 +78,9 @@ exec_inside (const SbxSandboxInfo *info, const SbxSpec *spec, const sigset_t *ma
   struct pollfd p = { .fd = parent_alive, .events = POLLIN };
   if (poll (&p, 1, 0) != 0)
     _exit (SBX_EXIT_FAILURE);
+  sbx_security_close_inherited_fds ();
+  if (info->seccomp)
+    sbx_security_install_seccomp ();
 
   execvp (spec->argv[0], spec->argv);
   int errsv = errno;

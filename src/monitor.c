@@ -72,7 +72,7 @@ start_fuse (SbxRun *run)
 {
   g_autoptr (GError) error = NULL;
   if (run->fuse == NULL)
-    run->fuse = sbx_fuse_spawn (run->spec, run->pidfd, &error);
+    run->fuse = sbx_fuse_spawn (run->spec, run->pidfd, run->config->root_mapped, &error);
   if (run->fuse == NULL)
     sbx_msg_send (run->sock, SBX_MSG_FUSE_FAILED, 0, 0, error->message, -1);
 }
@@ -228,6 +228,10 @@ sbx_monitor_run (const SbxSpec *spec)
   };
 
   run.config = &config;
+  /* fuse-overlayfs runs as root inside; with only the caller's own ids
+   * mapped it cannot give new files their owner. */
+  if (spec->overlay == SBX_OVERLAY_FUSE && !config.root_mapped)
+    sbx_die ("--overlay fuse: needs root mapped inside (--map-root, or subordinate ranges)");
   if (spec->name != NULL)
     {
       g_autoptr (GError) error = NULL;

@@ -225,6 +225,8 @@ sbx_overlay_prepare (const SbxSpec *spec)
         add_relative (o->fast, o, home);
       if (spec->cwd != NULL)
         add_relative (o->fast, o, spec->cwd);
+      if (spec->workdir != NULL)
+        add_relative (o->fast, o, spec->workdir);
     }
 
   g_autofree char *overflow = NULL;
@@ -407,7 +409,9 @@ kernel_overlay (SbxOverlay *o, const char *rel)
     sbx_die_errno ("cannot mount a kernel overlay on %s (overlayfs in a user namespace needs "
                    "Linux 5.11; try --overlay fuse)",
                    rel);
-  int mnt = fsmount (fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NODEV);
+  /* nosuid,nodev: the layers are the host's files; a setuid binary or a
+   * device node among them grants nothing inside. */
+  int mnt = fsmount (fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
   for (guint i = 0; i < fds->len; i++)
     close (g_array_index (fds, int, i));
   if (mnt < 0)
@@ -480,7 +484,8 @@ fuse_unit (SbxOverlay *o, const char *staging, const char *rel)
     start_fuse (o);
   g_autofree char *path = g_strconcat (o->fuse_mnt, strcmp (rel, "/") ? rel : "", NULL);
   int tree = open_tree (AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-  if (tree < 0)
+  struct mount_attr attr = { .attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV };
+  if (tree < 0 || mount_setattr (tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
     sbx_die_errno ("cannot bind %s from fuse-overlayfs", rel);
   note (o, "fuse", rel);
   return tree;

@@ -11,6 +11,7 @@
 
 #include "rootfs.h"
 #include "fuse.h"
+#include "mask.h"
 #include "overlay.h"
 #include "util.h"
 
@@ -73,10 +74,12 @@ sbx_rootfs_prepare (const SbxSpec *spec)
   /* Read-only, recursively (their submounts too), nosuid,nodev,noexec: the
    * kernel's and the host's runtime state, as the caller may see them. */
   r->host_base = spec->rootfs == NULL;
-  r->sys_tree = clone_tree ("/sys", TRUE);
+  /* With a network namespace of its own the sandbox gets a fresh sysfs
+   * (its own interfaces); in the host's it sees the host's, read-only. */
+  r->sys_tree = spec->net == SBX_NET_HOST ? clone_tree ("/sys", TRUE) : -1;
   r->run_tree = r->host_base ? clone_tree ("/run", TRUE) : -1;
   guint64 ro = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
-  if (r->sys_tree < 0 || set_tree_attrs (r->sys_tree, ro) < 0)
+  if (spec->net == SBX_NET_HOST && (r->sys_tree < 0 || set_tree_attrs (r->sys_tree, ro) < 0))
     sbx_die_errno ("cannot bind /sys");
   if (r->host_base && (r->run_tree < 0 || set_tree_attrs (r->run_tree, ro) < 0))
     sbx_die_errno ("cannot bind /run");
@@ -222,6 +225,31 @@ build_dev (SbxRootfs *r, gboolean root_mapped)
   mount_new_fs (r, "tmpfs", shm_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, "/dev/shm");
 }
 
+/* /sys: the host's (read-only) with --net host, else a fresh sysfs of the
+ * sandbox's network namespace, read-only, with its cgroup2 view. */
+static void
+build_sys (SbxRootfs *r)
+{
+  guint64 ro = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+  if (r->sys_tree >= 0)
+    {
+      attach_tree (r, r->sys_tree, "/sys", "/sys");
+      sbx_util_close_fdp (&r->sys_tree);
+      return;
+    }
+  mount_new_fs (r, "sysfs", NULL, ro, "/sys");
+  /* The sandbox's own cgroup namespace: its part of the hierarchy, where
+   * the kernel offers cgroup2 (not on a host with v1 only). */
+  cleanup_fd int cg = fsopen ("cgroup2", FSOPEN_CLOEXEC);
+  if (cg >= 0 && fsconfig (cg, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
+    {
+      cleanup_fd int mnt = fsmount (cg, FSMOUNT_CLOEXEC, (unsigned int)ro);
+      cleanup_fd int target = open_inside (r, "/sys/fs/cgroup", O_PATH | O_DIRECTORY);
+      if (mnt >= 0 && target >= 0)
+        move_mount (mnt, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+    }
+}
+
 /* A --tmpfs: owned by the caller inside (root with --map-root), mode 0755. */
 static int
 new_user_tmpfs (const SbxMount *m, uid_t uid, gid_t gid)
@@ -327,8 +355,7 @@ sbx_rootfs_build (SbxRootfs *r, const SbxSpec *spec, uid_t inside_uid, gid_t ins
   cleanup_fd int var = open_inside (r, "/var", O_PATH | O_DIRECTORY);
   if (var >= 0)
     mount_new_fs (r, "tmpfs", tmp_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, "/var/tmp");
-  attach_tree (r, r->sys_tree, "/sys", "/sys");
-  sbx_util_close_fdp (&r->sys_tree);
+  build_sys (r);
   if (r->host_base)
     {
       attach_tree (r, r->run_tree, "/run", "/run");
@@ -341,6 +368,8 @@ sbx_rootfs_build (SbxRootfs *r, const SbxSpec *spec, uid_t inside_uid, gid_t ins
       mount_new_fs (r, "tmpfs", run_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, "/run");
     }
   build_user_mounts (r, spec, inside_uid, inside_gid);
+  /* Last, so that no --bind uncovers what is masked. */
+  sbx_mask_apply (r->newroot, r->host_base, inside_uid, inside_gid);
   sbx_overlay_seal (r->overlay);
 }
 

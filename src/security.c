@@ -7,7 +7,12 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <seccomp.h>
+#include <sys/syscall.h>
 #include <sys/auxv.h>
+#include <sys/ioctl.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -35,12 +40,22 @@ sbx_security_command_caps (const SbxSpec *spec)
     CAP_CHOWN,   CAP_DAC_OVERRIDE, CAP_FOWNER,  CAP_FSETID, CAP_KILL,       CAP_NET_BIND_SERVICE,
     CAP_SETFCAP, CAP_SETGID,       CAP_SETPCAP, CAP_SETUID, CAP_SYS_CHROOT,
   };
-  guint64 caps = 0;
+  guint64 caps = 0, all = 0;
 
+  for (int c = 0; c < cap_max_bits () && c < 64; c++)
+    all |= CAP_BIT (c);
   if (spec->identity == SBX_ID_ROOT)
     for (guint i = 0; i < G_N_ELEMENTS (root_default); i++)
       caps |= CAP_BIT (root_default[i]);
-  return caps;
+  /* As podman: --cap-drop ALL empties the set before the additions,
+   * --cap-add ALL fills it before the drops; named drops win. */
+  if (spec->cap_drop_all)
+    caps = 0;
+  caps |= spec->cap_add_all ? all : spec->cap_add;
+  caps &= ~spec->cap_drop;
+  /* Capabilities of the sandbox's user namespace only: they act on what it
+   * owns, never on the host. */
+  return caps & all;
 }
 
 void
@@ -84,6 +99,99 @@ void
 sbx_security_drop_all_caps (void)
 {
   sbx_security_apply_caps (0, FALSE);
+}
+
+/* The system calls the default filter denies with EPERM, each with why.
+ * In the spirit of podman's and Docker's default profiles; a name the
+ * running kernel's architecture lacks is skipped. */
+static const char *const denied_syscalls[] = {
+  /* The kernel keyring is not namespaced: keys of the host's user. */
+  "keyctl",
+  "add_key",
+  "request_key",
+  /* eBPF and perf: large kernel attack surface, host-wide observation. */
+  "bpf",
+  "perf_event_open",
+  /* Loading kernels and modules (also need host capabilities). */
+  "kexec_load",
+  "kexec_file_load",
+  "init_module",
+  "finit_module",
+  "delete_module",
+  /* File handles bypass path permissions (the "shocker" escape). */
+  "open_by_handle_at",
+  /* io_uring: a history of privilege escalations; programs fall back. */
+  "io_uring_setup",
+  "io_uring_enter",
+  "io_uring_register",
+  /* Obsolete or host-wide calls nobody in a sandbox needs. */
+  "acct",
+  "lookup_dcookie",
+  "nfsservctl",
+  "uselib",
+  "vm86",
+  "vm86old",
+  "quotactl",
+  "swapon",
+  "swapoff",
+  "reboot",
+  "settimeofday",
+  "clock_settime",
+  "stime",
+  /* The kernel log: host information (dmesg_restrict may allow it). */
+  "syslog",
+  NULL,
+};
+
+void
+sbx_security_close_inherited_fds (void)
+{
+  /* The setup's own fds are close-on-exec already; the caller's may not be. */
+  if (syscall (SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+    for (int fd = 3; fd < 1024; fd++)
+      fcntl (fd, F_SETFD, FD_CLOEXEC);
+}
+
+void
+sbx_security_install_seccomp (void)
+{
+  scmp_filter_ctx ctx = seccomp_init (SCMP_ACT_ALLOW);
+  if (ctx == NULL)
+    sbx_die ("cannot create the seccomp filter");
+  /* Denied calls fail with EPERM, so that programs see an error they
+   * handle instead of dying; the 32-bit and x32 ABIs on x86_64 too (every
+   * call of a foreign ABI fails: old, rarely audited entry points). */
+  int r = seccomp_attr_set (ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_ERRNO (EPERM));
+  for (const char *const *name = denied_syscalls; r == 0 && *name != NULL; name++)
+    {
+      int nr = seccomp_syscall_resolve_name (*name);
+      if (nr != __NR_SCMP_ERROR)
+        r = seccomp_rule_add (ctx, SCMP_ACT_ERRNO (EPERM), nr, 0);
+    }
+  /* userfaultfd stalls kernel threads at will (a tool of many exploits);
+   * denied unless the host allows it to unprivileged users anyway. */
+  g_autofree char *uffd = NULL;
+  if (r == 0
+      && !(g_file_get_contents ("/proc/sys/vm/unprivileged_userfaultfd", &uffd, NULL, NULL)
+           && uffd[0] == '1'))
+    r = seccomp_rule_add (ctx, SCMP_ACT_ERRNO (EPERM), SCMP_SYS (userfaultfd), 0);
+  /* Pushing input into a terminal (TIOCSTI: CVE-2017-5226, keystrokes run
+   * by the caller's shell) or poking the console (TIOCLINUX).  The request
+   * is an unsigned int: compare the low 32 bits only. */
+  if (r == 0)
+    r = seccomp_rule_add (ctx, SCMP_ACT_ERRNO (EPERM), SCMP_SYS (ioctl), 1,
+                          SCMP_A1_64 (SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCSTI));
+  if (r == 0)
+    r = seccomp_rule_add (ctx, SCMP_ACT_ERRNO (EPERM), SCMP_SYS (ioctl), 1,
+                          SCMP_A1_64 (SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCLINUX));
+  if (r == 0)
+    r = seccomp_load (ctx);
+  seccomp_release (ctx);
+  if (r != 0)
+    {
+      errno = -r;
+      sbx_die_errno ("cannot install the seccomp filter");
+    }
 }
 
 void

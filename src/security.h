@@ -24,6 +24,15 @@ void sbx_security_apply_caps (guint64 caps, gboolean root_inside);
 /* Gives up every capability (PID 1 keeps none after setup). */
 void sbx_security_drop_all_caps (void);
 
+/* Closes every fd above stderr.  An fd the caller's process happened to
+ * hold (a host directory above all: openat(fd, "..") walks out) must not
+ * reach the command; podman does the same, bwrap does not. */
+void sbx_security_close_inherited_fds (void);
+
+/* The default system call filter (libseccomp): denied calls fail with EPERM.
+ * Installed last before execve(), after no_new_privs.  Dies on failure. */
+void sbx_security_install_seccomp (void);
+
 /* The command's session: a new one unless --share-tty (TIOCSTI,
  * CVE-2017-5226), then no_new_privs.  Dies on failure. */
 void sbx_security_isolate_process (const SbxSpec *spec);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/capability.h>
 #include <sys/stat.h>
 
 GQuark
@@ -320,6 +321,51 @@ set_net (SbxSpec *spec, const char *value, GError **error)
   return TRUE;
 }
 
+/* A capability name: case-insensitive, with or without "CAP_", or ALL. */
+static gboolean
+parse_cap (const char *option, const char *value, guint64 *bits, gboolean *all, GError **error)
+{
+  if (g_ascii_strcasecmp (value, "ALL") == 0)
+    {
+      *all = TRUE;
+      return TRUE;
+    }
+  g_autofree char *lower = g_ascii_strdown (value, -1);
+  const char *bare = g_str_has_prefix (lower, "cap_") ? lower + 4 : lower;
+  g_autofree char *name = g_strconcat ("cap_", bare, NULL);
+  cap_value_t v;
+  /* libcap also takes numbers; a name is asked for. */
+  if (bare[0] == '\0' || g_ascii_isdigit (bare[0]) || cap_from_name (name, &v) < 0 || v < 0
+      || v >= 64)
+    return fail (error, option, "'%s' is not a capability (see capabilities(7), or ALL)", value);
+  *bits |= G_GUINT64_CONSTANT (1) << v;
+  return TRUE;
+}
+
+static gboolean
+set_cap_add (SbxSpec *spec, const char *value, GError **error)
+{
+  return parse_cap ("--cap-add", value, &spec->cap_add, &spec->cap_add_all, error);
+}
+
+static gboolean
+set_cap_drop (SbxSpec *spec, const char *value, GError **error)
+{
+  return parse_cap ("--cap-drop", value, &spec->cap_drop, &spec->cap_drop_all, error);
+}
+
+static gboolean
+set_seccomp (SbxSpec *spec, const char *value, GError **error)
+{
+  if (strcmp (value, "default") == 0)
+    spec->seccomp_unconfined = FALSE;
+  else if (strcmp (value, "unconfined") == 0)
+    spec->seccomp_unconfined = TRUE;
+  else
+    return fail (error, "--seccomp", "'%s' is not one of default, unconfined", value);
+  return TRUE;
+}
+
 static gboolean
 set_name (SbxSpec *spec, const char *value, GError **error)
 {
@@ -432,6 +478,10 @@ static const SbxOption run_options[] = {
   { "clearenv", 0, FALSE, "process", NULL, "Start from an empty environment", set_clearenv },
   { "monotonic", 0, TRUE, "process", "SECS", "Offset of CLOCK_MONOTONIC inside", set_monotonic },
   { "boottime", 0, TRUE, "process", "SECS", "Offset of CLOCK_BOOTTIME inside", set_boottime },
+  { "cap-add", 0, TRUE, "process", "CAP", "Add a capability (repeatable; ALL)", set_cap_add },
+  { "cap-drop", 0, TRUE, "process", "CAP", "Drop a capability (repeatable; ALL)", set_cap_drop },
+  { "seccomp", 0, TRUE, "process", "default|unconfined",
+    "The system call filter (unconfined: none, with a warning)", set_seccomp },
   { "share-tty", 0, FALSE, "process", NULL,
     "Keep the caller's session and terminal (default: a new session)", set_share_tty },
   { "verbose", 'v', FALSE, "process", NULL, "Say what sbx sets up", set_verbose },
@@ -620,6 +670,8 @@ sbx_spec_validate (SbxSpec *spec, GError **error)
       if (m->kind == SBX_MOUNT_BIND && !validate_bind (spec, m, error))
         return FALSE;
     }
+  if (spec->seccomp_unconfined)
+    sbx_warn ("--seccomp=unconfined: the command runs without a system call filter");
   return validate_layers (spec, error);
 }
 

@@ -73,8 +73,12 @@ typedef struct
   /* resources (cgroup.c): --memory, --cpus, --pids-limit, --io-weight.
    * Added by the resource-limits work. */
 
-  /* security (security.c): --cap-add, --cap-drop, --seccomp.  Added by the
-   * hardening work. */
+  /* security (security.c) */
+  guint64 cap_add;      /* --cap-add: CAP_* bits */
+  guint64 cap_drop;     /* --cap-drop */
+  gboolean cap_add_all; /* --cap-add ALL */
+  gboolean cap_drop_all;
+  gboolean seccomp_unconfined; /* --seccomp=unconfined */
 
   /* named sandboxes (state.c) */
   char *name; /* --name: listed by ps, joinable by exec, writable layer kept */

@@ -229,6 +229,7 @@ sbx_state_publish (SbxStateClaim *claim, const SbxSpec *spec, pid_t pid, pid_t c
   g_key_file_set_uint64 (kf, GROUP, "gid", inside_gid);
   g_key_file_set_uint64 (kf, GROUP, "caps", caps);
   g_key_file_set_boolean (kf, GROUP, "share_tty", spec->share_tty);
+  g_key_file_set_boolean (kf, GROUP, "seccomp", !spec->seccomp_unconfined);
   g_key_file_set_string (kf, GROUP, "network", spec->net == SBX_NET_HOST ? "host" : "none");
   g_key_file_set_boolean (kf, GROUP, "own_netns", spec->net != SBX_NET_HOST);
   if (sbx_spec_wanted_workdir (spec) != NULL)
@@ -335,6 +336,9 @@ read_state (const char *path, SbxSandboxInfo *info)
   info->inside_gid = (guint32)g_key_file_get_uint64 (kf, GROUP, "gid", NULL);
   info->caps = g_key_file_get_uint64 (kf, GROUP, "caps", NULL);
   info->share_tty = g_key_file_get_boolean (kf, GROUP, "share_tty", NULL);
+  /* A state without the key predates the filter: filter anyway. */
+  info->seccomp = !g_key_file_has_key (kf, GROUP, "seccomp", NULL)
+                  || g_key_file_get_boolean (kf, GROUP, "seccomp", NULL);
   info->network = get_string (kf, "network");
   info->own_netns = !g_key_file_has_key (kf, GROUP, "own_netns", NULL)
                     || g_key_file_get_boolean (kf, GROUP, "own_netns", NULL);

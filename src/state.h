@@ -36,7 +36,8 @@ typedef struct
   guint32 inside_gid;
   guint64 caps; /* the command's capability set */
   gboolean share_tty;
-  char *network; /* "none", "host", ... */
+  gboolean seccomp; /* the default filter is in force */
+  char *network;    /* "none", "host", ... */
   gboolean own_netns;
   char *workdir;  /* the command's working directory inside */
   char **ports;   /* published ports, as typed */
