@@ -3,10 +3,10 @@
 
 # The `sbx run` options that take a value, and all of them, sorted.
 _sbx_run_value_opts='--bind --boottime --cap-add --cap-drop --env --hostname --layer --monotonic
-  --name --net --overlay --ro-bind --rootfs --seccomp --tmpfs --upper --workdir -e -w'
-_sbx_run_opts='--bind --boottime --cap-add --cap-drop --clearenv --env --help --hostname --layer
-  --map-root --monotonic --name --net --no-subids --overlay --ro-bind --rootfs --seccomp --share-tty
-  --tmpfs --upper --verbose --workdir -e -h -v -w'
+  --mtu --name --net --overlay --publish --ro-bind --rootfs --seccomp --tmpfs --upper --workdir -e -p -w'
+_sbx_run_opts='--allow-host-loopback --bind --boottime --cap-add --cap-drop --clearenv --env --help
+  --hostname --layer --map-root --monotonic --mtu --name --net --no-ipv6 --no-subids --overlay
+  --publish --ro-bind --rootfs --seccomp --share-tty --tmpfs --upper --verbose --workdir -e -h -p -v -w'
 
 # Capability names for --cap-add/--cap-drop, from the kernel's list.
 _sbx_caps () {
@@ -55,7 +55,7 @@ _sbx_run () {
   fi
   case $opt in
     --net)
-      COMPREPLY=($(compgen -W 'host none' -- "$value"))
+      COMPREPLY=($(compgen -W 'host none slirp' -- "$value"))
       return ;;
     --bind | --ro-bind)
       cur=$value _filedir
@@ -76,7 +76,7 @@ _sbx_run () {
       compopt -o nospace
       COMPREPLY=($(compgen -e -S = -- "$value"))
       return ;;
-    --hostname | --monotonic | --boottime | --name)
+    --hostname | --monotonic | --boottime | --name | --mtu | --publish | -p)
       return ;;
   esac
 

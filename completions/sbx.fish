@@ -5,7 +5,7 @@
 # options are still being typed.
 function __sbx_inner_command
     set -l words (commandline -opc) (commandline -ct)
-    set -l value_opts --bind --boottime --cap-add --cap-drop --env --hostname --layer --monotonic --name --net --overlay --ro-bind --rootfs --seccomp --tmpfs --upper --workdir -e -w
+    set -l value_opts --bind --boottime --cap-add --cap-drop --env --hostname --layer --monotonic --mtu --name --net --overlay --publish --ro-bind --rootfs --seccomp --tmpfs --upper --workdir -e -p -w
     set -l i 3
     while test $i -le (count $words)
         set -l w $words[$i]
@@ -74,6 +74,7 @@ complete -c sbx -n '__fish_seen_subcommand_from exec' -l clearenv -d 'Start from
 complete -c sbx -n '__fish_seen_subcommand_from exec' -s t -l share-tty -d "Keep the caller's session"
 
 # sbx run options, sorted
+complete -c sbx -n __sbx_in_run_options -l allow-host-loopback -d "Let 10.0.2.2 reach the host's 127.0.0.1"
 complete -c sbx -n __sbx_in_run_options -l bind -r -F -d 'Bind a host path in: SRC[:DST][:ro]'
 complete -c sbx -n __sbx_in_run_options -l boottime -x -d 'Offset of CLOCK_BOOTTIME (seconds)'
 complete -c sbx -n __sbx_in_run_options -l cap-add -x -a '(__sbx_caps)' -d 'Add a capability'
@@ -85,10 +86,13 @@ complete -c sbx -n __sbx_in_run_options -l hostname -x -d 'Hostname inside'
 complete -c sbx -n __sbx_in_run_options -l layer -x -a '(__fish_complete_directories)' -d 'A read-only layer above the rootfs'
 complete -c sbx -n __sbx_in_run_options -l map-root -d 'Be uid 0/gid 0 inside'
 complete -c sbx -n __sbx_in_run_options -l monotonic -x -d 'Offset of CLOCK_MONOTONIC (seconds)'
+complete -c sbx -n __sbx_in_run_options -l mtu -x -d 'MTU of tap0'
 complete -c sbx -n __sbx_in_run_options -l name -x -d 'A named sandbox'
-complete -c sbx -n __sbx_in_run_options -l net -x -a 'host none' -d 'Network'
+complete -c sbx -n __sbx_in_run_options -l net -x -a 'host none slirp' -d 'Network'
+complete -c sbx -n __sbx_in_run_options -l no-ipv6 -d 'No IPv6 on tap0'
 complete -c sbx -n __sbx_in_run_options -l no-subids -d "Map only the caller's own ids"
 complete -c sbx -n __sbx_in_run_options -l overlay -x -a 'auto fuse kernel' -d 'Overlay driver'
+complete -c sbx -n __sbx_in_run_options -s p -l publish -x -d 'Forward a host port: [HOSTIP:]HOSTPORT:PORT[/tcp|/udp]'
 complete -c sbx -n __sbx_in_run_options -l ro-bind -r -F -d 'Bind a host path in read-only: SRC[:DST]'
 complete -c sbx -n __sbx_in_run_options -l rootfs -x -a '(__fish_complete_directories)' -d 'Lowest layer'
 complete -c sbx -n __sbx_in_run_options -l seccomp -x -a 'default unconfined' -d 'System call filter'

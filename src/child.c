@@ -50,6 +50,38 @@ setup_time_namespace (const SbxSpec *spec)
                    spec->monotonic_offset, spec->boottime_offset);
 }
 
+/* tap0 is made here, in the sandbox's network namespace, and handed to the
+ * monitor, which starts sbx-net on it in the host's. */
+static void
+setup_network (const SbxChildConfig *config)
+{
+  const SbxSpec *spec = config->spec;
+  if (spec->net == SBX_NET_HOST)
+    return;
+  sbx_net_setup_loopback ();
+  if (spec->net != SBX_NET_SLIRP)
+    return;
+  cleanup_fd int tap = sbx_net_setup_tap (spec);
+  if (!sbx_msg_send (config->sync_fd, SBX_MSG_TAP_FD, 0, 0, NULL, tap))
+    _exit (SBX_EXIT_FAILURE);
+}
+
+/* Before the command starts, sbx-net must run: a published port answers
+ * from the first connection on. */
+static void
+wait_for_network (const SbxChildConfig *config)
+{
+  SbxMsg msg;
+  if (config->spec->net != SBX_NET_SLIRP)
+    return;
+  if (!sbx_msg_send (config->sync_fd, SBX_MSG_NET_WAIT, 0, 0, NULL, -1))
+    _exit (SBX_EXIT_FAILURE);
+  do
+    if (!sbx_msg_recv (config->sync_fd, &msg, NULL, NULL))
+      _exit (SBX_EXIT_FAILURE);
+  while (msg.type != SBX_MSG_NET_READY);
+}
+
 static void
 setup_namespaces (const SbxSpec *spec)
 {
@@ -58,8 +90,6 @@ setup_namespaces (const SbxSpec *spec)
   if (hostname != NULL && sethostname (hostname, strlen (hostname)) < 0)
     sbx_die_errno ("cannot set the hostname to %s", hostname);
   setup_time_namespace (spec);
-  if (spec->net != SBX_NET_HOST)
-    sbx_net_setup_loopback ();
 }
 
 /* Enters the working directory: the one asked for, else the caller's cwd when
@@ -177,6 +207,7 @@ sbx_child_run (const SbxChildConfig *config)
    * while the monitor maps the ids (newuidmap takes a millisecond or two);
    * creating files needs the mapped ids, so the rest waits for them. */
   setup_namespaces (spec);
+  setup_network (config);
   SbxRootfs *rootfs = sbx_rootfs_prepare (spec);
   wait_for_monitor (config->sync_fd);
 
@@ -197,6 +228,7 @@ sbx_child_run (const SbxChildConfig *config)
   if (!spec->share_tty && setsid () < 0)
     sbx_die_errno ("setsid");
 
+  wait_for_network (config);
   pid_t command = fork ();
   if (command < 0)
     sbx_die_errno ("fork");
@@ -213,5 +245,5 @@ sbx_child_run (const SbxChildConfig *config)
   sbx_security_drop_all_caps ();
   prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
   prctl (PR_SET_NAME, "sbx-init", 0, 0, 0);
-  sbx_init_run (command, config->sync_fd, signal_fd);
+  sbx_init_run (command, config->sync_fd, signal_fd, config->net_fd);
 }

@@ -16,6 +16,7 @@ typedef struct
   gboolean root_mapped; /* uid 0 exists inside (map-root or subordinate ranges) */
   guint64 caps;         /* the command's capability set (security.c) */
   int sync_fd;          /* SOCK_SEQPACKET to the monitor */
+  int net_fd;           /* socket factory for sbx-net (--net slirp), else -1 */
   sigset_t caller_mask; /* the signal mask the command starts with */
 } SbxChildConfig;
 

@@ -5,18 +5,25 @@
 #include "ext.h"
 
 #include <dlfcn.h>
+#include <string.h>
 #include <unistd.h>
 
 char *
 sbx_util_find_companion (const char *name, const char *installed_dir)
 {
+  /* Only the sbx of the build tree takes its companions from there: an
+   * installed sbx never runs what a stale or foreign path may hold. */
   g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
-  if (self != NULL)
+  g_autofree char *dir = self != NULL ? g_path_get_dirname (self) : NULL;
+  if (dir != NULL && strcmp (dir, SBX_BUILD_SRC_DIR) == 0)
     {
-      g_autofree char *dir = g_path_get_dirname (self);
-      g_autofree char *beside = g_build_filename (dir, name, NULL);
-      if (access (beside, R_OK) == 0)
-        return g_steal_pointer (&beside);
+      const char *const dirs[] = { SBX_BUILD_SRC_DIR, SBX_BUILD_HELPERS_DIR };
+      for (guint i = 0; i < G_N_ELEMENTS (dirs); i++)
+        {
+          g_autofree char *built = g_build_filename (dirs[i], name, NULL);
+          if (access (built, R_OK) == 0)
+            return g_steal_pointer (&built);
+        }
     }
   g_autofree char *installed = g_build_filename (installed_dir, name, NULL);
   if (access (installed, R_OK) == 0)

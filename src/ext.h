@@ -26,6 +26,7 @@ typedef struct
  * installed directory; NULL with an error. */
 const SbxExt *sbx_ext_load (GError **error);
 
-/* Where a companion file of sbx lives: beside the running binary when it is
- * there (the build tree), else in @installed_dir.  NULL when neither has it. */
+/* Where a companion of sbx (sbx-net, sbx-ext.so) lives: in the build tree
+ * when this sbx is the build tree's, else in @installed_dir.  NULL when it
+ * is not there. */
 char *sbx_util_find_companion (const char *name, const char *installed_dir);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -54,12 +55,32 @@ reap (pid_t command_pid, int *command_status)
     }
 }
 
+/* One socket for sbx-net, made here because a socket belongs to the network
+ * namespace of its creator: it is then connected inside the sandbox.  PID 1
+ * only creates it; connecting (which could block) is sbx-net's business. */
+static gboolean
+serve_socket (int net_fd)
+{
+  SbxMsg msg;
+  if (!sbx_msg_recv (net_fd, &msg, NULL, NULL))
+    return FALSE;
+  if (msg.type != SBX_MSG_SOCKET_REQUEST || (msg.value != AF_INET && msg.value != AF_INET6))
+    return TRUE;
+  int type = msg.code == SOCK_DGRAM ? SOCK_DGRAM : SOCK_STREAM;
+  int fd = socket ((int)msg.value, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  sbx_msg_send (net_fd, SBX_MSG_SOCKET, fd < 0 ? errno : 0, 0, NULL, fd);
+  if (fd >= 0)
+    close (fd);
+  return TRUE;
+}
+
 void
-sbx_init_run (pid_t command_pid, int sync_fd, int signal_fd)
+sbx_init_run (pid_t command_pid, int sync_fd, int signal_fd, int net_fd)
 {
   struct pollfd fds[] = {
     { .fd = signal_fd, .events = POLLIN },
     { .fd = sync_fd, .events = 0 }, /* only POLLHUP: the monitor is gone */
+    { .fd = net_fd, .events = POLLIN },
   };
   int status = 0;
 
@@ -73,6 +94,8 @@ sbx_init_run (pid_t command_pid, int sync_fd, int signal_fd)
         }
       if (fds[1].revents & (POLLHUP | POLLERR))
         _exit (SBX_EXIT_FAILURE); /* the kernel kills the rest of the PID namespace */
+      if ((fds[2].revents & (POLLIN | POLLHUP | POLLERR)) && !serve_socket (net_fd))
+        fds[2].fd = -1; /* sbx-net is gone */
 
       struct signalfd_siginfo si;
       if (!(fds[0].revents & POLLIN) || read (signal_fd, &si, sizeof si) != sizeof si)

@@ -16,5 +16,6 @@ void sbx_init_forwarded_signals (sigset_t *set);
  * goes away (@sync_fd hangs up), it exits at once, and the kernel kills
  * everything left in the PID namespace.  @signal_fd is a signalfd for the
  * forwarded signals and SIGCHLD, created before the fork so that no signal
- * is lost. */
-G_NORETURN void sbx_init_run (pid_t command_pid, int sync_fd, int signal_fd);
+ * is lost.  @net_fd (or -1): sbx-net's requests for sockets of the sandbox's
+ * network namespace, for published ports. */
+G_NORETURN void sbx_init_run (pid_t command_pid, int sync_fd, int signal_fd, int net_fd);

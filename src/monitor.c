@@ -6,6 +6,7 @@
 #include "monitor.h"
 #include "child.h"
 #include "fuse.h"
+#include "net.h"
 #include "init.h"
 #include "security.h"
 #include "state.h"
@@ -32,6 +33,9 @@ typedef struct
   int pidfd;
   int sock;
   SbxFuse *fuse;        /* fuse-overlayfs, when the sandbox asked for it */
+  SbxNet *net;          /* published ports and sbx-net (--net slirp) */
+  gboolean net_ready;   /* sbx-net said it runs */
+  gboolean net_waiting; /* the sandbox waits for that */
   gboolean have_status; /* the command's wait status arrived */
   int status;
   int error_code; /* non-zero: the sandbox reported a failure */
@@ -65,6 +69,40 @@ clone_flags (const SbxSpec *spec)
   return flags;
 }
 
+/* Something the sandbox needs failed on our side: report it and end the
+ * sandbox (it could not go on as asked). */
+static void
+fail_sandbox (SbxRun *run, const char *why)
+{
+  if (run->error_code == 0)
+    {
+      run->error_code = SBX_EXIT_FAILURE;
+      run->error_text = g_strdup (why);
+    }
+  sbx_util_pidfd_send_signal (run->pidfd, SIGKILL);
+}
+
+/* The sandbox gave us tap0: sbx-net goes on it. */
+static void
+start_network (SbxRun *run, int tap)
+{
+  g_autoptr (GError) error = NULL;
+  if (tap < 0 || run->net == NULL || !sbx_net_start (run->net, run->spec, tap, &error))
+    fail_sandbox (run, error != NULL ? error->message : "no tap0 from the sandbox");
+  if (tap >= 0)
+    close (tap);
+}
+
+static void
+release_network (SbxRun *run)
+{
+  if (run->net_ready && run->net_waiting)
+    {
+      sbx_msg_send (run->sock, SBX_MSG_NET_READY, 0, 0, NULL, -1);
+      run->net_waiting = FALSE;
+    }
+}
+
 /* The sandbox needs fuse-overlayfs: start it in its namespaces (see fuse.h),
  * or tell it why not. */
 static void
@@ -83,8 +121,11 @@ read_message (int sock, SbxRun *run)
 {
   SbxMsg msg;
   pid_t sender = 0;
-  if (!sbx_msg_recv (sock, &msg, NULL, &sender))
+  int fd = -1;
+  if (!sbx_msg_recv (sock, &msg, &fd, &sender))
     return FALSE;
+  if (fd >= 0 && msg.type != SBX_MSG_TAP_FD)
+    sbx_util_close_fdp (&fd);
   switch ((SbxMsgType)msg.type)
     {
     case SBX_MSG_ERROR:
@@ -119,10 +160,18 @@ read_message (int sock, SbxRun *run)
     case SBX_MSG_FUSE_START:
       start_fuse (run);
       break;
+    case SBX_MSG_TAP_FD:
+      start_network (run, fd);
+      break;
+    case SBX_MSG_NET_WAIT:
+      run->net_waiting = TRUE;
+      release_network (run);
+      break;
     case SBX_MSG_GO:
     case SBX_MSG_FUSE_FAILED:
-    case SBX_MSG_TAP_FD:
     case SBX_MSG_NET_READY:
+    case SBX_MSG_SOCKET_REQUEST:
+    case SBX_MSG_SOCKET:
     default:
       break;
     }
@@ -144,9 +193,8 @@ static int
 wait_for_sandbox (const SbxSpec *spec, SbxRun *run, int sock, int signal_fd)
 {
   struct pollfd fds[] = {
-    { .fd = run->pidfd, .events = POLLIN },
-    { .fd = sock, .events = POLLIN },
-    { .fd = signal_fd, .events = POLLIN },
+    { .fd = run->pidfd, .events = POLLIN }, { .fd = sock, .events = POLLIN },
+    { .fd = signal_fd, .events = POLLIN },  { .fd = -1, .events = POLLIN },
     { .fd = -1, .events = POLLIN },
   };
   gboolean sock_open = TRUE;
@@ -155,6 +203,7 @@ wait_for_sandbox (const SbxSpec *spec, SbxRun *run, int sock, int signal_fd)
     {
       fds[1].fd = sock_open ? sock : -1;
       fds[3].fd = run->fuse != NULL ? sbx_fuse_pidfd (run->fuse) : -1;
+      fds[4].fd = run->net != NULL ? sbx_net_ready_fd (run->net) : -1;
       if (poll (fds, G_N_ELEMENTS (fds), -1) < 0)
         {
           if (errno == EINTR)
@@ -179,6 +228,15 @@ wait_for_sandbox (const SbxSpec *spec, SbxRun *run, int sock, int signal_fd)
           g_autofree char *why = sbx_fuse_failure (run->fuse);
           sbx_msg_send (sock, SBX_MSG_FUSE_FAILED, 0, 0, why, -1);
           sbx_fuse_stop (g_steal_pointer (&run->fuse));
+        }
+      if (fds[4].revents & (POLLIN | POLLHUP | POLLERR))
+        {
+          run->net_ready = sbx_net_check_ready (run->net);
+          if (run->net_ready)
+            release_network (run);
+          else
+            fail_sandbox (run,
+                          "sbx-net, the network helper, failed to start (its message is above)");
         }
       if (fds[0].revents & POLLIN)
         break;
@@ -228,6 +286,16 @@ sbx_monitor_run (const SbxSpec *spec)
   };
 
   run.config = &config;
+  config.net_fd = -1;
+  if (spec->net == SBX_NET_SLIRP)
+    {
+      g_autoptr (GError) error = NULL;
+      /* Ports are bound now: one in use stops everything before it starts. */
+      run.net = sbx_net_prepare (spec, &error);
+      if (run.net == NULL)
+        sbx_die ("%s", error->message);
+      config.net_fd = sbx_net_sandbox_fd (run.net);
+    }
   /* fuse-overlayfs runs as root inside; with only the caller's own ids
    * mapped it cannot give new files their owner. */
   if (spec->overlay == SBX_OVERLAY_FUSE && !config.root_mapped)
@@ -260,6 +328,8 @@ sbx_monitor_run (const SbxSpec *spec)
       sbx_child_run (&config);
     }
   close (sv[1]);
+  if (run.net != NULL)
+    sbx_net_after_clone (run.net);
   run.pid = pid;
   cleanup_fd int sock = sv[0];
   run.sock = sock;
@@ -301,6 +371,7 @@ sbx_monitor_run (const SbxSpec *spec)
     sbx_die_errno ("signalfd");
   int code = wait_for_sandbox (spec, &run, sock, signal_fd);
   sbx_fuse_stop (run.fuse);
+  sbx_net_free (run.net);
   sbx_state_release (run.claim);
   g_free (run.error_text);
   return code;

@@ -1,14 +1,32 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* net.c: the sandbox's network namespace. */
+/* net.c: the sandbox's network: its namespace (child side), and the
+ * published ports and helpers/sbx-net (monitor side). */
 #include "config.h"
 
 #include "net.h"
+#include "ext.h"
 #include "util.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
 #include <net/if.h>
+#include <net/route.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define TAP_NAME "tap0"
+
+/* ---- child side --------------------------------------------------------------- */
 
 /* Sets IFF_UP on @ifname with the classic ioctls: one interface flag needs
  * no netlink conversation. */
@@ -30,4 +48,364 @@ sbx_net_setup_loopback (void)
   cleanup_fd int sock = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (sock < 0 || !link_up (sock, "lo"))
     sbx_die_errno ("cannot bring up lo");
+}
+
+/* A sysctl of tap0 in the sandbox's own network namespace (/proc/sys/net
+ * is per namespace; CAP_NET_ADMIN over it is ours). */
+static void
+tap_sysctl (const char *family, const char *key, const char *value)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/sys/net/%s/conf/" TAP_NAME "/%s", family, key);
+  if (!sbx_util_write_file_at (AT_FDCWD, path, value))
+    sbx_die_errno ("cannot set %s", path);
+}
+
+static void
+set_ipv4 (int sock, unsigned long request, const char *addr)
+{
+  struct ifreq ifr = { 0 };
+  struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
+  g_strlcpy (ifr.ifr_name, TAP_NAME, sizeof ifr.ifr_name);
+  sin->sin_family = AF_INET;
+  inet_pton (AF_INET, addr, &sin->sin_addr);
+  if (ioctl (sock, request, &ifr) < 0)
+    sbx_die_errno ("cannot configure " TAP_NAME " (%s)", addr);
+}
+
+static void
+setup_ipv4 (const SbxSpec *spec)
+{
+  cleanup_fd int sock = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  struct ifreq ifr = { .ifr_mtu = (int)spec->mtu };
+  g_strlcpy (ifr.ifr_name, TAP_NAME, sizeof ifr.ifr_name);
+  if (sock < 0 || ioctl (sock, SIOCSIFMTU, &ifr) < 0)
+    sbx_die_errno ("cannot set the MTU of " TAP_NAME " to %u", spec->mtu);
+  set_ipv4 (sock, SIOCSIFADDR, SBX_NET_GUEST);
+  set_ipv4 (sock, SIOCSIFNETMASK, "255.255.255.0");
+  if (!link_up (sock, TAP_NAME))
+    sbx_die_errno ("cannot bring up " TAP_NAME);
+
+  struct rtentry route = { .rt_flags = RTF_UP | RTF_GATEWAY, .rt_dev = (char *)TAP_NAME };
+  struct sockaddr_in *gw = (struct sockaddr_in *)&route.rt_gateway;
+  ((struct sockaddr_in *)&route.rt_dst)->sin_family = AF_INET;
+  ((struct sockaddr_in *)&route.rt_genmask)->sin_family = AF_INET;
+  gw->sin_family = AF_INET;
+  inet_pton (AF_INET, SBX_NET_GATEWAY, &gw->sin_addr);
+  if (ioctl (sock, SIOCADDRT, &route) < 0)
+    sbx_die_errno ("cannot add the default route via " SBX_NET_GATEWAY);
+}
+
+/* The kernel's struct in6_ifreq (linux/ipv6.h, which clashes with
+ * netinet/in.h): SIOCSIFADDR on an AF_INET6 socket takes it. */
+struct sbx_in6_ifreq
+{
+  struct in6_addr ifr6_addr;
+  guint32 ifr6_prefixlen;
+  int ifr6_ifindex;
+};
+
+static void
+setup_ipv6 (void)
+{
+  cleanup_fd int sock = socket (AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  int index = (int)if_nametoindex (TAP_NAME);
+  struct sbx_in6_ifreq ifr6 = { .ifr6_prefixlen = 64, .ifr6_ifindex = index };
+  inet_pton (AF_INET6, SBX_NET_GUEST6, &ifr6.ifr6_addr);
+  if (sock < 0 || ioctl (sock, SIOCSIFADDR, &ifr6) < 0)
+    sbx_die_errno ("cannot give " TAP_NAME " the address " SBX_NET_GUEST6);
+
+  struct in6_rtmsg route
+      = { .rtmsg_flags = RTF_UP | RTF_GATEWAY, .rtmsg_metric = 1, .rtmsg_ifindex = index };
+  inet_pton (AF_INET6, SBX_NET_GATEWAY6, &route.rtmsg_gateway);
+  if (ioctl (sock, SIOCADDRT, &route) < 0)
+    sbx_die_errno ("cannot add the default route via " SBX_NET_GATEWAY6);
+}
+
+int
+sbx_net_setup_tap (const SbxSpec *spec)
+{
+  /* Created inside the new network namespace: the device exists only
+   * there, and no root-owned bridge or veth on the host is needed. */
+  int fd = open ("/dev/net/tun", O_RDWR | O_CLOEXEC);
+  if (fd < 0)
+    sbx_die_errno (
+        "/dev/net/tun (desktops have it mode 0666; see 'sbx doctor', or use --net none)");
+  struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI };
+  g_strlcpy (ifr.ifr_name, TAP_NAME, sizeof ifr.ifr_name);
+  if (ioctl (fd, TUNSETIFF, &ifr) < 0)
+    sbx_die_errno ("cannot create " TAP_NAME);
+
+  if (spec->no_ipv6)
+    tap_sysctl ("ipv6", "disable_ipv6", "1");
+  else
+    {
+      /* A fixed address, usable at once: no duplicate detection on a link
+       * with one peer, no autoconfiguration beside it. */
+      tap_sysctl ("ipv6", "accept_dad", "0");
+      tap_sysctl ("ipv6", "accept_ra", "0");
+    }
+  setup_ipv4 (spec);
+  if (!spec->no_ipv6)
+    setup_ipv6 ();
+  return fd;
+}
+
+char *
+sbx_net_resolv_conf (const SbxSpec *spec)
+{
+  GString *s = g_string_new ("nameserver " SBX_NET_DNS "\n");
+  if (!spec->no_ipv6)
+    g_string_append (s, "nameserver " SBX_NET_DNS6 "\n");
+  /* The host's search domains and options still apply: slirp forwards the
+   * queries to the host's resolver. */
+  g_autofree char *host = NULL;
+  if (g_file_get_contents ("/etc/resolv.conf", &host, NULL, NULL))
+    {
+      g_auto (GStrv) lines = g_strsplit (host, "\n", -1);
+      for (char **l = lines; *l != NULL; l++)
+        if (g_str_has_prefix (*l, "search") || g_str_has_prefix (*l, "domain")
+            || g_str_has_prefix (*l, "options"))
+          g_string_append_printf (s, "%s\n", *l);
+    }
+  return g_string_free (s, FALSE);
+}
+
+/* ---- monitor side ---------------------------------------------------------------- */
+
+struct SbxNet
+{
+  GArray *listeners; /* int: the bound host socket of each -p */
+  int sandbox_fd;    /* the sandbox's end of the socket factory pair */
+  int helper_fd;     /* sbx-net's end */
+  int ready_fd;      /* read end of sbx-net's ready pipe */
+  int alive_fd;      /* write end of the pipe whose EOF tells sbx-net we are gone */
+  pid_t pid;
+  int pidfd;
+};
+
+static void
+fill_addr (const SbxPublish *p, struct sockaddr_storage *ss, socklen_t *len)
+{
+  memset (ss, 0, sizeof *ss);
+  if (p->family == AF_INET6)
+    {
+      struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+      a->sin6_family = AF_INET6;
+      a->sin6_port = htons (p->host_port);
+      inet_pton (AF_INET6, p->host_ip, &a->sin6_addr);
+      *len = sizeof *a;
+    }
+  else
+    {
+      struct sockaddr_in *a = (struct sockaddr_in *)ss;
+      a->sin_family = AF_INET;
+      a->sin_port = htons (p->host_port);
+      inet_pton (AF_INET, p->host_ip, &a->sin_addr);
+      *len = sizeof *a;
+    }
+}
+
+/* Binds @p on the host: a listening socket for TCP, a bound one for UDP;
+ * sbx-net relays from them. */
+static int
+bind_published (const SbxPublish *p, GError **error)
+{
+  struct sockaddr_storage ss;
+  socklen_t len;
+  int one = 1;
+  int fd = socket (p->family, (p->udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+
+  fill_addr (p, &ss, &len);
+  if (fd >= 0 && !p->udp)
+    setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (fd >= 0 && p->family == AF_INET6)
+    setsockopt (fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  if (fd < 0 || bind (fd, (struct sockaddr *)&ss, len) < 0 || (!p->udp && listen (fd, 128) < 0))
+    {
+      int errsv = errno;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errsv), "-p %s: %s", p->text,
+                   errsv == EADDRINUSE ? "address already in use" : g_strerror (errsv));
+      if (fd >= 0)
+        close (fd);
+      return -2;
+    }
+  return fd;
+}
+
+SbxNet *
+sbx_net_prepare (const SbxSpec *spec, GError **error)
+{
+  g_autofree SbxNet *net = g_new0 (SbxNet, 1);
+  int sv[2];
+
+  net->listeners = g_array_new (FALSE, FALSE, sizeof (int));
+  net->ready_fd = net->alive_fd = net->pidfd = -1;
+  for (guint i = 0; i < spec->publish->len; i++)
+    {
+      int fd = bind_published (spec->publish->pdata[i], error);
+      if (fd == -2)
+        {
+          for (guint j = 0; j < net->listeners->len; j++)
+            if (g_array_index (net->listeners, int, j) >= 0)
+              close (g_array_index (net->listeners, int, j));
+          g_array_unref (net->listeners);
+          return NULL;
+        }
+      g_array_append_val (net->listeners, fd);
+    }
+  /* SOCK_SEQPACKET: one request, one socket in reply, never mixed. */
+  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+    {
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "socketpair: %s",
+                   g_strerror (errno));
+      g_array_unref (net->listeners);
+      return NULL;
+    }
+  net->sandbox_fd = sv[0];
+  net->helper_fd = sv[1];
+  return g_steal_pointer (&net);
+}
+
+int
+sbx_net_sandbox_fd (const SbxNet *net)
+{
+  return net->sandbox_fd;
+}
+
+void
+sbx_net_after_clone (SbxNet *net)
+{
+  sbx_util_close_fdp (&net->sandbox_fd);
+}
+
+/* helpers/sbx-net: beside sbx in the build tree, else in libexecdir. */
+static char *
+find_helper (void)
+{
+  return sbx_util_find_companion ("sbx-net", SBX_LIBEXECDIR);
+}
+
+gboolean
+sbx_net_start (SbxNet *net, const SbxSpec *spec, int tap_fd, GError **error)
+{
+  g_autofree char *helper = find_helper ();
+  if (helper == NULL)
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT, "sbx-net not found in %s",
+                   SBX_LIBEXECDIR);
+      return FALSE;
+    }
+  int ready[2], alive[2];
+  if (pipe2 (ready, O_CLOEXEC) < 0 || pipe2 (alive, O_CLOEXEC) < 0)
+    {
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "pipe: %s",
+                   g_strerror (errno));
+      return FALSE;
+    }
+
+  /* Fixed fd numbers in the helper: 3 tap, 4 socket factory, 5 ready, 6
+   * alive, then the listeners.  The sources are first moved above every
+   * target, so that no dup2() overwrites a source still to be copied. */
+  g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GArray) high = g_array_new (FALSE, FALSE, sizeof (int));
+  int floor = 7 + (int)spec->publish->len + 1;
+  int sources[] = { tap_fd, net->helper_fd, ready[1], alive[0] };
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init (&fa);
+  for (guint i = 0; i < G_N_ELEMENTS (sources); i++)
+    {
+      int fd = fcntl (sources[i], F_DUPFD_CLOEXEC, floor);
+      g_array_append_val (high, fd);
+      posix_spawn_file_actions_adddup2 (&fa, fd, 3 + (int)i);
+    }
+  g_ptr_array_add (argv, g_strdup ("sbx-net"));
+  g_ptr_array_add (argv, g_strdup_printf ("--mtu=%u", spec->mtu));
+  if (spec->no_ipv6)
+    g_ptr_array_add (argv, g_strdup ("--no-ipv6"));
+  if (spec->allow_host_loopback)
+    g_ptr_array_add (argv, g_strdup ("--allow-host-loopback"));
+  int next_fd = 7;
+  for (guint i = 0; i < spec->publish->len; i++)
+    {
+      const SbxPublish *p = spec->publish->pdata[i];
+      int fd = fcntl (g_array_index (net->listeners, int, i), F_DUPFD_CLOEXEC, floor);
+      g_array_append_val (high, fd);
+      posix_spawn_file_actions_adddup2 (&fa, fd, next_fd);
+      g_ptr_array_add (argv,
+                       g_strdup_printf ("--%s=%d:%u", p->udp ? "udp" : "tcp", next_fd++, p->port));
+    }
+  g_ptr_array_add (argv, NULL);
+
+  extern char **environ;
+  int r = posix_spawn (&net->pid, helper, &fa, NULL, (char **)argv->pdata, environ);
+  posix_spawn_file_actions_destroy (&fa);
+  for (guint i = 0; i < high->len; i++)
+    close (g_array_index (high, int, i));
+  close (ready[1]);
+  close (alive[0]);
+  net->ready_fd = ready[0];
+  net->alive_fd = alive[1];
+  /* The listeners and the factory end now belong to the helper. */
+  for (guint i = 0; i < net->listeners->len; i++)
+    if (g_array_index (net->listeners, int, i) >= 0)
+      close (g_array_index (net->listeners, int, i));
+  g_array_set_size (net->listeners, 0);
+  sbx_util_close_fdp (&net->helper_fd);
+  if (r != 0)
+    {
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (r), "cannot run %s: %s", helper,
+                   g_strerror (r));
+      net->pid = 0;
+      return FALSE;
+    }
+  net->pidfd = (int)syscall (SYS_pidfd_open, net->pid, 0);
+  return TRUE;
+}
+
+int
+sbx_net_ready_fd (const SbxNet *net)
+{
+  return net->ready_fd;
+}
+
+gboolean
+sbx_net_check_ready (SbxNet *net)
+{
+  char c;
+  ssize_t n;
+  do
+    n = read (net->ready_fd, &c, 1);
+  while (n < 0 && errno == EINTR);
+  sbx_util_close_fdp (&net->ready_fd);
+  return n == 1;
+}
+
+void
+sbx_net_free (SbxNet *net)
+{
+  if (net == NULL)
+    return;
+  sbx_util_close_fdp (&net->sandbox_fd);
+  sbx_util_close_fdp (&net->helper_fd);
+  sbx_util_close_fdp (&net->ready_fd);
+  /* EOF on its alive pipe ends it; SIGTERM in case it is busy. */
+  sbx_util_close_fdp (&net->alive_fd);
+  if (net->pid > 0)
+    {
+      if (net->pidfd >= 0)
+        {
+          struct pollfd p = { .fd = net->pidfd, .events = POLLIN };
+          if (poll (&p, 1, 200) <= 0)
+            sbx_util_pidfd_send_signal (net->pidfd, SIGKILL);
+        }
+      while (waitpid (net->pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    }
+  sbx_util_close_fdp (&net->pidfd);
+  for (guint i = 0; net->listeners != NULL && i < net->listeners->len; i++)
+    if (g_array_index (net->listeners, int, i) >= 0)
+      close (g_array_index (net->listeners, int, i));
+  if (net->listeners != NULL)
+    g_array_unref (net->listeners);
+  g_free (net);
 }

@@ -12,6 +12,7 @@
 #include "rootfs.h"
 #include "fuse.h"
 #include "mask.h"
+#include "net.h"
 #include "overlay.h"
 #include "util.h"
 
@@ -250,6 +251,40 @@ build_sys (SbxRootfs *r)
     }
 }
 
+/* The sandbox's /etc/resolv.conf names slirp's DNS: a file of the staging
+ * tmpfs bound over the host's (or over what its symlink points to inside,
+ * such as systemd-resolved's stub file), never written into the host's. */
+static void
+bind_resolv_conf (SbxRootfs *r, const SbxSpec *spec)
+{
+  g_autofree char *content = sbx_net_resolv_conf (spec);
+  const char *staged = STAGING "/resolv.conf";
+  if (!g_file_set_contents_full (staged, content, -1, G_FILE_SET_CONTENTS_NONE, 0644, NULL))
+    sbx_die_errno ("cannot write %s", staged);
+  cleanup_fd int target = open_inside (r, "/etc/resolv.conf", O_PATH);
+  if (target < 0 && errno == ENOENT)
+    {
+      /* A --rootfs without one: an empty file in the writable layer to
+       * bind on (where /etc takes one). */
+      cleanup_fd int etc = open_inside (r, "/etc", O_PATH | O_DIRECTORY);
+      cleanup_fd int made
+          = etc >= 0 ? openat (etc, "resolv.conf", O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644)
+                     : -1;
+      if (made >= 0)
+        target = open_inside (r, "/etc/resolv.conf", O_PATH);
+    }
+  struct stat st;
+  if (target < 0 || fstat (target, &st) < 0 || !S_ISREG (st.st_mode))
+    {
+      sbx_warn ("no /etc/resolv.conf inside to point at the sandbox's DNS (" SBX_NET_DNS ")");
+      return;
+    }
+  cleanup_fd int tree = open_tree (AT_FDCWD, staged, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+  if (tree < 0
+      || move_mount (tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    sbx_die_errno ("cannot bind the sandbox's /etc/resolv.conf");
+}
+
 /* A --tmpfs: owned by the caller inside (root with --map-root), mode 0755. */
 static int
 new_user_tmpfs (const SbxMount *m, uid_t uid, gid_t gid)
@@ -367,6 +402,8 @@ sbx_rootfs_build (SbxRootfs *r, const SbxSpec *spec, uid_t inside_uid, gid_t ins
       static const char *const run_opts[] = { "mode", "0755", NULL };
       mount_new_fs (r, "tmpfs", run_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, "/run");
     }
+  if (spec->net == SBX_NET_SLIRP)
+    bind_resolv_conf (r, spec);
   build_user_mounts (r, spec, inside_uid, inside_gid);
   /* Last, so that no --bind uncovers what is masked. */
   sbx_mask_apply (r->newroot, r->host_base, inside_uid, inside_gid);

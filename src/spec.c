@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <limits.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <sys/capability.h>
 #include <sys/stat.h>
 
@@ -40,7 +41,9 @@ sbx_spec_new (void)
   spec->mounts = g_ptr_array_new_with_free_func ((GDestroyNotify)sbx_mount_free);
   spec->env = g_ptr_array_new_with_free_func (g_free);
   spec->layers = g_ptr_array_new_with_free_func (g_free);
-  spec->net = SBX_NET_NONE;
+  spec->net = SBX_NET_SLIRP;
+  spec->mtu = 65520;
+  spec->publish = g_ptr_array_new_with_free_func ((GDestroyNotify)sbx_publish_free);
   spec->identity = SBX_ID_KEEP;
   return spec;
 }
@@ -70,6 +73,7 @@ sbx_spec_free (SbxSpec *spec)
   g_free (spec->upper);
   g_free (spec->upper_work);
   g_free (spec->fuse_overlayfs);
+  g_ptr_array_unref (spec->publish);
   g_free (spec->hostname);
   g_free (spec->name);
   g_ptr_array_unref (spec->env);
@@ -312,12 +316,133 @@ set_overlay (SbxSpec *spec, const char *value, GError **error)
 static gboolean
 set_net (SbxSpec *spec, const char *value, GError **error)
 {
-  if (strcmp (value, "none") == 0)
+  if (strcmp (value, "slirp") == 0)
+    spec->net = SBX_NET_SLIRP;
+  else if (strcmp (value, "none") == 0)
     spec->net = SBX_NET_NONE;
   else if (strcmp (value, "host") == 0)
     spec->net = SBX_NET_HOST;
   else
-    return fail (error, "--net", "'%s' is not one of none, host", value);
+    return fail (error, "--net", "'%s' is not one of slirp, none, host", value);
+  return TRUE;
+}
+
+void
+sbx_publish_free (SbxPublish *p)
+{
+  if (p == NULL)
+    return;
+  g_free (p->host_ip);
+  g_free (p->text);
+  g_free (p);
+}
+
+/* A port number: 1..65535, digits only. */
+static gboolean
+parse_port (const char *text, guint16 *out)
+{
+  guint64 v;
+  if (!sbx_util_parse_u64 (text, 65535, &v) || v == 0)
+    return FALSE;
+  *out = (guint16)v;
+  return TRUE;
+}
+
+gboolean
+sbx_spec_parse_publish (const char *text, SbxPublish **out, GError **error)
+{
+  g_autofree char *body = g_strdup (text);
+  g_autoptr (GString) ip = NULL;
+  gboolean udp = FALSE;
+  char *slash = strrchr (body, '/');
+
+  if (slash != NULL)
+    {
+      if (strcmp (slash + 1, "udp") == 0)
+        udp = TRUE;
+      else if (strcmp (slash + 1, "tcp") != 0)
+        return fail (error, "-p", "'%s': the protocol is tcp or udp", text);
+      *slash = '\0';
+    }
+  /* [HOSTIP:]HOSTPORT:PORT, an IPv6 HOSTIP in brackets. */
+  char *port_sep = strrchr (body, ':');
+  if (port_sep == NULL)
+    return fail (error, "-p", "'%s' is not [HOSTIP:]HOSTPORT:PORT (a lone port is not enough)",
+                 text);
+  *port_sep = '\0';
+  char *host_sep = strrchr (body, ':');
+  const char *host_port = body;
+  if (host_sep != NULL && body[0] == '[')
+    {
+      char *close = strchr (body, ']');
+      if (close == NULL || close + 1 != host_sep)
+        return fail (error, "-p", "'%s': an IPv6 address goes in brackets", text);
+      *close = '\0';
+      ip = g_string_new (body + 1);
+      host_port = host_sep + 1;
+    }
+  else if (host_sep != NULL)
+    {
+      *host_sep = '\0';
+      ip = g_string_new (body);
+      host_port = host_sep + 1;
+    }
+  SbxPublish *p = g_new0 (SbxPublish, 1);
+  p->text = g_strdup (text);
+  p->udp = udp;
+  p->host_ip = g_strdup (ip != NULL ? ip->str : "127.0.0.1");
+  struct in6_addr a6;
+  struct in_addr a4;
+  if (inet_pton (AF_INET, p->host_ip, &a4) == 1)
+    p->family = AF_INET;
+  else if (inet_pton (AF_INET6, p->host_ip, &a6) == 1)
+    p->family = AF_INET6;
+  else
+    {
+      sbx_publish_free (p);
+      return fail (error, "-p", "'%s': '%s' is not an IP address", text, ip != NULL ? ip->str : "");
+    }
+  if (!parse_port (host_port, &p->host_port) || !parse_port (port_sep + 1, &p->port))
+    {
+      sbx_publish_free (p);
+      return fail (error, "-p", "'%s': a port is a number from 1 to 65535", text);
+    }
+  *out = p;
+  return TRUE;
+}
+
+static gboolean
+set_publish (SbxSpec *spec, const char *value, GError **error)
+{
+  SbxPublish *p;
+  if (!sbx_spec_parse_publish (value, &p, error))
+    return FALSE;
+  g_ptr_array_add (spec->publish, p);
+  return TRUE;
+}
+
+static gboolean
+set_allow_host_loopback (SbxSpec *spec, const char *value, GError **error)
+{
+  spec->allow_host_loopback = TRUE;
+  return TRUE;
+}
+
+static gboolean
+set_mtu (SbxSpec *spec, const char *value, GError **error)
+{
+  guint64 v;
+  /* IPv6 needs 1280; libslirp's frames top out at 65521. */
+  if (!sbx_util_parse_u64 (value, 65520, &v) || v < 1280)
+    return fail (error, "--mtu", "'%s' is not an MTU from 1280 to 65520", value);
+  spec->mtu = (guint)v;
+  return TRUE;
+}
+
+static gboolean
+set_no_ipv6 (SbxSpec *spec, const char *value, GError **error)
+{
+  spec->no_ipv6 = TRUE;
   return TRUE;
 }
 
@@ -467,8 +592,14 @@ static const SbxOption run_options[] = {
     "Working directory inside (default: the current one if it exists inside, else /)",
     set_workdir },
 
-  { "net", 0, TRUE, "network", "none|host", "Network: own stack with lo only, or the host's",
-    set_net },
+  { "net", 0, TRUE, "network", "slirp|none|host",
+    "Network: own stack behind libslirp (default), lo only, or the host's", set_net },
+  { "publish", 'p', TRUE, "network", "[HOSTIP:]HOSTPORT:PORT[/tcp|/udp]",
+    "Forward a host port into the sandbox (repeatable; HOSTIP 127.0.0.1 by default)", set_publish },
+  { "allow-host-loopback", 0, FALSE, "network", NULL,
+    "Let 10.0.2.2 reach the host's 127.0.0.1 (off by default)", set_allow_host_loopback },
+  { "mtu", 0, TRUE, "network", "BYTES", "MTU of tap0 (default 65520)", set_mtu },
+  { "no-ipv6", 0, FALSE, "network", NULL, "No IPv6 on tap0", set_no_ipv6 },
 
   { "name", 0, TRUE, "process", "NAME",
     "A named sandbox: listed by ps, joinable by exec, writable layer kept", set_name },
@@ -669,6 +800,11 @@ sbx_spec_validate (SbxSpec *spec, GError **error)
       SbxMount *m = spec->mounts->pdata[i];
       if (m->kind == SBX_MOUNT_BIND && !validate_bind (spec, m, error))
         return FALSE;
+    }
+  if (spec->publish->len > 0 && spec->net != SBX_NET_SLIRP)
+    {
+      g_set_error (error, SBX_SPEC_ERROR, 0, "-p needs the default network (--net slirp)");
+      return FALSE;
     }
   if (spec->seccomp_unconfined)
     sbx_warn ("--seccomp=unconfined: the command runs without a system call filter");

@@ -13,9 +13,21 @@ typedef enum
 
 typedef enum
 {
-  SBX_NET_NONE, /* own netns with lo only */
-  SBX_NET_HOST, /* the host's netns */
+  SBX_NET_SLIRP, /* own netns with tap0, libslirp behind it (helpers/sbx-net) */
+  SBX_NET_NONE,  /* own netns with lo only */
+  SBX_NET_HOST,  /* the host's netns */
 } SbxNetMode;
+
+/* One -p/--publish. */
+typedef struct
+{
+  int family;    /* AF_INET or AF_INET6, of the host address */
+  char *host_ip; /* as given, or "127.0.0.1" */
+  guint16 host_port;
+  guint16 port; /* inside */
+  gboolean udp;
+  char *text; /* as typed, for messages and ps */
+} SbxPublish;
 
 typedef enum
 {
@@ -67,8 +79,10 @@ typedef struct
 
   /* network */
   SbxNetMode net;
-  /* libslirp (net.c, helpers/sbx-net): --publish, --allow-host-loopback,
-   * --mtu, --no-ipv6.  Added by the networking work. */
+  GPtrArray *publish;           /* SbxPublish* */
+  gboolean allow_host_loopback; /* 10.0.2.2 reaches the host's 127.0.0.1 */
+  guint mtu;                    /* of tap0 */
+  gboolean no_ipv6;
 
   /* resources (cgroup.c): --memory, --cpus, --pids-limit, --io-weight.
    * Added by the resource-limits work. */
@@ -133,6 +147,8 @@ const char *sbx_spec_wanted_workdir (const SbxSpec *spec);
 gboolean sbx_spec_parse_bind (const char *text, gboolean force_ro, SbxMount **out, GError **error);
 gboolean sbx_spec_parse_tmpfs (const char *text, SbxMount **out, GError **error);
 gboolean sbx_spec_hostname_valid (const char *name);
+gboolean sbx_spec_parse_publish (const char *text, SbxPublish **out, GError **error);
+void sbx_publish_free (SbxPublish *publish);
 void sbx_mount_free (SbxMount *mount);
 
 #define SBX_SPEC_ERROR (sbx_spec_error_quark ())

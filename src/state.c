@@ -11,6 +11,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <sys/socket.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -230,13 +231,25 @@ sbx_state_publish (SbxStateClaim *claim, const SbxSpec *spec, pid_t pid, pid_t c
   g_key_file_set_uint64 (kf, GROUP, "caps", caps);
   g_key_file_set_boolean (kf, GROUP, "share_tty", spec->share_tty);
   g_key_file_set_boolean (kf, GROUP, "seccomp", !spec->seccomp_unconfined);
-  g_key_file_set_string (kf, GROUP, "network", spec->net == SBX_NET_HOST ? "host" : "none");
+  g_key_file_set_string (kf, GROUP, "network",
+                         spec->net == SBX_NET_HOST   ? "host"
+                         : spec->net == SBX_NET_NONE ? "none"
+                                                     : "slirp");
   g_key_file_set_boolean (kf, GROUP, "own_netns", spec->net != SBX_NET_HOST);
   if (sbx_spec_wanted_workdir (spec) != NULL)
     g_key_file_set_string (kf, GROUP, "workdir", sbx_spec_wanted_workdir (spec));
   if (spec->upper != NULL)
     g_key_file_set_string (kf, GROUP, "upper", spec->upper);
-  set_strv (kf, "ports", NULL);
+  g_autoptr (GPtrArray) ports = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < spec->publish->len; i++)
+    {
+      const SbxPublish *p = spec->publish->pdata[i];
+      g_ptr_array_add (ports, g_strdup_printf ("%s%s%s:%u->%u/%s", p->family == AF_INET6 ? "[" : "",
+                                               p->host_ip, p->family == AF_INET6 ? "]" : "",
+                                               p->host_port, p->port, p->udp ? "udp" : "tcp"));
+    }
+  g_ptr_array_add (ports, NULL);
+  set_strv (kf, "ports", (char **)ports->pdata);
   set_strv (kf, "limits", NULL);
 
   /* g_key_file_save_to_file() writes a temporary file and renames it over

@@ -59,16 +59,19 @@ gboolean sbx_util_parse_size (const char *text, guint64 *out);
  * is SOCK_SEQPACKET, so each message arrives whole or not at all. */
 typedef enum
 {
-  SBX_MSG_GO = 1,      /* monitor -> child: ids mapped (and scope joined); go on */
-  SBX_MSG_ERROR,       /* child -> monitor: setup or exec failed; code + text */
-  SBX_MSG_WARNING,     /* child -> monitor: a warning line to print */
-  SBX_MSG_INFO,        /* child -> monitor: a --verbose line to print */
-  SBX_MSG_TAP_FD,      /* child -> monitor: the tap0 fd (SCM_RIGHTS) */
-  SBX_MSG_NET_READY,   /* monitor -> child: the network helper runs */
-  SBX_MSG_STARTED,     /* child -> monitor: the command was forked; value = its pid */
-  SBX_MSG_EXIT,        /* child -> monitor: the command's wait status */
-  SBX_MSG_FUSE_START,  /* child -> monitor: start fuse-overlayfs in my namespaces */
-  SBX_MSG_FUSE_FAILED, /* monitor -> child: it failed; text says why */
+  SBX_MSG_GO = 1,         /* monitor -> child: ids mapped (and scope joined); go on */
+  SBX_MSG_ERROR,          /* child -> monitor: setup or exec failed; code + text */
+  SBX_MSG_WARNING,        /* child -> monitor: a warning line to print */
+  SBX_MSG_INFO,           /* child -> monitor: a --verbose line to print */
+  SBX_MSG_TAP_FD,         /* child -> monitor: the tap0 fd (SCM_RIGHTS) */
+  SBX_MSG_NET_READY,      /* monitor -> child: the network helper runs */
+  SBX_MSG_STARTED,        /* child -> monitor: the command was forked; value = its pid */
+  SBX_MSG_EXIT,           /* child -> monitor: the command's wait status */
+  SBX_MSG_FUSE_START,     /* child -> monitor: start fuse-overlayfs in my namespaces */
+  SBX_MSG_FUSE_FAILED,    /* monitor -> child: it failed; text says why */
+  SBX_MSG_NET_WAIT,       /* child -> monitor: about to start the command; is sbx-net up? */
+  SBX_MSG_SOCKET_REQUEST, /* sbx-net -> PID 1: a socket of family @value, type @code */
+  SBX_MSG_SOCKET,         /* PID 1 -> sbx-net: here it is (SCM_RIGHTS), or code = errno */
 } SbxMsgType;
 
 #define SBX_MSG_TEXT_MAX 2048

@@ -106,6 +106,30 @@ as_user () {
   fi
 }
 
+# as_user_exec COMMAND...: as as_user, but replaces the calling (sub)shell,
+# so that a background job's $! is the command itself and can be killed.
+as_user_exec () {
+  if is_root; then
+    exec setpriv --reuid="$SBX_TEST_USER" --regid="$SBX_TEST_USER" --init-groups \
+      env -i PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin HOME="$TEST_HOME" \
+      USER="$SBX_TEST_USER" LOGNAME="$SBX_TEST_USER" XDG_RUNTIME_DIR="$TEST_RUNTIME" \
+      XDG_DATA_HOME="$TEST_HOME/.local/share" XDG_CONFIG_HOME="$TEST_HOME/.config" LANG=C.UTF-8 "$@"
+  else
+    exec env HOME="$TEST_HOME" XDG_RUNTIME_DIR="$TEST_RUNTIME" \
+      XDG_DATA_HOME="$TEST_HOME/.local/share" XDG_CONFIG_HOME="$TEST_HOME/.config" "$@"
+  fi
+}
+
+# background VAR COMMAND...: starts COMMAND as the account in the background,
+# sets VAR to its pid, and makes sure it is gone when the test ends.
+background () {
+  local var=$1
+  shift
+  ( as_user_exec "$@" ) &
+  eval "$var=\$!"
+  at_exit "kill $! 2>/dev/null; wait $! 2>/dev/null"
+}
+
 # sbx ARGS...: the binary under test, as the unprivileged account.
 sbx () { as_user "$SBX" "$@"; }
 

@@ -72,7 +72,7 @@ bad "sbx: --tmpfs: '0' is not a size (use e.g. 64M or 1G)" "sbx run" run --tmpfs
 bad "sbx: --tmpfs: '99999999999999999999' is not a size (use e.g. 64M or 1G)" "sbx run" run --tmpfs /x:99999999999999999999 -- true
 bad "sbx: --tmpfs: '17179869184G' is not a size (use e.g. 64M or 1G)" "sbx run" run --tmpfs /x:17179869184G -- true
 bad "sbx: --workdir: 'rel' is not an absolute path" "sbx run" run -w rel -- true
-bad "sbx: --net: 'bogus' is not one of none, host" "sbx run" run --net bogus -- true
+bad "sbx: --net: 'bogus' is not one of slirp, none, host" "sbx run" run --net bogus -- true
 bad "sbx: --hostname: '' is not a valid hostname (letters, digits, '-' and '.', at most 64 bytes)" "sbx run" run --hostname "" -- true
 long=$(printf 'a%.0s' $(seq 65))
 bad "sbx: --hostname: '$long' is not a valid hostname (letters, digits, '-' and '.', at most 64 bytes)" "sbx run" run --hostname "$long" -- true

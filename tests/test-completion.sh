@@ -8,7 +8,7 @@ src=${SBX_SOURCE_DIR:?}/completions
 [ -r /usr/share/bash-completion/bash_completion ] || skip_all "bash-completion is not installed"
 
 # Every option of `sbx run --help` is known to each completion.
-opts=$("$SBX" run --help | grep -oE -- '--[a-z][a-z-]+' | sort -u)
+opts=$("$SBX" run --help | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u)
 for f in sbx.bash _sbx sbx.fish; do
   missing=
   for o in $opts; do
@@ -38,7 +38,7 @@ comp () {
 is "$(comp sbx '')" "diff exec help ps rm run stop " "bash: subcommands"
 is "$(comp sbx ru)" "run " "bash: a subcommand prefix"
 is "$(comp sbx run --ne)" "--net " "bash: run option prefix"
-is "$(comp sbx run --net '')" "host none " "bash: --net values"
+is "$(comp sbx run --net '')" "host none slirp " "bash: --net values"
 is "$(comp sbx run --net=n)" "none " "bash: --net=VALUE values"
 is "$(comp sbx run --cap-add sys_ad)" "sys_admin " "bash: --cap-add completes capability names"
 is "$(comp sbx run --cap-drop AL)" "ALL " "bash: --cap-drop offers ALL"
@@ -71,7 +71,7 @@ if command -v fish >/dev/null; then
   like "$(fcomp 'sbx ')" "diff exec help ps rm run stop" "fish: subcommands"
   is "$(fcomp 'sbx stop comp-')" "comp-one comp-two " "fish: stop completes sandbox names"
   is "$(fcomp 'sbx run --ne')" "--net " "fish: run option prefix"
-  is "$(fcomp 'sbx run --net ')" "host none " "fish: --net values"
+  is "$(fcomp 'sbx run --net ')" "host none slirp " "fish: --net values"
   like "$(fcomp 'sbx run --net none -- ls --al')" "--all" "fish: after -- the inner command's completion"
   like "$(fcomp 'sbx run --hostname h ls --al')" "--all" "fish: after the first non-option word too"
   like "$(fcomp 'sbx run --net none unam')" "^uname " "fish: the inner command itself"

@@ -1,0 +1,189 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# test-net.sh: the default network (tap0 behind libslirp, helpers/sbx-net),
+# published ports, DNS, as the unprivileged account.  Every packet goes to
+# this machine's loopback (10.0.2.2 with --allow-host-loopback, published
+# ports on 127.0.0.1) or to a network namespace the test makes: nothing
+# else is ever contacted.
+. "$(dirname "$0")/libtest.sh"
+require_rootless
+as_user sh -c 'exec 3<>/dev/net/tun' 2>/dev/null || skip_all "/dev/net/tun is not usable by $(test_user_name)"
+
+uid=$(test_uid)
+
+PY=$TEST_DIR/net.py
+cp "${SBX_SOURCE_DIR:?meson sets SBX_SOURCE_DIR}/tests/helpers/net.py" "$PY"
+chmod 644 "$PY"
+
+# A free port on the host's loopback.
+free_port () {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start_bg NAME CMD...: starts CMD as the account in the background, its
+# output in NAME.out; waits until it printed "ready".
+start_bg () {
+  local name=$1
+  shift
+  background "${name}_pid" "$@" >"$TEST_DIR/$name.out" 2>&1
+  for _ in $(seq 200); do grep -q ready "$TEST_DIR/$name.out" 2>/dev/null && return 0; sleep 0.05; done
+  diag "$name did not start:" "$(cat "$TEST_DIR/$name.out")"
+  return 1
+}
+
+# --- inside ------------------------------------------------------------------------
+
+out=$(sbx run -- sh -c 'ip -o -4 addr show tap0; ip -o -6 addr show tap0 scope global; ip route; ip -6 route show default; cat /etc/resolv.conf; cat /sys/class/net/tap0/mtu; ls /sys/class/net | tr "\n" " "')
+like "$out" "tap0 +inet 10\.0\.2\.100/24" "tap0 has 10.0.2.100/24"
+like "$out" "inet6 fd00::100/64" "tap0 has fd00::100/64"
+like "$out" "^default via 10\.0\.2\.2 dev tap0" "the default route goes via 10.0.2.2"
+like "$out" "^default via fd00::2 dev tap0" "the IPv6 default route goes via fd00::2"
+like "$out" "^nameserver 10\.0\.2\.3$" "/etc/resolv.conf names 10.0.2.3"
+like "$out" "^65520$" "the MTU is 65520 by default"
+like "$out" "^lo tap0 $" "the sandbox's /sys shows its own interfaces"
+check "the host's /etc/resolv.conf is unchanged" sh -c '! grep -q "^nameserver 10.0.2.3" /etc/resolv.conf'
+out=$(sbx run --mtu 1500 --no-ipv6 -- sh -c 'cat /sys/class/net/tap0/mtu; ip -6 addr show tap0 | grep -c inet6; grep -c fd00 /etc/resolv.conf')
+is "$out" "1500
+0
+0" "--mtu 1500 --no-ipv6: that MTU, no IPv6 address, no IPv6 DNS"
+is "$(sbx run --net none -- ls /sys/class/net | tr '\n' ' ')" "lo " "--net none: only lo"
+is "$(sbx run --net none -- cat /sys/class/net/lo/operstate)" "unknown" "--net none: lo is up (operstate of lo is 'unknown')"
+is "$(sbx run --net host -- ls /sys/class/net | sort | tr '\n' ' ')" "$(ls /sys/class/net | sort | tr '\n' ' ')" "--net host: the host's interfaces"
+
+# --- egress to the host's loopback, and its refusal -------------------------------------------
+
+port=$(free_port)
+start_bg tcpecho python3 "$PY" tcp-echo 127.0.0.1 "$port"
+out=$(sbx run -- python3 "$PY" tcp-client 10.0.2.2 "$port" hello 2>&1)
+unlike "$out" "hello" "without --allow-host-loopback, 10.0.2.2 does not reach the host's 127.0.0.1"
+out=$(sbx run --allow-host-loopback -- python3 "$PY" tcp-client 10.0.2.2 "$port" hello 2>&1)
+is "$out" "hello" "with --allow-host-loopback, TCP to 10.0.2.2 reaches the host's 127.0.0.1"
+kill "$tcpecho_pid"
+
+uport=$(free_port)
+start_bg udpecho python3 "$PY" udp-echo 127.0.0.1 "$uport"
+out=$(sbx run --allow-host-loopback -- python3 "$PY" udp-client 10.0.2.2 "$uport" datagram 2>&1)
+is "$out" "datagram" "UDP to 10.0.2.2 reaches the host's 127.0.0.1 (with --allow-host-loopback)"
+out=$(sbx run -- python3 "$PY" udp-client 10.0.2.2 "$uport" datagram 2>&1)
+unlike "$out" "^datagram$" "... and not without it"
+kill "$udpecho_pid"
+
+if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
+  port6=$(free_port)
+  start_bg tcp6 python3 "$PY" tcp-echo ::1 "$port6"
+  out=$(sbx run --allow-host-loopback -- python3 "$PY" tcp-client fd00::2 "$port6" six 2>&1)
+  is "$out" "six" "IPv6: fd00::2 reaches the host's ::1 through slirp"
+  kill "$tcp6_pid"
+else
+  skip "the host has no ::1"
+fi
+
+# --- published ports ----------------------------------------------------------------------------
+
+hp=$(free_port)
+start_bg web "$SBX" run -p "$hp:8000" -- sh -c 'cd /usr/share/doc && echo ready && exec python3 -m http.server 8000'
+listing=""
+for _ in $(seq 50); do listing=$(curl -s -m 5 "http://127.0.0.1:$hp/" 2>/dev/null) && [ -n "$listing" ] && break; sleep 0.1; done
+like "$listing" "Directory listing for /" "the demo: -p $hp:8000 -- python3 -m http.server 8000 answers curl on the host"
+hp2=$(free_port)
+start_bg web2 "$SBX" run -p "$hp2:8000" -- sh -c 'cd /etc && echo ready && exec python3 -m http.server 8000'
+listing2=""
+for _ in $(seq 50); do listing2=$(curl -s -m 5 "http://127.0.0.1:$hp2/" 2>/dev/null) && [ -n "$listing2" ] && break; sleep 0.1; done
+like "$listing2" "passwd" "a second sandbox serving on port 8000 inside does not collide with the first"
+out=$(sbx run -p "$hp:9" -- true 2>&1); rc=$?
+is "$rc:$out" "125:sbx: -p $hp:9: address already in use" "a host port in use: one line naming it, 125, before the command starts"
+kill "$web_pid" "$web2_pid"
+wait "$web_pid" "$web2_pid" 2>/dev/null
+
+# Big transfers, many connections, half-close, through the splice path.
+ep=$(free_port)
+start_bg echo "$SBX" run -p "$ep:7000" -- python3 "$PY" tcp-echo 0.0.0.0 7000
+out=$(python3 "$PY" bulk 127.0.0.1 "$ep" $((100 * 1024 * 1024)))
+is "$out" "ok" "100 MB through a published port come back intact (sha256)"
+out=$(python3 "$PY" concurrent 127.0.0.1 "$ep" 100)
+is "$out" "ok 100" "100 concurrent connections, each its own answer"
+out=$(python3 "$PY" half-close 127.0.0.1 "$ep")
+is "$out" "ok" "a half-close (shutdown(SHUT_WR)) travels through and the answer still comes"
+kill "$echo_pid"
+wait "$echo_pid" 2>/dev/null
+
+up=$(free_port)
+start_bg uecho "$SBX" run -p "$up:7001/udp" -- python3 "$PY" udp-echo 0.0.0.0 7001
+out=""
+for _ in $(seq 20); do out=$(python3 "$PY" udp-client 127.0.0.1 "$up" udp-published 2>/dev/null) && [ "$out" = udp-published ] && break; sleep 0.1; done
+is "$out" "udp-published" "-p HOSTPORT:PORT/udp: a datagram to the host port reaches the sandbox and back"
+kill "$uecho_pid"
+wait "$uecho_pid" 2>/dev/null
+
+if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
+  p6=$(free_port)
+  start_bg web6 "$SBX" run -p "[::1]:$p6:8000" -- sh -c 'echo ready; exec python3 -m http.server 8000'
+  out=""
+  for _ in $(seq 50); do out=$(curl -s -m 5 "http://[::1]:$p6/" 2>/dev/null) && [ -n "$out" ] && break; sleep 0.1; done
+  like "$out" "Directory listing" "-p [::1]:PORT:8000 publishes on the host's IPv6 loopback"
+  kill "$web6_pid"
+  wait "$web6_pid" 2>/dev/null
+else
+  skip "the host has no ::1"
+fi
+
+# --- the helper ------------------------------------------------------------------------------------
+
+before=$(pgrep -u "$uid" -x sbx-net | wc -l)
+sbx run -- true
+is "$(pgrep -u "$uid" -x sbx-net | wc -l)" "$before" "sbx-net is gone after the sandbox exits"
+start_bg victim "$SBX" run -- sh -c 'echo ready; exec sleep 1000'
+helper=$(pgrep -u "$uid" -x sbx-net | tail -1)
+check "sbx-net runs beside the sandbox" test -n "$helper"
+rss=$(awk '/VmRSS/ {print $2}' "/proc/$helper/status" 2>/dev/null)
+if [ -n "$rss" ] && [ "$rss" -le 6144 ]; then ok "sbx-net is small (VmRSS ${rss} kB)"; else not_ok "sbx-net is small (VmRSS ${rss:-?} kB)"; fi
+is "$(awk '/^NoNewPrivs/ {print $2} /^CapEff/ {print $2}' "/proc/$helper/status" | tr '\n' ' ')" "0000000000000000 1 " \
+  "sbx-net has no capabilities and no_new_privs"
+is "$(awk '/^Seccomp:/ {print $2}' "/proc/$helper/status")" "2" "sbx-net runs under a seccomp filter"
+out=$(ls "/proc/$helper/root/" 2>&1 | tr '\n' ' ')
+like "$out" "(Permission denied|^etc $)" "sbx-net's root is an empty directory of its own (or closed to us)"
+monitor=$(ps -u "$uid" -o pid=,comm=,args= | awk '$2 == "sbx" && /sleep 1000/ {print $1}')
+kill -KILL "$monitor"
+check "after SIGKILL of sbx, sbx-net is gone within a second" wait_gone "$helper" 1
+wait "$victim_pid" 2>/dev/null
+
+# --- DNS through a resolver on the host's loopback (root: a namespace of the test's own) -----------------
+
+if is_root; then
+  printf 'nameserver 127.0.0.53\noptions timeout:2 attempts:1\n' >"$TEST_DIR/resolv.conf"
+  out=$(unshare -n -m sh -c "
+    ip link set lo up
+    mount --bind '$TEST_DIR/resolv.conf' /etc/resolv.conf
+    python3 '$PY' dns 127.0.0.53 53 sbx-test.example 192.0.2.7 > '$TEST_DIR/dns.out' 2>&1 &
+    for i in \$(seq 50); do grep -q ready '$TEST_DIR/dns.out' && break; sleep 0.1; done
+    setpriv --reuid=$uid --regid=$(test_gid) --init-groups env -i PATH=/usr/bin:/bin HOME='$TEST_HOME' '$SBX' run -- getent hosts sbx-test.example
+    kill %1" 2>&1)
+  like "$out" "^192\.0\.2\.7 +sbx-test\.example" "DNS through 10.0.2.3 reaches a resolver on the host's loopback (127.0.0.53, as systemd-resolved's)"
+else
+  skip "needs root to make a network namespace with its own resolver"
+fi
+
+# --- bad input ----------------------------------------------------------------------------------------
+
+bad () {
+  local want=$1
+  shift
+  local out rc
+  out=$(sbx run "$@" -- true 2>&1)
+  rc=$?
+  if [ "$rc" = 125 ] && [ "$(printf '%s\n' "$out" | head -1)" = "$want" ]; then ok "rejects: $*"; else not_ok "rejects: $*"; diag "rc=$rc" "$out" "want: $want"; fi
+}
+bad "sbx: -p: '8080' is not [HOSTIP:]HOSTPORT:PORT (a lone port is not enough)" -p 8080
+bad "sbx: -p: '0:80': a port is a number from 1 to 65535" -p 0:80
+bad "sbx: -p: '8080:65536': a port is a number from 1 to 65535" -p 8080:65536
+bad "sbx: -p: '8080:-1': a port is a number from 1 to 65535" -p 8080:-1
+bad "sbx: -p: 'x:80': a port is a number from 1 to 65535" -p x:80
+bad "sbx: -p: '8080:80/sctp': the protocol is tcp or udp" -p 8080:80/sctp
+bad "sbx: -p: 'nohost:8080:80': 'nohost' is not an IP address" -p nohost:8080:80
+bad "sbx: -p: '[::1:8080:80': an IPv6 address goes in brackets" -p "[::1:8080:80"
+bad "sbx: --mtu: '100' is not an MTU from 1280 to 65520" --mtu 100
+bad "sbx: --mtu: '99999999999' is not an MTU from 1280 to 65520" --mtu 99999999999
+bad "sbx: -p needs the default network (--net slirp)" --net none -p 8080:80
+bad "sbx: --net: 'bridge' is not one of slirp, none, host" --net bridge
+
+done_testing
