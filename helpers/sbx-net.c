@@ -675,7 +675,13 @@ isolate_syscalls (void)
 static void
 isolate (void)
 {
+  pid_t parent = getppid ();
   isolate_filesystem ();
+  /* Entering the user namespace changed our credentials, which cleared the
+   * parent-death signal: set it again, and check the monitor is still
+   * there (its pipe on fd 6 is the second guard). */
+  if (prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid () != parent)
+    exit (0);
   /* Every capability of the new user namespace goes: it needs none. */
   struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
   struct __user_cap_data_struct data[2] = { { 0 } };

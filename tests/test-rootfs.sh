@@ -84,7 +84,7 @@ done
 
 # Two sandboxes on the same layers at once do not see each other's writes.
 as_user sh -c "'$SBX' run -w / --net none --map-root --rootfs '$base' --layer '$TEST_DIR/l1' -- sh -c 'echo a > /etc/mine; sleep 1; ls /etc' > '$TEST_DIR/share.a' 2>&1 &
-               '$SBX' run -w / --map-root --rootfs '$base' --layer '$TEST_DIR/l1' -- sh -c 'echo b > /etc/theirs; sleep 1; ls /etc' > '$TEST_DIR/share.b' 2>&1 & wait"
+               '$SBX' run -w / --net none --map-root --rootfs '$base' --layer '$TEST_DIR/l1' -- sh -c 'echo b > /etc/theirs; sleep 1; ls /etc' > '$TEST_DIR/share.b' 2>&1 & wait"
 is "$(tr '\n' ' ' < "$TEST_DIR/share.a")" "mine one release " "two sandboxes share lower layers: the first sees only its own write"
 is "$(tr '\n' ' ' < "$TEST_DIR/share.b")" "one release theirs " "... and the second only its own"
 check "... and the shared layer is unchanged" test ! -e "$TEST_DIR/l1/etc/mine" -a ! -e "$TEST_DIR/l1/etc/theirs"
