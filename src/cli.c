@@ -219,7 +219,7 @@ sbx_cli_exec (int argc, char **argv)
   g_autoptr (SbxSandboxInfo) info = sbx_state_lookup (rest[0], &error);
   if (info == NULL)
     sbx_die ("%s", error->message);
-  return sbx_join_exec (info, spec);
+  sbx_join_exec (info, spec);
 }
 
 int

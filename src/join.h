@@ -9,5 +9,6 @@
  * PID 1, user namespace first), its root and working directory (or
  * @spec->workdir), and runs @spec->argv with the sandbox command's
  * capability set, no_new_privs and session rules.  @spec carries -e,
- * --clearenv, -w and --share-tty.  Returns the exit status of the contract. */
-int sbx_join_exec (const SbxSandboxInfo *info, const SbxSpec *spec);
+ * --clearenv, -w and --share-tty.  Exits with the status of the contract
+ * (it does not return: the process is inside the sandbox's namespaces). */
+G_NORETURN void sbx_join_exec (const SbxSandboxInfo *info, const SbxSpec *spec);

@@ -261,6 +261,16 @@ wait_for_sandbox (const SbxSpec *spec, SbxRun *run, int sock, int signal_fd)
   return 128 + info.si_status;
 }
 
+/* Ends what the monitor started beside the sandbox, once it is gone. */
+static void
+release_run (SbxRun *run)
+{
+  sbx_fuse_stop (g_steal_pointer (&run->fuse));
+  sbx_net_free (g_steal_pointer (&run->net));
+  sbx_state_release (g_steal_pointer (&run->claim));
+  g_clear_pointer (&run->error_text, g_free);
+}
+
 int
 sbx_monitor_run (const SbxSpec *spec)
 {
@@ -357,22 +367,19 @@ sbx_monitor_run (const SbxSpec *spec)
       while (read_message (sock, &run))
         ;
       waitid (P_PIDFD, (id_t)run.pidfd, NULL, WEXITED);
-      sbx_state_release (run.claim);
-      if (run.error_code != 0)
-        {
-          fprintf (stderr, "sbx: %s\n", run.error_text);
-          return run.error_code;
-        }
-      sbx_die_errno ("cannot release the sandbox");
+      int code = run.error_code;
+      if (code != 0)
+        fprintf (stderr, "sbx: %s\n", run.error_text);
+      release_run (&run);
+      if (code != 0)
+        return code;
+      sbx_die ("cannot release the sandbox: it died");
     }
 
   cleanup_fd int signal_fd = signalfd (-1, &forwarded, SFD_CLOEXEC);
   if (signal_fd < 0)
     sbx_die_errno ("signalfd");
   int code = wait_for_sandbox (spec, &run, sock, signal_fd);
-  sbx_fuse_stop (run.fuse);
-  sbx_net_free (run.net);
-  sbx_state_release (run.claim);
-  g_free (run.error_text);
+  release_run (&run);
   return code;
 }

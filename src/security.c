@@ -15,6 +15,7 @@
 #include <sys/ioctl.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #define CAP_BIT(c) (G_GUINT64_CONSTANT (1) << (c))
@@ -26,7 +27,12 @@ sbx_security_refuse_privileged (void)
    * file capabilities alike; a privileged sbx would let a user mount and map
    * what they cannot, so there is no safe way to go on. */
   if (getauxval (AT_SECURE) != 0)
-    sbx_die ("refusing to run setuid, setgid or with file capabilities");
+    {
+      /* _exit: nothing was set up, and no atexit handler (a sanitizer's
+       * leak check among them) should run in a privileged process. */
+      fputs ("sbx: refusing to run setuid, setgid or with file capabilities\n", stderr);
+      _exit (SBX_EXIT_FAILURE);
+    }
 }
 
 guint64

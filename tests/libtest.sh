@@ -161,6 +161,10 @@ require_rootless () {
   fi
 }
 
+# sanitized: sbx was built with AddressSanitizer, whose shadow memory makes
+# sizes meaningless.
+sanitized () { grep -qa -m1 __asan_init "$SBX"; }
+
 require_root () {
   is_root || return 1
 }

@@ -79,12 +79,14 @@ as_user "$SBX" run -- sh -c 'sleep 1000 & sleep 1001 & echo started; wait' >kill
 sbx_pid=$!
 for _ in $(seq 100); do grep -q started kill.out 2>/dev/null && break; sleep 0.05; done
 monitor=$(ps -u "$(test_uid)" -o pid=,comm=,args= | awk '$2 == "sbx" && /sleep 1000/ {print $1}')
+# Only this sandbox's processes: another test's leftovers are not ours to judge.
 inner=$(pgrep -u "$(test_uid)" -f '^sleep 100[01]$' | tr '\n' ' ')
+inner_init=$(pgrep -P "$monitor" -x sbx-init)
 is "$(echo $inner | wc -w)" "2" "the sandbox's processes run (seen from the host)"
 kill -KILL "$monitor"
 wait "$sbx_pid" 2>/dev/null
 gone=1
-for p in $inner $(pgrep -u "$(test_uid)" -x sbx-init); do wait_gone "$p" 1 || gone=0; done
+for p in $inner $inner_init; do wait_gone "$p" 1 || gone=0; done
 is "$gone" "1" "after SIGKILL of sbx every process inside is gone within a second"
 after=$(snapshot_host)
 is "$after" "$before" "after SIGKILL of sbx no process or mount is left on the host"
