@@ -2,11 +2,13 @@
 # bash completion for sbx
 
 # The `sbx run` options that take a value, and all of them, sorted.
-_sbx_run_value_opts='--bind --boottime --cap-add --cap-drop --env --hostname --layer --monotonic
-  --mtu --name --net --overlay --publish --ro-bind --rootfs --seccomp --tmpfs --upper --workdir -e -p -w'
-_sbx_run_opts='--allow-host-loopback --bind --boottime --cap-add --cap-drop --clearenv --env --help
-  --hostname --layer --map-root --monotonic --mtu --name --net --no-ipv6 --no-subids --overlay
-  --publish --ro-bind --rootfs --seccomp --share-tty --tmpfs --upper --verbose --workdir -e -h -p -v -w'
+_sbx_run_value_opts='--bind --boottime --cap-add --cap-drop --cpus --env --hostname --io-weight
+  --layer --memory --monotonic --mtu --name --net --overlay --pids-limit --profile --publish --ro-bind
+  --rootfs --seccomp --tmpfs --upper --workdir -e -p -w'
+_sbx_run_opts='--allow-host-loopback --bind --boottime --cap-add --cap-drop --clearenv --cpus --env
+  --help --hostname --io-weight --layer --map-root --memory --monotonic --mtu --name --net --no-ipv6
+  --no-subids --overlay --pids-limit --profile --publish --ro-bind --rootfs --seccomp --share-tty --tmpfs
+  --upper --verbose --workdir -e -h -p -v -w'
 
 # Capability names for --cap-add/--cap-drop, from the kernel's list.
 _sbx_caps () {
@@ -18,6 +20,16 @@ _sbx_caps () {
     net_admin net_bind_service net_raw setfcap setgid setpcap setuid sys_admin sys_chroot
     sys_ptrace sys_time'
   echo "$names"
+}
+
+# The profiles in $XDG_CONFIG_HOME/sbx (sbx.conf(5)), without ".conf".
+_sbx_profiles () {
+  local f
+  for f in "${XDG_CONFIG_HOME:-$HOME/.config}"/sbx/*.conf; do
+    [[ -f $f ]] || continue
+    f=${f##*/}
+    echo "${f%.conf}"
+  done
 }
 
 # The names of the named sandboxes (running, stale and stopped).
@@ -66,6 +78,9 @@ _sbx_run () {
     --overlay)
       COMPREPLY=($(compgen -W 'auto fuse kernel' -- "$value"))
       return ;;
+    --profile)
+      COMPREPLY=($(compgen -W "$(_sbx_profiles)" -- "$value"))
+      return ;;
     --seccomp)
       COMPREPLY=($(compgen -W 'default unconfined' -- "$value"))
       return ;;
@@ -76,7 +91,8 @@ _sbx_run () {
       compopt -o nospace
       COMPREPLY=($(compgen -e -S = -- "$value"))
       return ;;
-    --hostname | --monotonic | --boottime | --name | --mtu | --publish | -p)
+    --hostname | --monotonic | --boottime | --name | --mtu | --publish | -p | --cpus | --memory \
+      | --pids-limit | --io-weight)
       return ;;
   esac
 
@@ -118,7 +134,7 @@ _sbx () {
   local cur prev words cword
   _init_completion || return
 
-  local commands='diff exec help ps rm run stop' i cmd= cmd_at=0
+  local commands='diff doctor exec help ps rm run stop' i cmd= cmd_at=0
   for ((i = 1; i < cword; i++)); do
     if [[ ${words[i]} != -* ]]; then
       cmd=${words[i]}
@@ -140,6 +156,8 @@ _sbx () {
       _sbx_run "$cmd_at" ;;
     ps)
       COMPREPLY=($(compgen -W '--all --help --json -a -h' -- "$cur")) ;;
+    doctor)
+      COMPREPLY=($(compgen -W '--help --json -h' -- "$cur")) ;;
     stop)
       case $prev in
         --time | -t) return ;;

@@ -5,7 +5,7 @@
 # options are still being typed.
 function __sbx_inner_command
     set -l words (commandline -opc) (commandline -ct)
-    set -l value_opts --bind --boottime --cap-add --cap-drop --env --hostname --layer --monotonic --mtu --name --net --overlay --publish --ro-bind --rootfs --seccomp --tmpfs --upper --workdir -e -p -w
+    set -l value_opts --bind --boottime --cap-add --cap-drop --cpus --env --hostname --io-weight --layer --memory --monotonic --mtu --name --net --overlay --pids-limit --profile --publish --ro-bind --rootfs --seccomp --tmpfs --upper --workdir -e -p -w
     set -l i 3
     while test $i -le (count $words)
         set -l w $words[$i]
@@ -42,17 +42,27 @@ complete -c sbx -f
 complete -c sbx -n __fish_use_subcommand -s h -l help -d 'Show help'
 complete -c sbx -n __fish_use_subcommand -s V -l version -d 'Show the versions'
 complete -c sbx -n __fish_use_subcommand -a diff -d 'List what a writable layer changed'
+complete -c sbx -n __fish_use_subcommand -a doctor -d 'Check what sbx needs from the host'
 complete -c sbx -n __fish_use_subcommand -a exec -d 'Run a command in a running named sandbox'
 complete -c sbx -n __fish_use_subcommand -a help -d 'Show help for a command'
 complete -c sbx -n __fish_use_subcommand -a ps -d 'List named sandboxes'
 complete -c sbx -n __fish_use_subcommand -a rm -d 'Delete a stopped named sandbox and its layer'
 complete -c sbx -n __fish_use_subcommand -a run -d 'Run a command in a new sandbox'
 complete -c sbx -n __fish_use_subcommand -a stop -d 'Stop a named sandbox'
-complete -c sbx -n '__fish_seen_subcommand_from help' -a 'diff exec help ps rm run stop'
+complete -c sbx -n '__fish_seen_subcommand_from help' -a 'diff doctor exec help ps rm run stop'
 
 function __sbx_caps
     echo ALL
     capsh --print 2>/dev/null | string replace -rf '^Bounding set =' '' | string split , | string replace cap_ ''
+end
+
+# The profiles in $XDG_CONFIG_HOME/sbx (sbx.conf(5)), without ".conf".
+function __sbx_profiles
+    set -l dir ~/.config/sbx
+    set -q XDG_CONFIG_HOME[1]; and set dir $XDG_CONFIG_HOME/sbx
+    for f in $dir/*.conf
+        test -f $f; and string replace -r '^.*/(.*)\.conf$' '$1' -- $f
+    end
 end
 
 function __sbx_names
@@ -61,7 +71,8 @@ end
 
 # ps, stop, rm, diff, exec
 complete -c sbx -n '__fish_seen_subcommand_from ps' -s a -l all -d 'Also stopped sandboxes'
-complete -c sbx -n '__fish_seen_subcommand_from ps diff' -l json -d 'Print JSON'
+complete -c sbx -n '__fish_seen_subcommand_from ps diff doctor' -l json -d 'Print JSON'
+complete -c sbx -n '__fish_seen_subcommand_from doctor' -s h -l help -d 'Show help'
 complete -c sbx -n '__fish_seen_subcommand_from stop' -s t -l time -x -d 'Grace time (seconds)'
 complete -c sbx -n '__fish_seen_subcommand_from rm' -s f -l force -d 'Stop it first'
 complete -c sbx -n '__fish_seen_subcommand_from diff' -l upper -x -a '(__fish_complete_directories)' -d 'A writable layer'
@@ -80,11 +91,14 @@ complete -c sbx -n __sbx_in_run_options -l boottime -x -d 'Offset of CLOCK_BOOTT
 complete -c sbx -n __sbx_in_run_options -l cap-add -x -a '(__sbx_caps)' -d 'Add a capability'
 complete -c sbx -n __sbx_in_run_options -l cap-drop -x -a '(__sbx_caps)' -d 'Drop a capability'
 complete -c sbx -n __sbx_in_run_options -l clearenv -d 'Start from an empty environment'
+complete -c sbx -n __sbx_in_run_options -l cpus -x -d 'CPU time limit, in CPUs (0.5: half of one)'
 complete -c sbx -n __sbx_in_run_options -s e -l env -x -a '(set -n | string replace -r \'$\' =)' -d 'Set an environment variable'
 complete -c sbx -n __sbx_in_run_options -s h -l help -d 'Show the options'
 complete -c sbx -n __sbx_in_run_options -l hostname -x -d 'Hostname inside'
+complete -c sbx -n __sbx_in_run_options -l io-weight -x -d 'IO weight, 1 to 10000'
 complete -c sbx -n __sbx_in_run_options -l layer -x -a '(__fish_complete_directories)' -d 'A read-only layer above the rootfs'
 complete -c sbx -n __sbx_in_run_options -l map-root -d 'Be uid 0/gid 0 inside'
+complete -c sbx -n __sbx_in_run_options -l memory -x -d 'Memory limit (K, M, G suffixes)'
 complete -c sbx -n __sbx_in_run_options -l monotonic -x -d 'Offset of CLOCK_MONOTONIC (seconds)'
 complete -c sbx -n __sbx_in_run_options -l mtu -x -d 'MTU of tap0'
 complete -c sbx -n __sbx_in_run_options -l name -x -d 'A named sandbox'
@@ -92,6 +106,8 @@ complete -c sbx -n __sbx_in_run_options -l net -x -a 'host none slirp' -d 'Netwo
 complete -c sbx -n __sbx_in_run_options -l no-ipv6 -d 'No IPv6 on tap0'
 complete -c sbx -n __sbx_in_run_options -l no-subids -d "Map only the caller's own ids"
 complete -c sbx -n __sbx_in_run_options -l overlay -x -a 'auto fuse kernel' -d 'Overlay driver'
+complete -c sbx -n __sbx_in_run_options -l pids-limit -x -d 'Most tasks at once'
+complete -c sbx -n __sbx_in_run_options -l profile -x -a '(__sbx_profiles)' -d 'Defaults from a profile'
 complete -c sbx -n __sbx_in_run_options -s p -l publish -x -d 'Forward a host port: [HOSTIP:]HOSTPORT:PORT[/tcp|/udp]'
 complete -c sbx -n __sbx_in_run_options -l ro-bind -r -F -d 'Bind a host path in read-only: SRC[:DST]'
 complete -c sbx -n __sbx_in_run_options -l rootfs -x -a '(__fish_complete_directories)' -d 'Lowest layer'

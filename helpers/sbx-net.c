@@ -564,6 +564,43 @@ pump (Flow *f, int src, int dst, short src_revents, short dst_revents)
 /* A user and mount namespace of our own, whose root is an empty tmpfs with
  * only the host's resolv.conf (libslirp reads it for every DNS query; bound
  * from where the symlink points, so systemd-resolved's stub works). */
+/* Whether @addr (IPv4, network order bytes) is this host's own: loopback,
+ * or 0.0.0.0/8, which reaches whatever listens on any address. */
+static gboolean
+ipv4_is_host_local (const guint8 *addr)
+{
+  return addr[0] == 127 || addr[0] == 0;
+}
+
+/* A frame from the sandbox, before libslirp sees it.  libslirp connects to
+ * the destination a packet names; a sandbox that can write raw frames on
+ * tap0 (root with CAP_NET_RAW) could name 127.0.0.1 or ::1 and reach the
+ * host's loopback services, which only --allow-host-loopback grants (and
+ * then through 10.0.2.2, which libslirp maps itself).  So such frames are
+ * dropped here, whatever the options. */
+static gboolean
+frame_allowed (const guint8 *frame, size_t len)
+{
+  static const guint8 v6_loopback[16] = { [15] = 1 };
+  static const guint8 v6_unspecified[16] = { 0 };
+  static const guint8 v4_mapped[12] = { [10] = 0xff, [11] = 0xff };
+  if (len < 14)
+    return FALSE;
+  guint16 type = (guint16)(frame[12] << 8 | frame[13]);
+  if (type == 0x0800) /* IPv4: the destination at offset 16 of the header */
+    return len >= 14 + 20 && !ipv4_is_host_local (frame + 14 + 16);
+  if (type == 0x86dd) /* IPv6: at offset 24 */
+    {
+      const guint8 *dst = frame + 14 + 24;
+      if (len < 14 + 40)
+        return FALSE;
+      if (memcmp (dst, v6_loopback, 16) == 0 || memcmp (dst, v6_unspecified, 16) == 0)
+        return FALSE;
+      return !(memcmp (dst, v4_mapped, 12) == 0 && ipv4_is_host_local (dst + 12));
+    }
+  return TRUE; /* ARP and the rest: nothing libslirp connects anywhere */
+}
+
 static void
 isolate_filesystem (void)
 {
@@ -870,7 +907,7 @@ main (int argc, char **argv)
         for (int k = 0; k < 64; k++)
           {
             ssize_t len = read (TAP_FD, frame, sizeof frame);
-            if (len > 0)
+            if (len > 0 && frame_allowed (frame, (size_t)len))
               slirp_input (slirp, frame, (int)len);
             else if (len == 0 || (errno != EAGAIN && errno != EINTR))
               return 0; /* the namespace, and tap0 with it, is gone */

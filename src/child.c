@@ -38,7 +38,15 @@ static void
 setup_time_namespace (const SbxSpec *spec)
 {
   if (unshare (CLONE_NEWTIME) < 0)
-    sbx_die_errno ("cannot create a time namespace");
+    {
+      /* A kernel built without CONFIG_TIME_NS (UML, some embedded ones)
+       * only matters when offsets were asked for. */
+      if (errno == EINVAL && !spec->has_timens_offsets)
+        return;
+      sbx_die_errno ("cannot create a time namespace%s",
+                     errno == EINVAL ? " (this kernel has none), needed by --monotonic/--boottime"
+                                     : "");
+    }
   if (!spec->has_timens_offsets)
     return;
   g_autofree char *offsets = g_strdup_printf ("monotonic %" G_GINT64_FORMAT " 0\n"
@@ -210,6 +218,12 @@ sbx_child_run (const SbxChildConfig *config)
   setup_network (config);
   SbxRootfs *rootfs = sbx_rootfs_prepare (spec);
   wait_for_monitor (config->sync_fd);
+  /* The cgroup namespace is made only now, once the monitor has moved us
+   * into our systemd scope: its root is where we are when it is created,
+   * and the sandbox must see its own scope there, not the caller's
+   * session with its neighbours. */
+  if (unshare (CLONE_NEWCGROUP) < 0)
+    sbx_die_errno ("cannot create a cgroup namespace");
 
   sbx_rootfs_build (rootfs, spec, config->inside_uid, config->inside_gid, config->root_mapped,
                     config->sync_fd);

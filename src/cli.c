@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "cli.h"
+#include "doctor.h"
 #include "join.h"
 #include "monitor.h"
 #include "named.h"
@@ -18,10 +19,19 @@
 #include <string.h>
 #include <unistd.h>
 
+/* One option as given on the command line, kept so that it can be applied
+ * again over a profile. */
+typedef struct
+{
+  const SbxOption *option;
+  char *value;
+} GivenOption;
+
 typedef struct
 {
   SbxSpec *spec;
   gboolean help;
+  GArray *given; /* GivenOption, in command-line order */
 } CliState;
 
 static void fill_caller (SbxSpec *spec);
@@ -32,8 +42,8 @@ static const struct
   const char *name;
   int (*run) (int argc, char **argv);
 } subcommands[] = {
-  { "diff", sbx_cli_diff }, { "exec", sbx_cli_exec }, { "ps", sbx_cli_ps },
-  { "rm", sbx_cli_rm },     { "stop", sbx_cli_stop },
+  { "diff", sbx_cli_diff }, { "doctor", sbx_cli_doctor }, { "exec", sbx_cli_exec },
+  { "ps", sbx_cli_ps },     { "rm", sbx_cli_rm },         { "stop", sbx_cli_stop },
 };
 
 int
@@ -62,6 +72,21 @@ sbx_cli_usage_error (const char *command, const char *fmt, ...)
   exit (SBX_EXIT_FAILURE);
 }
 
+/* One option of a --help text: "  -w, --workdir DIR   help", long names
+ * aligned whether or not there is a short one. */
+static void
+print_option (FILE *out, char short_name, const char *long_name, const char *value_name,
+              const char *help)
+{
+  g_autofree char *flag = g_strdup_printf (
+      "%c%c%c --%s%s%s", short_name ? '-' : ' ', short_name ? short_name : ' ',
+      short_name ? ',' : ' ', long_name, value_name ? " " : "", value_name ? value_name : "");
+  if (strlen (flag) > 30)
+    fprintf (out, "  %s\n  %-30s %s\n", flag, "", help);
+  else
+    fprintf (out, "  %-30s %s\n", flag, help);
+}
+
 static void
 print_run_help (FILE *out)
 {
@@ -80,11 +105,7 @@ print_run_help (FILE *out)
           if (!header)
             fprintf (out, "\n%s:\n", groups[g][1]);
           header = TRUE;
-          g_autofree char *flag = g_strdup_printf (
-              "%s%c%s--%s%s%s", o->short_name ? "-" : "", o->short_name ? o->short_name : ' ',
-              o->short_name ? ", " : "  ", o->long_name, o->value_name ? " " : "",
-              o->value_name ? o->value_name : "");
-          fprintf (out, "  %-30s %s\n", flag + (o->short_name ? 0 : 1), o->help);
+          print_option (out, o->short_name, o->long_name, o->value_name, o->help);
         }
     }
   fputs ("\n  -h, --help                     Show this help\n\n"
@@ -96,19 +117,38 @@ print_run_help (FILE *out)
 
 /* ---- the named-sandbox commands ------------------------------------------ */
 
-/* Parses the options of `sbx CMD` with GOption's own --help; returns the
- * remaining arguments.  @posix: options end at the first non-option. */
+/* `sbx CMD --help`, laid out as `sbx run --help` and the man page: usage,
+ * what the command does, its options, where to read more. */
+static void
+print_subcommand_help (const char *cmd, const char *params, const char *summary,
+                       const GOptionEntry *entries)
+{
+  printf ("Usage: sbx %s%s%s%s\n\n%s\n\nOptions:\n", cmd,
+          entries != NULL && entries->long_name != NULL ? " [OPTIONS]" : "", params[0] ? " " : "",
+          params, summary);
+  for (const GOptionEntry *e = entries; e != NULL && e->long_name != NULL; e++)
+    if (!(e->flags & G_OPTION_FLAG_HIDDEN))
+      print_option (stdout, e->short_name, e->long_name, e->arg_description, e->description);
+  print_option (stdout, 'h', "help", NULL, "Show this help");
+  printf ("\nSee sbx-%s(1).\n", cmd);
+}
+
+/* Parses the options of `sbx CMD`, with a --help of ours (exits 0); returns
+ * the remaining arguments.  @posix: options end at the first non-option. */
 static char **
 parse_subcommand (const char *cmd, const char *params, const char *summary,
                   const GOptionEntry *entries, gpointer data, gboolean posix, int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
   char **rest = NULL;
+  gboolean help = FALSE;
   g_autoptr (GArray) all = g_array_new (TRUE, TRUE, sizeof (GOptionEntry));
   for (const GOptionEntry *e = entries; e != NULL && e->long_name != NULL; e++)
     g_array_append_val (all, *e);
+  GOptionEntry help_entry = { "help", 'h', 0, G_OPTION_ARG_NONE, &help, NULL, NULL };
   GOptionEntry remaining
-      = { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, params };
+      = { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, NULL };
+  g_array_append_val (all, help_entry);
   g_array_append_val (all, remaining);
 
   g_autofree char *prgname = g_strdup_printf ("sbx %s", cmd);
@@ -117,13 +157,19 @@ parse_subcommand (const char *cmd, const char *params, const char *summary,
   GOptionGroup *group = g_option_group_new (cmd, summary, summary, data, NULL);
   g_option_group_add_entries (group, (GOptionEntry *)(void *)all->data);
   g_option_context_set_main_group (ctx, group);
-  g_option_context_set_summary (ctx, summary);
+  g_option_context_set_help_enabled (ctx, FALSE);
   g_option_context_set_strict_posix (ctx, posix);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     {
       if (g_ascii_isupper (error->message[0]) && g_ascii_islower (error->message[1]))
         error->message[0] = g_ascii_tolower (error->message[0]);
       sbx_cli_usage_error (cmd, "%s", error->message);
+    }
+  if (help)
+    {
+      print_subcommand_help (cmd, params, summary, entries);
+      g_strfreev (rest);
+      exit (0);
     }
   return rest;
 }
@@ -161,7 +207,10 @@ sbx_cli_ps (int argc, char **argv)
     { NULL },
   };
   g_auto (GStrv) rest
-      = parse_subcommand ("ps", "", "List named sandboxes.", entries, NULL, FALSE, argc, argv);
+      = parse_subcommand ("ps", "",
+                          "List the named sandboxes (sbx run --name): NAME, PID, STATUS,\n"
+                          "UPTIME, COMMAND, PORTS and LIMITS.",
+                          entries, NULL, FALSE, argc, argv);
   if (rest != NULL && rest[0] != NULL)
     sbx_cli_usage_error ("ps", "unexpected argument '%s'", rest[0]);
   return sbx_named_ps (all, json);
@@ -202,8 +251,9 @@ sbx_cli_exec (int argc, char **argv)
   };
   fill_caller (spec);
   g_auto (GStrv) rest = parse_subcommand ("exec", "NAME [--] COMMAND [ARG...]",
-                                          "Run a command in a running named sandbox.", entries,
-                                          spec, TRUE, argc, argv);
+                                          "Run a command in a running named sandbox, in all its\n"
+                                          "namespaces, its scope and its root.",
+                                          entries, spec, TRUE, argc, argv);
   if (rest == NULL || rest[0] == NULL)
     sbx_cli_usage_error ("exec", "no sandbox name given");
   if (!sbx_state_name_valid (rest[0]))
@@ -231,8 +281,10 @@ sbx_cli_stop (int argc, char **argv)
       "Seconds between SIGTERM and SIGKILL (default 10)", "SECONDS" },
     { NULL },
   };
-  g_auto (GStrv) rest = parse_subcommand ("stop", "NAME", "Stop a named sandbox.", entries, NULL,
-                                          FALSE, argc, argv);
+  g_auto (GStrv) rest = parse_subcommand ("stop", "NAME",
+                                          "Stop a named sandbox: SIGTERM, then SIGKILL after the "
+                                          "grace time.",
+                                          entries, NULL, FALSE, argc, argv);
   g_autofree char *owned_time = time_text;
   guint64 grace = 10;
   if (time_text != NULL && !sbx_util_parse_u64 (time_text, 24 * 3600, &grace))
@@ -285,6 +337,81 @@ sbx_cli_diff (int argc, char **argv)
 }
 
 int
+sbx_cli_doctor (int argc, char **argv)
+{
+  gboolean json = FALSE;
+  const GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print a JSON object", NULL },
+    { NULL },
+  };
+  g_auto (GStrv) rest = parse_subcommand (
+      "doctor", "",
+      "Check what sbx needs from this host, one line each, and give the command\n"
+      "that fixes each failure.  Exit status: 0 when the default sbx run works\n"
+      "here, 1 when a check it needs failed, 125 on a usage error.",
+      entries, NULL, FALSE, argc, argv);
+  if (rest != NULL && rest[0] != NULL)
+    sbx_cli_usage_error ("doctor", "unexpected argument '%s'", rest[0]);
+  g_autoptr (SbxSpec) caller = caller_spec ();
+  return sbx_doctor_run (caller, json);
+}
+
+/* Edit distance with adjacent transpositions counted as one edit (optimal
+ * string alignment): "rnu" is one edit from "run". */
+static guint
+edit_distance (const char *a, const char *b)
+{
+  size_t n = strlen (a), m = strlen (b);
+  g_autofree guint *d = g_new (guint, (n + 1) * (m + 1));
+#define D(i, j) d[(i) * (m + 1) + (j)]
+  for (size_t i = 0; i <= n; i++)
+    D (i, 0) = (guint)i;
+  for (size_t j = 0; j <= m; j++)
+    D (0, j) = (guint)j;
+  for (size_t i = 1; i <= n; i++)
+    for (size_t j = 1; j <= m; j++)
+      {
+        guint cost = a[i - 1] != b[j - 1];
+        D (i, j) = MIN (MIN (D (i - 1, j) + 1, D (i, j - 1) + 1), D (i - 1, j - 1) + cost);
+        if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+          D (i, j) = MIN (D (i, j), D (i - 2, j - 2) + 1);
+      }
+  guint r = D (n, m);
+#undef D
+  return r;
+}
+
+/* The command nearest to @typed when it is near enough to be an obvious
+ * typo (one edit, two for longer words), else NULL. */
+static const char *
+nearest_command (const char *typed)
+{
+  const char *best = NULL;
+  guint best_d = strlen (typed) >= 5 ? 2 : 1;
+  const char *names[G_N_ELEMENTS (subcommands) + 2];
+  names[0] = "run";
+  names[1] = "help";
+  for (guint i = 0; i < G_N_ELEMENTS (subcommands); i++)
+    names[i + 2] = subcommands[i].name;
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      guint d = edit_distance (typed, names[i]);
+      if (d <= best_d && (best == NULL || d < edit_distance (typed, best)))
+        best = names[i];
+    }
+  return best;
+}
+
+void
+sbx_cli_unknown_command (const char *command)
+{
+  const char *near = nearest_command (command);
+  if (near != NULL)
+    sbx_cli_usage_error (NULL, "'%s' is not an sbx command; did you mean '%s'?", command, near);
+  sbx_cli_usage_error (NULL, "'%s' is not an sbx command", command);
+}
+
+int
 sbx_cli_help (const char *command)
 {
   if (command == NULL)
@@ -292,13 +419,17 @@ sbx_cli_help (const char *command)
       fputs (
           "Usage: sbx COMMAND [OPTIONS]\n\n"
           "A rootless sandbox for Linux.\n\n"
-          "Commands:\n"
-          "  run [OPTIONS] [--] COMMAND [ARG...]   run a command in a new sandbox\n"
+          "Sandboxes:\n"
+          "  run [OPTIONS] [--] COMMAND [ARG...]   run a command in a new sandbox\n\n"
+          "Named sandboxes (run --name NAME):\n"
           "  ps [-a] [--json]                      list running named sandboxes\n"
           "  exec NAME [--] COMMAND [ARG...]       run a command in a running named sandbox\n"
           "  stop NAME [--time SECONDS]            stop a named sandbox\n"
           "  rm [-f] NAME                          delete a stopped named sandbox and its layer\n"
-          "  diff NAME | --upper DIR               list what a writable layer changed\n"
+          "  diff NAME | --upper DIR               list what a writable layer changed\n\n"
+          "The host:\n"
+          "  doctor [--json]                       check what sbx needs and how to fix it\n\n"
+          "Help:\n"
           "  help [COMMAND]                        show help for a command\n\n"
           "Options:\n"
           "  -h, --help      show this help\n"
@@ -318,7 +449,9 @@ sbx_cli_help (const char *command)
         char *argv[] = { (char *)command, (char *)"--help", NULL };
         return subcommands[i].run (2, argv);
       }
-  sbx_cli_usage_error (NULL, "'%s' is not an sbx command", command);
+  if (strcmp (command, "help") == 0)
+    return sbx_cli_help (NULL);
+  sbx_cli_unknown_command (command);
 }
 
 int
@@ -350,7 +483,11 @@ option_cb (const char *name, const char *value, gpointer data, GError **error)
   for (const SbxOption *o = sbx_spec_options (); o->long_name != NULL; o++)
     if (strcmp (o->long_name, bare) == 0
         || (bare[1] == '\0' && o->short_name == bare[0] && name[1] != '-'))
-      return o->set (state->spec, value, error);
+      {
+        GivenOption given = { o, g_strdup (value) };
+        g_array_append_val (state->given, given);
+        return o->set (state->spec, value, error);
+      }
   g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_UNKNOWN_OPTION, "unknown option %s", name);
   return FALSE;
 }
@@ -399,11 +536,42 @@ fill_caller (SbxSpec *spec)
   spec->user_name = pw != NULL ? g_strdup (pw->pw_name) : NULL;
 }
 
+static void
+clear_given (gpointer p)
+{
+  g_free (((GivenOption *)p)->value);
+}
+
+/* --profile: a fresh spec gets the profile first and then the command line
+ * again, so that the command line wins wherever --profile stood in it, and
+ * a repeatable option has the profile's entries before the command line's.
+ * The options were checked once already; the profile's are checked by the
+ * same setters.  A bad profile is not a usage error: one line, exit 125. */
+static SbxSpec *
+apply_profile (const CliState *state)
+{
+  g_autoptr (SbxSpec) merged = sbx_spec_new ();
+  g_autoptr (GError) error = NULL;
+
+  fill_caller (merged);
+  if (!sbx_spec_load_profile (merged, state->spec->profile, &error))
+    sbx_die ("%s", error->message);
+  for (guint i = 0; i < state->given->len; i++)
+    {
+      const GivenOption *g = &g_array_index (state->given, GivenOption, i);
+      if (!g->option->set (merged, g->value, &error))
+        sbx_cli_usage_error ("run", "%s", error->message);
+    }
+  return g_steal_pointer (&merged);
+}
+
 int
 sbx_cli_run (int argc, char **argv)
 {
   g_autoptr (SbxSpec) spec = sbx_spec_new ();
-  CliState state = { .spec = spec };
+  g_autoptr (GArray) given = g_array_new (FALSE, FALSE, sizeof (GivenOption));
+  CliState state = { .spec = spec, .given = given };
+  g_array_set_clear_func (given, clear_given);
   char **remaining = NULL;
   g_autoptr (GError) error = NULL;
 
@@ -430,6 +598,12 @@ sbx_cli_run (int argc, char **argv)
       g_strfreev (remaining);
       print_run_help (stdout);
       return 0;
+    }
+  if (spec->profile != NULL)
+    {
+      g_autoptr (SbxSpec) merged = apply_profile (&state);
+      sbx_spec_free (g_steal_pointer (&spec));
+      spec = g_steal_pointer (&merged);
     }
   spec->argv = remaining;
   if (!sbx_spec_validate (spec, &error))

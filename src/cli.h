@@ -15,6 +15,8 @@ int sbx_cli_exec (int argc, char **argv);
 int sbx_cli_stop (int argc, char **argv);
 int sbx_cli_rm (int argc, char **argv);
 int sbx_cli_diff (int argc, char **argv);
+/* `sbx doctor [--json]`. */
+int sbx_cli_doctor (int argc, char **argv);
 
 /* Runs the named-sandbox command @command, or returns -1 if there is none. */
 int sbx_cli_dispatch (const char *command, int argc, char **argv);
@@ -22,6 +24,10 @@ int sbx_cli_dispatch (const char *command, int argc, char **argv);
 /* `sbx --help` and `sbx help [COMMAND]`. */
 int sbx_cli_help (const char *command);
 int sbx_cli_version (void);
+
+/* "'CMD' is not an sbx command", with the nearest command when the typo is
+ * obvious ("did you mean 'run'?"); a usage error, exit 125. */
+void sbx_cli_unknown_command (const char *command) SBX_NORETURN;
 
 /* One line "sbx: WHAT", then where to find help; exit 125. */
 void sbx_cli_usage_error (const char *command, const char *fmt, ...) SBX_PRINTF (2, 3) SBX_NORETURN;

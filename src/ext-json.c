@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "diff.h"
+#include "doctor.h"
 #include "ext.h"
 #include "state.h"
 
@@ -90,8 +91,47 @@ diff_json (GPtrArray *changes)
   return to_text (b);
 }
 
+/* {"ok": BOOL, "checks": [{"id", "label", "need", "ok", "detail", "fix"}]};
+ * "fix" is null for a check that passed. */
+static char *
+doctor_json (GPtrArray *checks, gboolean ok)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "ok");
+  json_builder_add_boolean_value (b, ok);
+  json_builder_set_member_name (b, "checks");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < checks->len; i++)
+    {
+      const SbxDoctorCheck *c = checks->pdata[i];
+      json_builder_begin_object (b);
+      add_string (b, "id", c->id);
+      add_string (b, "label", c->label);
+      add_string (b, "need", sbx_doctor_need_name (c->need));
+      json_builder_set_member_name (b, "ok");
+      json_builder_add_boolean_value (b, c->ok);
+      add_string (b, "detail", c->detail);
+      json_builder_set_member_name (b, "fix");
+      if (c->fix != NULL)
+        json_builder_add_string_value (b, c->fix);
+      else
+        json_builder_add_null_value (b);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  return to_text (b);
+}
+
 G_MODULE_EXPORT const SbxExt sbx_ext = {
   .abi = SBX_EXT_ABI,
   .ps_json = ps_json,
   .diff_json = diff_json,
+  .scope_start = sbx_cgroup_scope_start,
+  .scope_events_fd = sbx_cgroup_scope_events_fd,
+  .scope_stop = sbx_cgroup_scope_stop,
+  .scope_attach = sbx_cgroup_attach,
+  .cgroup_probe = sbx_cgroup_probe,
+  .doctor_json = doctor_json,
 };

@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* ext.h: the part of sbx loaded only when needed (json-glib output).
+/* ext.h: the part of sbx loaded only when needed (json-glib output, GDBus
+ * to the systemd user manager).
  *
  * Linking json-glib (and through it gio and gobject) into sbx costs every
  * `sbx run` about 0.6 ms of dynamic loading, a sixth of its start-up; the few
  * commands that need them load sbx-ext.so instead. */
 #pragma once
 
+#include "cgroup.h"
+
 #include <glib.h>
 
-#define SBX_EXT_ABI 1
+#define SBX_EXT_ABI 2
 
 typedef struct
 {
@@ -17,6 +20,14 @@ typedef struct
   char *(*ps_json) (GPtrArray *sandboxes);
   /* `sbx diff --json`: SbxChange* -> a JSON array */
   char *(*diff_json) (GPtrArray *changes);
+  /* cgroup.c, over GDBus: see cgroup.h */
+  SbxScope *(*scope_start) (const SbxScopeRequest *req, GError **error);
+  int (*scope_events_fd) (SbxScope *scope);
+  void (*scope_stop) (SbxScope *scope);
+  gboolean (*scope_attach) (const char *unit, pid_t pid, GError **error);
+  char *(*cgroup_probe) (GError **error);
+  /* `sbx doctor --json`: SbxDoctorCheck* (doctor.h) -> a JSON object */
+  char *(*doctor_json) (GPtrArray *checks, gboolean ok);
 } SbxExt;
 
 /* The exported table in sbx-ext.so. */

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "join.h"
+#include "ext.h"
 #include "init.h"
 #include "security.h"
 #include "util.h"
@@ -31,9 +32,44 @@ static void
 enter_namespaces (const SbxSandboxInfo *info, int pidfd)
 {
   int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC
-              | CLONE_NEWCGROUP | CLONE_NEWTIME | (info->own_netns ? CLONE_NEWNET : 0);
+              | CLONE_NEWCGROUP | (info->own_netns ? CLONE_NEWNET : 0);
+  /* `sbx run` makes a time namespace wherever the kernel has them. */
+  if (access ("/proc/self/ns/time", F_OK) == 0)
+    flags |= CLONE_NEWTIME;
   if (setns (pidfd, flags) < 0)
     sbx_die_errno ("cannot enter the namespaces of %s", info->name);
+}
+
+/* Puts this process into the sandbox's systemd scope before it enters the
+ * namespaces, so that what exec starts counts against the sandbox's limits.
+ * The D-Bus call is made by a short-lived child: GDBus starts threads, and a
+ * process with threads can no longer setns() into a user namespace.  A
+ * sandbox with limits refuses an exec that cannot join them. */
+static void
+join_scope (const SbxSandboxInfo *info)
+{
+  gboolean limits = info->limits != NULL && info->limits[0] != NULL;
+  if (info->scope == NULL)
+    return;
+  pid_t self = getpid ();
+  pid_t pid = fork ();
+  if (pid < 0)
+    sbx_die_errno ("fork");
+  if (pid == 0)
+    {
+      g_autoptr (GError) error = NULL;
+      const SbxExt *ext = sbx_ext_load (&error);
+      if (ext != NULL && ext->scope_attach (info->scope, self, &error))
+        _exit (0);
+      if (limits)
+        fprintf (stderr, "sbx: %s (the limits of %s)\n", error->message, info->name);
+      _exit (SBX_EXIT_FAILURE);
+    }
+  int status = 0;
+  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  if (limits && !(WIFEXITED (status) && WEXITSTATUS (status) == 0))
+    _exit (SBX_EXIT_FAILURE);
 }
 
 /* In the child, inside the sandbox: the same last steps as `sbx run`'s
@@ -106,6 +142,7 @@ sbx_join_exec (const SbxSandboxInfo *info, const SbxSpec *spec)
   if (pidfd < 0)
     sbx_die ("%s", error->message);
 
+  join_scope (info);
   enter_namespaces (info, pidfd);
 
   int alive[2];

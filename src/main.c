@@ -34,5 +34,5 @@ main (int argc, char **argv)
     return status;
   if (cmd[0] == '-')
     sbx_cli_usage_error (NULL, "unknown option %s", cmd);
-  sbx_cli_usage_error (NULL, "'%s' is not an sbx command", cmd);
+  sbx_cli_unknown_command (cmd);
 }

@@ -132,30 +132,11 @@ make_readonly (int root, const char *path)
   attach (tree, target, path);
 }
 
-/* The host's /run/user holds every session's runtime directory: the D-Bus
- * session bus, Wayland, PipeWire, gpg and ssh agents.  A read-only mount does
- * not stop connect(), so it is covered by a fresh one with an empty
- * directory for the caller, as a login would give. */
-static void
-fresh_run_user (int root, uid_t uid, gid_t gid)
-{
-  cleanup_fd int target = open_inside (root, "/run/user", O_PATH | O_DIRECTORY | O_NOFOLLOW);
-  if (target < 0)
-    return;
-  cleanup_fd int mnt = empty_tmpfs ("0755", TRUE, "/run/user");
-  g_autofree char *name = g_strdup_printf ("%u", uid);
-  if (mkdirat (mnt, name, 0700) < 0 || fchownat (mnt, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
-    sbx_die_errno ("cannot create /run/user/%s", name);
-  attach (mnt, target, "/run/user");
-}
-
 void
-sbx_mask_apply (int newroot, gboolean host_run, uid_t inside_uid, gid_t inside_gid)
+sbx_mask_apply (int newroot)
 {
   for (guint i = 0; i < G_N_ELEMENTS (masked); i++)
     mask (newroot, masked[i]);
   for (guint i = 0; i < G_N_ELEMENTS (readonly); i++)
     make_readonly (newroot, readonly[i]);
-  if (host_run)
-    fresh_run_user (newroot, inside_uid, inside_gid);
 }

@@ -5,6 +5,7 @@
 
 #include "monitor.h"
 #include "child.h"
+#include "ext.h"
 #include "fuse.h"
 #include "net.h"
 #include "init.h"
@@ -34,6 +35,10 @@ typedef struct
   int sock;
   SbxFuse *fuse;        /* fuse-overlayfs, when the sandbox asked for it */
   SbxNet *net;          /* published ports and sbx-net (--net slirp) */
+  const SbxExt *ext;    /* sbx-ext.so, once the scope needed it */
+  SbxScope *scope;      /* the systemd user scope holding the sandbox, or NULL */
+  char *scope_unit;     /* its name */
+  guint64 oom_kills;    /* memory.events oom_kill of the scope, last read */
   gboolean net_ready;   /* sbx-net said it runs */
   gboolean net_waiting; /* the sandbox waits for that */
   gboolean have_status; /* the command's wait status arrived */
@@ -61,9 +66,9 @@ clone_flags (const SbxSpec *spec)
 {
   /* The user namespace is created with the others in one clone(): the
    * kernel creates it first and makes it the owner of the rest, so every
-   * other namespace is governed by the sandbox's ids, not the host's. */
-  guint64 flags
-      = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
+   * other namespace is governed by the sandbox's ids, not the host's.  The
+   * cgroup namespace follows once the sandbox is in its scope (child.c). */
+  guint64 flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
   if (spec->net != SBX_NET_HOST)
     flags |= CLONE_NEWNET;
   return flags;
@@ -115,6 +120,125 @@ start_fuse (SbxRun *run)
     sbx_msg_send (run->sock, SBX_MSG_FUSE_FAILED, 0, 0, error->message, -1);
 }
 
+/* Whether a session bus is there to ask, without loading GDBus: the address
+ * in the environment, or the socket systemd puts in the runtime directory
+ * (where GLib looks when there is no address). */
+static gboolean
+session_bus_present (void)
+{
+  const char *runtime = g_getenv ("XDG_RUNTIME_DIR");
+  if (g_getenv ("DBUS_SESSION_BUS_ADDRESS") != NULL)
+    return TRUE;
+  g_autofree char *bus = runtime != NULL ? g_build_filename (runtime, "bus", NULL) : NULL;
+  return bus != NULL && g_file_test (bus, G_FILE_TEST_EXISTS);
+}
+
+/* "--memory 64M, --pids-limit 100": the limits asked for, for messages. */
+static char *
+limits_asked (const SbxSpec *spec)
+{
+  g_auto (GStrv) limits = sbx_spec_limits_strv (spec);
+  g_autoptr (GString) text = g_string_new (NULL);
+  for (char **l = limits; *l != NULL; l++)
+    {
+      char *eq = strchr (*l, '=');
+      *eq = '\0';
+      g_string_append_printf (text, "%s--%s %s", text->len ? ", " : "",
+                              g_str_equal (*l, "pids") ? "pids-limit" : *l, eq + 1);
+    }
+  return g_string_free (g_steal_pointer (&text), FALSE);
+}
+
+/* The command line, for the scope's description. */
+static char *
+describe_command (const SbxSpec *spec)
+{
+  g_autofree char *joined = g_strjoinv (" ", spec->argv);
+  if (strlen (joined) > 200)
+    joined[200] = '\0';
+  return g_strdup_printf ("sbx: %s", joined);
+}
+
+/* Puts the sandbox's PID 1 into a transient scope of the systemd user
+ * manager, before it is released, so that the command never runs outside
+ * its limits.  Called after the clone: GDBus starts a thread (STYLE.md 13).
+ * Without limits the scope only makes the sandbox visible to systemctl;
+ * when there is no manager, that is silently skipped. */
+static gboolean
+start_scope (SbxRun *run, GError **error)
+{
+  const SbxSpec *spec = run->spec;
+  gboolean limits = sbx_spec_has_limits (spec);
+  g_autoptr (GError) local = NULL;
+
+  if (!session_bus_present ())
+    return !limits; /* sbx_monitor_run() said why before the clone */
+  gint64 t0 = g_get_monotonic_time ();
+  run->ext = sbx_ext_load (&local);
+  verbose (spec, "sbx-ext.so (GDBus) loaded in %.1f ms",
+           (double)(g_get_monotonic_time () - t0) / 1000.0);
+  if (run->ext != NULL)
+    {
+      run->scope_unit = spec->name != NULL ? g_strdup_printf ("sbx-%s.scope", spec->name)
+                                           : g_strdup_printf ("sbx-%d.scope", (int)run->pid);
+      g_autofree char *description = describe_command (spec);
+      SbxScopeRequest req = {
+        .pid = run->pid,
+        .unit = run->scope_unit,
+        .description = description,
+        .memory = spec->memory,
+        .memory_text = spec->memory_text,
+        .cpu_quota = spec->cpu_quota,
+        .pids_limit = spec->pids_limit,
+        .io_weight = spec->io_weight,
+      };
+      run->scope = run->ext->scope_start (&req, &local);
+    }
+  if (run->scope != NULL || !limits)
+    return TRUE;
+  g_propagate_error (error, g_steal_pointer (&local));
+  return FALSE;
+}
+
+/* The scope's oom_kill count, from memory.events (0 when unreadable). */
+static guint64
+read_oom_kills (int fd)
+{
+  char buf[512];
+  ssize_t n = fd >= 0 ? pread (fd, buf, sizeof buf - 1, 0) : -1;
+  if (n <= 0)
+    return 0;
+  buf[n] = '\0';
+  const char *line = strstr (buf, "oom_kill ");
+  return line != NULL ? g_ascii_strtoull (line + strlen ("oom_kill "), NULL, 10) : 0;
+}
+
+/* Keeps the highest count seen: the file goes away with the scope, which
+ * systemd removes as soon as the sandbox is gone. */
+static void
+update_oom_kills (SbxRun *run)
+{
+  if (run->scope == NULL)
+    return;
+  guint64 n = read_oom_kills (run->ext->scope_events_fd (run->scope));
+  run->oom_kills = MAX (run->oom_kills, n);
+}
+
+/* Says so when the OOM killer acted inside the memory limit. */
+static void
+report_oom (const SbxRun *run, int code)
+{
+  if (run->oom_kills == 0)
+    return;
+  if (code == 128 + SIGKILL)
+    fprintf (stderr, "sbx: command killed: memory limit %s reached\n", run->spec->memory_text);
+  else
+    fprintf (stderr,
+             "sbx: warning: memory limit %s reached: the OOM killer ended %" G_GUINT64_FORMAT
+             " process(es) inside\n",
+             run->spec->memory_text, run->oom_kills);
+}
+
 /* Handles one message from the sandbox; FALSE on EOF. */
 static gboolean
 read_message (int sock, SbxRun *run)
@@ -152,7 +276,8 @@ read_message (int sock, SbxRun *run)
         {
           g_autoptr (GError) error = NULL;
           if (!sbx_state_publish (run->claim, run->spec, run->pid, sender, run->config->caps,
-                                  run->config->inside_uid, run->config->inside_gid, &error))
+                                  run->config->inside_uid, run->config->inside_gid,
+                                  run->scope != NULL ? run->scope_unit : NULL, &error))
             fprintf (stderr, "sbx: warning: cannot record the state of %s: %s\n", run->spec->name,
                      error->message);
         }
@@ -193,9 +318,13 @@ static int
 wait_for_sandbox (const SbxSpec *spec, SbxRun *run, int sock, int signal_fd)
 {
   struct pollfd fds[] = {
-    { .fd = run->pidfd, .events = POLLIN }, { .fd = sock, .events = POLLIN },
-    { .fd = signal_fd, .events = POLLIN },  { .fd = -1, .events = POLLIN },
+    { .fd = run->pidfd, .events = POLLIN },
+    { .fd = sock, .events = POLLIN },
+    { .fd = signal_fd, .events = POLLIN },
     { .fd = -1, .events = POLLIN },
+    { .fd = -1, .events = POLLIN },
+    /* cgroup v2 files signal a change with POLLPRI */
+    { .fd = run->scope != NULL ? run->ext->scope_events_fd (run->scope) : -1, .events = POLLPRI },
   };
   gboolean sock_open = TRUE;
 
@@ -238,6 +367,8 @@ wait_for_sandbox (const SbxSpec *spec, SbxRun *run, int sock, int signal_fd)
             fail_sandbox (run,
                           "sbx-net, the network helper, failed to start (its message is above)");
         }
+      if (fds[5].revents & (POLLPRI | POLLERR))
+        update_oom_kills (run);
       if (fds[0].revents & POLLIN)
         break;
     }
@@ -248,17 +379,18 @@ wait_for_sandbox (const SbxSpec *spec, SbxRun *run, int sock, int signal_fd)
   /* Messages sent just before PID 1 exited are still queued. */
   while (sock_open)
     sock_open = read_message (sock, run);
+  update_oom_kills (run);
 
   if (run->error_code != 0)
     {
       fprintf (stderr, "sbx: %s\n", run->error_text);
       return run->error_code;
     }
-  if (run->have_status)
-    return exit_code_of (run->status);
-  if (info.si_code == CLD_EXITED)
-    return info.si_status;
-  return 128 + info.si_status;
+  int code = run->have_status             ? exit_code_of (run->status)
+             : info.si_code == CLD_EXITED ? info.si_status
+                                          : 128 + info.si_status;
+  report_oom (run, code);
+  return code;
 }
 
 /* Ends what the monitor started beside the sandbox, once it is gone. */
@@ -268,6 +400,9 @@ release_run (SbxRun *run)
   sbx_fuse_stop (g_steal_pointer (&run->fuse));
   sbx_net_free (g_steal_pointer (&run->net));
   sbx_state_release (g_steal_pointer (&run->claim));
+  if (run->scope != NULL)
+    run->ext->scope_stop (g_steal_pointer (&run->scope));
+  g_clear_pointer (&run->scope_unit, g_free);
   g_clear_pointer (&run->error_text, g_free);
 }
 
@@ -278,6 +413,18 @@ sbx_monitor_run (const SbxSpec *spec)
   SbxRun run = { .spec = spec, .pidfd = -1 };
   sigset_t forwarded;
   int sv[2];
+
+  /* Limits need the user manager: without a bus, say so before anything
+   * exists. */
+  if (sbx_spec_has_limits (spec) && !session_bus_present ())
+    {
+      g_autofree char *asked = limits_asked (spec);
+      sbx_die ("%s: no systemd user manager to enforce them: no D-Bus session bus "
+               "($DBUS_SESSION_BUS_ADDRESS is unset and $XDG_RUNTIME_DIR/bus does not exist); "
+               "log in through systemd-logind (a desktop or ssh session), or run "
+               "'loginctl enable-linger %s' and log in again",
+               asked, g_get_user_name ());
+    }
 
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
     sbx_die_errno ("socketpair");
@@ -361,6 +508,21 @@ sbx_monitor_run (const SbxSpec *spec)
       sbx_state_release (run.claim);
       sbx_die ("%s", error->message);
     }
+  gint64 scope_start = g_get_monotonic_time ();
+  if (!start_scope (&run, &error))
+    {
+      g_autofree char *asked = limits_asked (spec);
+      sbx_util_pidfd_send_signal (run.pidfd, SIGKILL);
+      waitid (P_PIDFD, (id_t)run.pidfd, NULL, WEXITED);
+      release_run (&run);
+      /* A limit not in force names itself; other failures concern them all. */
+      if (g_error_matches (error, SBX_CGROUP_ERROR, SBX_CGROUP_ERROR_NOT_IN_FORCE))
+        sbx_die ("%s", error->message);
+      sbx_die ("%s: %s", asked, error->message);
+    }
+  if (run.scope != NULL)
+    verbose (spec, "scope %s, ready in %.1f ms", run.scope_unit,
+             (double)(g_get_monotonic_time () - scope_start) / 1000.0);
   if (!sbx_msg_send (sock, SBX_MSG_GO, 0, 0, NULL, -1))
     {
       /* It died while the maps were written: its message says why. */

@@ -41,7 +41,8 @@ struct SbxRootfs
   SbxOverlay *overlay;        /* the layered root */
   gboolean host_base;         /* the root is the host's / (not --rootfs) */
   int sys_tree;               /* clone of the host's /sys */
-  int run_tree;               /* clone of the host's /run (host base only) */
+  int resolv_tree;            /* --net host: the host's resolv.conf when it lies in /run */
+  char *resolv_path;          /* ... and that path */
   int dev_trees[N_DEV_NODES]; /* clones of the host's device nodes */
   int *mount_trees;           /* per spec->mounts entry: a clone for binds, -1 otherwise */
   int newroot;                /* O_PATH of NEWROOT once attached */
@@ -62,6 +63,23 @@ set_tree_attrs (int fd, guint64 attrs)
   return mount_setattr (fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
 }
 
+/* The host's /run is not shown inside (see build_run), but with the host's
+ * network its resolver configuration is wanted, and /etc/resolv.conf often
+ * points into /run (systemd-resolved, resolvconf): that one file comes
+ * along, read-only. */
+static void
+clone_host_resolv_conf (SbxRootfs *r)
+{
+  g_autofree char *real = realpath ("/etc/resolv.conf", NULL);
+  if (real == NULL || !g_str_has_prefix (real, "/run/"))
+    return;
+  r->resolv_tree = clone_tree (real, FALSE);
+  guint64 ro = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+  if (r->resolv_tree < 0 || set_tree_attrs (r->resolv_tree, ro) < 0)
+    sbx_die_errno ("cannot bind %s", real);
+  r->resolv_path = g_steal_pointer (&real);
+}
+
 SbxRootfs *
 sbx_rootfs_prepare (const SbxSpec *spec)
 {
@@ -78,12 +96,12 @@ sbx_rootfs_prepare (const SbxSpec *spec)
   /* With a network namespace of its own the sandbox gets a fresh sysfs
    * (its own interfaces); in the host's it sees the host's, read-only. */
   r->sys_tree = spec->net == SBX_NET_HOST ? clone_tree ("/sys", TRUE) : -1;
-  r->run_tree = r->host_base ? clone_tree ("/run", TRUE) : -1;
   guint64 ro = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
   if (spec->net == SBX_NET_HOST && (r->sys_tree < 0 || set_tree_attrs (r->sys_tree, ro) < 0))
     sbx_die_errno ("cannot bind /sys");
-  if (r->host_base && (r->run_tree < 0 || set_tree_attrs (r->run_tree, ro) < 0))
-    sbx_die_errno ("cannot bind /run");
+  r->resolv_tree = -1;
+  if (spec->net == SBX_NET_HOST && r->host_base)
+    clone_host_resolv_conf (r);
   r->overlay = sbx_overlay_prepare (spec);
 
   for (guint i = 0; i < N_DEV_NODES; i++)
@@ -251,6 +269,60 @@ build_sys (SbxRootfs *r)
     }
 }
 
+/* A fresh /run, as at boot, with the caller's runtime directory.  Not the
+ * host's, even read-only: a read-only mount does not stop connect(), and
+ * /run is full of sockets that act for whoever connects (the system bus,
+ * docker.sock, the journal, every session's bus and agents in /run/user). */
+static void
+build_run (SbxRootfs *r, gboolean root_mapped, uid_t uid, gid_t gid)
+{
+  const char *const run_opts[]
+      = { "mode", "0755", "size", "10%", root_mapped ? "uid" : NULL, "0", "gid", "0", NULL };
+  mount_new_fs (r, "tmpfs", run_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, "/run");
+  cleanup_fd int run = open_inside (r, "/run", O_PATH | O_DIRECTORY);
+  g_autofree char *name = g_strdup_printf ("%u", (guint)uid);
+  cleanup_fd int user = -1;
+  if (run < 0 || mkdirat (run, "user", 0755) < 0
+      || (user = openat (run, "user", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0
+      || mkdirat (user, name, 0700) < 0 || fchownat (user, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0
+      || mkdirat (run, "lock", 01777) < 0 || fchmodat (run, "lock", 01777, 0) < 0
+      || (root_mapped
+          && (fchownat (run, "user", 0, 0, 0) < 0 || fchownat (run, "lock", 0, 0, 0) < 0)))
+    sbx_die_errno ("cannot populate /run");
+  if (r->resolv_tree >= 0)
+    {
+      cleanup_fd int target = make_mount_point (r, "--net host", r->resolv_path, FALSE);
+      if (move_mount (r->resolv_tree, "", target, "",
+                      MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)
+          < 0)
+        sbx_die_errno ("cannot bind %s", r->resolv_path);
+      sbx_util_close_fdp (&r->resolv_tree);
+    }
+}
+
+/* Something to bind the sandbox's resolv.conf on where /etc/resolv.conf
+ * leads nowhere inside: the file a symlink into the fresh /run names
+ * (systemd-resolved's stub-resolv.conf), or, in a --rootfs without one, an
+ * empty file in the writable layer. */
+static int
+make_resolv_conf (SbxRootfs *r)
+{
+  cleanup_fd int etc = open_inside (r, "/etc", O_PATH | O_DIRECTORY);
+  char link[PATH_MAX];
+  ssize_t n = etc >= 0 ? readlinkat (etc, "resolv.conf", link, sizeof link - 1) : -1;
+  if (n > 0)
+    {
+      link[n] = '\0';
+      g_autofree char *path = g_canonicalize_filename (link, "/etc");
+      if (!g_str_has_prefix (path, "/run/"))
+        return -1;
+      return make_mount_point (r, "resolv.conf", path, FALSE);
+    }
+  cleanup_fd int made
+      = etc >= 0 ? openat (etc, "resolv.conf", O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644) : -1;
+  return made >= 0 ? open_inside (r, "/etc/resolv.conf", O_PATH) : -1;
+}
+
 /* The sandbox's /etc/resolv.conf names slirp's DNS: a file of the staging
  * tmpfs bound over the host's (or over what its symlink points to inside,
  * such as systemd-resolved's stub file), never written into the host's. */
@@ -263,16 +335,7 @@ bind_resolv_conf (SbxRootfs *r, const SbxSpec *spec)
     sbx_die_errno ("cannot write %s", staged);
   cleanup_fd int target = open_inside (r, "/etc/resolv.conf", O_PATH);
   if (target < 0 && errno == ENOENT)
-    {
-      /* A --rootfs without one: an empty file in the writable layer to
-       * bind on (where /etc takes one). */
-      cleanup_fd int etc = open_inside (r, "/etc", O_PATH | O_DIRECTORY);
-      cleanup_fd int made
-          = etc >= 0 ? openat (etc, "resolv.conf", O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644)
-                     : -1;
-      if (made >= 0)
-        target = open_inside (r, "/etc/resolv.conf", O_PATH);
-    }
+    target = make_resolv_conf (r);
   struct stat st;
   if (target < 0 || fstat (target, &st) < 0 || !S_ISREG (st.st_mode))
     {
@@ -391,22 +454,12 @@ sbx_rootfs_build (SbxRootfs *r, const SbxSpec *spec, uid_t inside_uid, gid_t ins
   if (var >= 0)
     mount_new_fs (r, "tmpfs", tmp_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, "/var/tmp");
   build_sys (r);
-  if (r->host_base)
-    {
-      attach_tree (r, r->run_tree, "/run", "/run");
-      sbx_util_close_fdp (&r->run_tree);
-    }
-  else
-    {
-      /* A distribution tree brings its own /run, empty at boot. */
-      static const char *const run_opts[] = { "mode", "0755", NULL };
-      mount_new_fs (r, "tmpfs", run_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, "/run");
-    }
+  build_run (r, root_mapped, inside_uid, inside_gid);
   if (spec->net == SBX_NET_SLIRP)
     bind_resolv_conf (r, spec);
   build_user_mounts (r, spec, inside_uid, inside_gid);
   /* Last, so that no --bind uncovers what is masked. */
-  sbx_mask_apply (r->newroot, r->host_base, inside_uid, inside_gid);
+  sbx_mask_apply (r->newroot);
   sbx_overlay_seal (r->overlay);
 }
 

@@ -73,9 +73,11 @@ sbx_spec_free (SbxSpec *spec)
   g_free (spec->upper);
   g_free (spec->upper_work);
   g_free (spec->fuse_overlayfs);
+  g_free (spec->memory_text);
   g_ptr_array_unref (spec->publish);
   g_free (spec->hostname);
   g_free (spec->name);
+  g_free (spec->profile);
   g_ptr_array_unref (spec->env);
   g_strfreev (spec->argv);
   g_free (spec);
@@ -492,6 +494,83 @@ set_seccomp (SbxSpec *spec, const char *value, GError **error)
 }
 
 static gboolean
+set_memory (SbxSpec *spec, const char *value, GError **error)
+{
+  guint64 v;
+  if (!sbx_util_parse_size (value, &v) || v == 0)
+    return fail (error, "--memory", "'%s' is not a size above zero (use e.g. 512M or 2G)", value);
+  spec->memory = v;
+  g_free (spec->memory_text);
+  spec->memory_text = g_strdup (value);
+  return TRUE;
+}
+
+/* A positive decimal number of CPUs with at most 6 decimals, as CPU time
+ * per second in microseconds (systemd's CPUQuotaPerSecUSec). */
+gboolean
+sbx_spec_parse_cpus (const char *text, guint64 max_cpus, guint64 *usec)
+{
+  guint64 whole = 0, frac = 0, scale = 1000000;
+  const char *p = text;
+  if (*p < '0' || *p > '9')
+    return FALSE;
+  for (; *p >= '0' && *p <= '9'; p++)
+    {
+      whole = whole * 10 + (guint64)(*p - '0');
+      if (whole > max_cpus)
+        return FALSE;
+    }
+  if (*p == '.')
+    {
+      p++;
+      if (*p < '0' || *p > '9')
+        return FALSE;
+      for (; *p >= '0' && *p <= '9'; p++)
+        {
+          if (scale == 1)
+            return FALSE; /* finer than a microsecond per second */
+          scale /= 10;
+          frac += (guint64)(*p - '0') * scale;
+        }
+    }
+  guint64 v = whole * 1000000 + frac;
+  if (*p != '\0' || v == 0 || v > max_cpus * 1000000)
+    return FALSE;
+  *usec = v;
+  return TRUE;
+}
+
+static gboolean
+set_cpus (SbxSpec *spec, const char *value, GError **error)
+{
+  long n = sysconf (_SC_NPROCESSORS_ONLN);
+  guint64 max = n > 0 ? (guint64)n : 1;
+  if (!sbx_spec_parse_cpus (value, max, &spec->cpu_quota))
+    return fail (error, "--cpus",
+                 "'%s' is not a number of CPUs above zero and at most %" G_GUINT64_FORMAT
+                 " (this machine's)",
+                 value, max);
+  return TRUE;
+}
+
+static gboolean
+set_pids_limit (SbxSpec *spec, const char *value, GError **error)
+{
+  /* The kernel's own ceiling for pids.max (PID_MAX_LIMIT). */
+  if (!sbx_util_parse_u64 (value, 4194304, &spec->pids_limit) || spec->pids_limit == 0)
+    return fail (error, "--pids-limit", "'%s' is not a number from 1 to 4194304", value);
+  return TRUE;
+}
+
+static gboolean
+set_io_weight (SbxSpec *spec, const char *value, GError **error)
+{
+  if (!sbx_util_parse_u64 (value, 10000, &spec->io_weight) || spec->io_weight == 0)
+    return fail (error, "--io-weight", "'%s' is not a weight from 1 to 10000", value);
+  return TRUE;
+}
+
+static gboolean
 set_name (SbxSpec *spec, const char *value, GError **error)
 {
   if (!sbx_state_name_valid (value))
@@ -569,6 +648,22 @@ set_verbose (SbxSpec *spec, const char *value, GError **error)
   return TRUE;
 }
 
+/* Only the name is taken here: the profile goes under the whole command
+ * line, wherever --profile stands in it (cli.c applies it). */
+static gboolean
+set_profile (SbxSpec *spec, const char *value, GError **error)
+{
+  /* A name, not a path: no '/' (so no "../x"), no hidden or empty name. */
+  if (value[0] == '\0' || value[0] == '.' || strchr (value, '/') != NULL)
+    return fail (error, "--profile",
+                 "'%s' is not a profile name (a file name in $XDG_CONFIG_HOME/sbx without "
+                 "'.conf', not starting with '.', without '/')",
+                 value);
+  g_free (spec->profile);
+  spec->profile = g_strdup (value);
+  return TRUE;
+}
+
 /* Grouped and ordered as in the man page; --help prints them in this order. */
 static const SbxOption run_options[] = {
   { "map-root", 0, FALSE, "identity", NULL,
@@ -579,15 +674,17 @@ static const SbxOption run_options[] = {
   { "rootfs", 0, TRUE, "filesystem", "DIR", "Lowest layer (default: the host's /, read-only)",
     set_rootfs },
   { "layer", 0, TRUE, "filesystem", "DIR",
-    "Another read-only layer above the rootfs (repeatable, later ones higher)", set_layer },
+    "Another read-only layer above the rootfs (repeatable, later ones higher)", set_layer, TRUE },
   { "upper", 0, TRUE, "filesystem", "DIR",
     "Keep the writable layer in DIR (default: a throwaway layer)", set_upper },
   { "overlay", 0, TRUE, "filesystem", "auto|kernel|fuse",
     "Overlay driver (auto: kernel overlayfs where it gives the right semantics)", set_overlay },
-  { "bind", 0, TRUE, "filesystem", "SRC[:DST][:ro]", "Bind a host path in (repeatable)", set_bind },
+  { "bind", 0, TRUE, "filesystem", "SRC[:DST][:ro]", "Bind a host path in (repeatable)", set_bind,
+    TRUE },
   { "ro-bind", 0, TRUE, "filesystem", "SRC[:DST]", "Bind a host path in read-only (repeatable)",
-    set_ro_bind },
-  { "tmpfs", 0, TRUE, "filesystem", "DST[:SIZE]", "Mount a fresh tmpfs (repeatable)", set_tmpfs },
+    set_ro_bind, TRUE },
+  { "tmpfs", 0, TRUE, "filesystem", "DST[:SIZE]", "Mount a fresh tmpfs (repeatable)", set_tmpfs,
+    TRUE },
   { "workdir", 'w', TRUE, "filesystem", "DIR",
     "Working directory inside (default: the current one if it exists inside, else /)",
     set_workdir },
@@ -595,26 +692,35 @@ static const SbxOption run_options[] = {
   { "net", 0, TRUE, "network", "slirp|none|host",
     "Network: own stack behind libslirp (default), lo only, or the host's", set_net },
   { "publish", 'p', TRUE, "network", "[HOSTIP:]HOSTPORT:PORT[/tcp|/udp]",
-    "Forward a host port into the sandbox (repeatable; HOSTIP 127.0.0.1 by default)", set_publish },
+    "Forward a host port into the sandbox (repeatable; HOSTIP 127.0.0.1 by default)", set_publish,
+    TRUE },
   { "allow-host-loopback", 0, FALSE, "network", NULL,
     "Let 10.0.2.2 reach the host's 127.0.0.1 (off by default)", set_allow_host_loopback },
   { "mtu", 0, TRUE, "network", "BYTES", "MTU of tap0 (default 65520)", set_mtu },
   { "no-ipv6", 0, FALSE, "network", NULL, "No IPv6 on tap0", set_no_ipv6 },
 
+  { "memory", 0, TRUE, "resources", "SIZE", "Memory limit (K, M, G suffixes)", set_memory },
+  { "cpus", 0, TRUE, "resources", "N.N", "CPU time limit, in CPUs (0.5: half of one)", set_cpus },
+  { "pids-limit", 0, TRUE, "resources", "N", "Most tasks at once", set_pids_limit },
+  { "io-weight", 0, TRUE, "resources", "N", "IO weight, 1 to 10000 (default 100)", set_io_weight },
   { "name", 0, TRUE, "process", "NAME",
     "A named sandbox: listed by ps, joinable by exec, writable layer kept", set_name },
   { "hostname", 0, TRUE, "process", "NAME", "Hostname inside (default: --name, else the host's)",
     set_hostname },
-  { "env", 'e', TRUE, "process", "KEY=VALUE", "Set an environment variable (repeatable)", set_env },
+  { "env", 'e', TRUE, "process", "KEY=VALUE", "Set an environment variable (repeatable)", set_env,
+    TRUE },
   { "clearenv", 0, FALSE, "process", NULL, "Start from an empty environment", set_clearenv },
   { "monotonic", 0, TRUE, "process", "SECS", "Offset of CLOCK_MONOTONIC inside", set_monotonic },
   { "boottime", 0, TRUE, "process", "SECS", "Offset of CLOCK_BOOTTIME inside", set_boottime },
-  { "cap-add", 0, TRUE, "process", "CAP", "Add a capability (repeatable; ALL)", set_cap_add },
-  { "cap-drop", 0, TRUE, "process", "CAP", "Drop a capability (repeatable; ALL)", set_cap_drop },
+  { "cap-add", 0, TRUE, "process", "CAP", "Add a capability (repeatable; ALL)", set_cap_add, TRUE },
+  { "cap-drop", 0, TRUE, "process", "CAP", "Drop a capability (repeatable; ALL)", set_cap_drop,
+    TRUE },
   { "seccomp", 0, TRUE, "process", "default|unconfined",
     "The system call filter (unconfined: none, with a warning)", set_seccomp },
   { "share-tty", 0, FALSE, "process", NULL,
     "Keep the caller's session and terminal (default: a new session)", set_share_tty },
+  { "profile", 0, TRUE, "process", "NAME",
+    "Defaults from $XDG_CONFIG_HOME/sbx/NAME.conf (the command line wins)", set_profile },
   { "verbose", 'v', FALSE, "process", NULL, "Say what sbx sets up", set_verbose },
   { NULL },
 };
@@ -632,6 +738,136 @@ sbx_spec_find_option (const char *long_name)
     if (strcmp (o->long_name, long_name) == 0)
       return o;
   return NULL;
+}
+
+/* ---- profiles ----------------------------------------------------------- */
+
+char *
+sbx_spec_profile_path (const char *name)
+{
+  g_autofree char *file = g_strconcat (name, ".conf", NULL);
+  return g_build_filename (g_get_user_config_dir (), "sbx", file, NULL);
+}
+
+/* The line of @key in the [@group] group of @text (of the group header when
+ * @key is NULL), counting from 1; 0 when it is not there.  GKeyFile keeps no
+ * line numbers, so the text is scanned as GKeyFile reads it: the last
+ * occurrence wins, as it does for GKeyFile's value. */
+static guint
+profile_line (const char *text, const char *group, const char *key)
+{
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  gboolean in_group = FALSE;
+  guint found = 0;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      const char *l = lines[i] + strspn (lines[i], " \t");
+      if (l[0] == '[')
+        {
+          size_t n = strlen (group);
+          in_group = strncmp (l + 1, group, n) == 0 && l[n + 1] == ']';
+          if (in_group && key == NULL)
+            found = i + 1;
+          continue;
+        }
+      size_t n = key != NULL ? strlen (key) : 0;
+      if (in_group && key != NULL && strncmp (l, key, n) == 0
+          && (l[n + strspn (l + n, " \t")] == '='))
+        found = i + 1;
+    }
+  return found;
+}
+
+/* "PATH:LINE: KEY: what" from a message "OPTION: what" of a setter (which
+ * names the option as on the command line: "--bind", "-p"). */
+static gboolean
+profile_fail (GError **error, const char *path, const char *text, const char *key, const char *what)
+{
+  guint line = profile_line (text, "run", key);
+  g_autofree char *where = line > 0 ? g_strdup_printf ("%s:%u", path, line) : g_strdup (path);
+  const char *sep = strstr (what, ": ");
+  if (what[0] == '-' && sep != NULL && memchr (what, ' ', (size_t)(sep - what)) == NULL)
+    what = sep + 2;
+  g_set_error (error, SBX_SPEC_ERROR, 0, "%s: %s: %s", where, key, what);
+  return FALSE;
+}
+
+/* One key of [run]: a flag is true or false, a repeatable option a list
+ * (GKeyFile's: values separated by ';'), any other option one value. */
+static gboolean
+profile_apply_key (SbxSpec *spec, GKeyFile *kf, const char *key, GError **error)
+{
+  const SbxOption *o = sbx_spec_find_option (key);
+  g_autofree char *option = g_strconcat ("--", key, NULL);
+  g_autoptr (GError) local = NULL;
+
+  if (o == NULL)
+    return fail (error, option, "unknown key (the keys are the long options of sbx run)");
+  if (strcmp (key, "profile") == 0)
+    return fail (error, option, "a profile cannot load another profile");
+  if (!o->takes_value)
+    {
+      gboolean on = g_key_file_get_boolean (kf, "run", key, &local);
+      if (local != NULL)
+        {
+          g_autofree char *raw = g_key_file_get_value (kf, "run", key, NULL);
+          return fail (error, option, "'%s' is not true or false", raw != NULL ? raw : "");
+        }
+      return on ? o->set (spec, NULL, error) : TRUE;
+    }
+  if (o->repeatable)
+    {
+      g_auto (GStrv) values = g_key_file_get_string_list (kf, "run", key, NULL, &local);
+      if (values == NULL)
+        return fail (error, option, "%s", local->message);
+      for (char **v = values; *v != NULL; v++)
+        if (!o->set (spec, *v, error))
+          return FALSE;
+      return TRUE;
+    }
+  g_autofree char *value = g_key_file_get_string (kf, "run", key, &local);
+  if (value == NULL)
+    return fail (error, option, "%s", local->message);
+  return o->set (spec, value, error);
+}
+
+gboolean
+sbx_spec_load_profile (SbxSpec *spec, const char *name, GError **error)
+{
+  g_autofree char *path = sbx_spec_profile_path (name);
+  g_autofree char *text = NULL;
+  g_autoptr (GError) local = NULL;
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+
+  /* open() first for its errno: the message names the path and the reason
+   * in the contract's form ("PATH: No such file or directory"). */
+  cleanup_fd int fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return fail (error, "--profile", "%s: %s (example profiles are in %s)", path,
+                 g_strerror (errno), SBX_PROFILES_DIR);
+  if (!g_file_get_contents (path, &text, NULL, &local)
+      || !g_key_file_load_from_data (kf, text, -1, G_KEY_FILE_NONE, &local))
+    {
+      /* GKeyFile's messages start with a capital; ours follow "sbx: ". */
+      local->message[0] = g_ascii_tolower (local->message[0]);
+      g_set_error (error, SBX_SPEC_ERROR, 0, "%s: %s", path, local->message);
+      return FALSE;
+    }
+  g_auto (GStrv) groups = g_key_file_get_groups (kf, NULL);
+  for (char **g = groups; *g != NULL; g++)
+    if (strcmp (*g, "run") != 0)
+      {
+        guint line = profile_line (text, *g, NULL);
+        g_set_error (error, SBX_SPEC_ERROR, 0,
+                     "%s:%u: [%s]: unknown group (a profile has only [run])", path, line, *g);
+        return FALSE;
+      }
+  g_auto (GStrv) keys = g_key_file_get_keys (kf, "run", NULL, NULL);
+  for (char **k = keys; k != NULL && *k != NULL; k++)
+    if (!profile_apply_key (spec, kf, *k, &local))
+      return profile_fail (error, path, text, *k, local->message);
+  return TRUE;
 }
 
 /* ---- validation against the host -------------------------------------- */
@@ -706,7 +942,10 @@ prepare_upper (SbxSpec *spec, GError **error)
     }
   else if (spec->upper != NULL)
     {
-      if (mkdir (spec->upper, 0755) < 0 && errno != EEXIST)
+      /* 0700: the layer holds files of the caller's subordinate ids, setuid
+       * ones among them (made by root inside); other users of the host must
+       * not reach them and run them as those ids. */
+      if (mkdir (spec->upper, 0700) < 0 && errno != EEXIST)
         return fail (error, option, "%s: %s", spec->upper, g_strerror (errno));
       if (!canonical_dir (option, spec->upper, &dir, error))
         return FALSE;
@@ -730,6 +969,11 @@ prepare_upper (SbxSpec *spec, GError **error)
       if (lower != NULL && (is_under (dir, lower) || is_under (lower, dir)))
         return fail (error, option, "%s overlaps the layer %s", dir, lower);
     }
+  struct stat st;
+  if (stat (dir, &st) == 0 && (st.st_mode & 0011) != 0)
+    sbx_warn ("%s %s is open to other users: files inside may belong to your subordinate ids, "
+              "setuid ones too; 'chmod 700 %s' closes it",
+              option, dir, dir);
   return TRUE;
 }
 
@@ -809,6 +1053,39 @@ sbx_spec_validate (SbxSpec *spec, GError **error)
   if (spec->seccomp_unconfined)
     sbx_warn ("--seccomp=unconfined: the command runs without a system call filter");
   return validate_layers (spec, error);
+}
+
+gboolean
+sbx_spec_has_limits (const SbxSpec *spec)
+{
+  return spec->memory || spec->cpu_quota || spec->pids_limit || spec->io_weight;
+}
+
+char **
+sbx_spec_limits_strv (const SbxSpec *spec)
+{
+  GPtrArray *v = g_ptr_array_new ();
+  if (spec->memory)
+    g_ptr_array_add (v, g_strdup_printf ("memory=%s", spec->memory_text));
+  if (spec->cpu_quota)
+    {
+      /* Back to the decimal that was typed, without trailing zeros. */
+      g_autofree char *cpus
+          = g_strdup_printf ("%" G_GUINT64_FORMAT ".%06" G_GUINT64_FORMAT,
+                             spec->cpu_quota / 1000000, spec->cpu_quota % 1000000);
+      char *end = cpus + strlen (cpus) - 1;
+      while (*end == '0')
+        *end-- = '\0';
+      if (*end == '.')
+        *end = '\0';
+      g_ptr_array_add (v, g_strdup_printf ("cpus=%s", cpus));
+    }
+  if (spec->pids_limit)
+    g_ptr_array_add (v, g_strdup_printf ("pids=%" G_GUINT64_FORMAT, spec->pids_limit));
+  if (spec->io_weight)
+    g_ptr_array_add (v, g_strdup_printf ("io-weight=%" G_GUINT64_FORMAT, spec->io_weight));
+  g_ptr_array_add (v, NULL);
+  return (char **)g_ptr_array_free (v, FALSE);
 }
 
 const char *

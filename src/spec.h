@@ -84,8 +84,12 @@ typedef struct
   guint mtu;                    /* of tap0 */
   gboolean no_ipv6;
 
-  /* resources (cgroup.c): --memory, --cpus, --pids-limit, --io-weight.
-   * Added by the resource-limits work. */
+  /* resources (cgroup.c) */
+  guint64 memory;     /* --memory, bytes; 0: none */
+  char *memory_text;  /* as typed, for messages */
+  guint64 cpu_quota;  /* --cpus as CPU time per second, in microseconds; 0: none */
+  guint64 pids_limit; /* 0: none */
+  guint64 io_weight;  /* 1..10000; 0: none */
 
   /* security (security.c) */
   guint64 cap_add;      /* --cap-add: CAP_* bits */
@@ -106,6 +110,7 @@ typedef struct
   gint64 monotonic_offset;
   gint64 boottime_offset;
   gboolean verbose;
+  char *profile; /* --profile NAME, applied under the command line (cli.c) */
 
   /* The command and its arguments (NULL-terminated). */
   char **argv;
@@ -129,11 +134,20 @@ typedef struct
   const char *value_name;
   const char *help;
   SbxOptionSetter set;
+  gboolean repeatable; /* may be given several times; a list in a profile */
 } SbxOption;
 
 /* The `sbx run` options, terminated by an entry with long_name == NULL. */
 const SbxOption *sbx_spec_options (void);
 const SbxOption *sbx_spec_find_option (const char *long_name);
+
+/* Where the profile @name lives: $XDG_CONFIG_HOME/sbx/NAME.conf. */
+char *sbx_spec_profile_path (const char *name);
+
+/* Applies the [run] group of the profile @name to @spec through the same
+ * setters as the command line, so that a value is accepted or refused
+ * exactly as the option would be.  Errors read "PATH:LINE: key: what". */
+gboolean sbx_spec_load_profile (SbxSpec *spec, const char *name, GError **error);
 
 /* Checks what can only be checked once every option is known, and against the
  * host (paths exist, are directories...).  Nothing is created. */
@@ -148,6 +162,11 @@ gboolean sbx_spec_parse_bind (const char *text, gboolean force_ro, SbxMount **ou
 gboolean sbx_spec_parse_tmpfs (const char *text, SbxMount **out, GError **error);
 gboolean sbx_spec_hostname_valid (const char *name);
 gboolean sbx_spec_parse_publish (const char *text, SbxPublish **out, GError **error);
+gboolean sbx_spec_parse_cpus (const char *text, guint64 max_cpus, guint64 *usec);
+/* Whether any --memory, --cpus, --pids-limit or --io-weight was given. */
+gboolean sbx_spec_has_limits (const SbxSpec *spec);
+/* The limits as "memory=64M", "cpus=0.5", "pids=100", "io-weight=50". */
+char **sbx_spec_limits_strv (const SbxSpec *spec);
 void sbx_publish_free (SbxPublish *publish);
 void sbx_mount_free (SbxMount *mount);
 

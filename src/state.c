@@ -41,6 +41,7 @@ sbx_sandbox_info_free (SbxSandboxInfo *info)
   g_free (info->workdir);
   g_strfreev (info->ports);
   g_strfreev (info->limits);
+  g_free (info->scope);
   g_free (info->upper);
   g_free (info->rootfs);
   g_strfreev (info->layers);
@@ -212,7 +213,8 @@ set_strv (GKeyFile *kf, const char *key, char *const *v)
 
 gboolean
 sbx_state_publish (SbxStateClaim *claim, const SbxSpec *spec, pid_t pid, pid_t command_pid,
-                   guint64 caps, uid_t inside_uid, gid_t inside_gid, GError **error)
+                   guint64 caps, uid_t inside_uid, gid_t inside_gid, const char *scope_unit,
+                   GError **error)
 {
   g_autoptr (GKeyFile) kf = g_key_file_new ();
 
@@ -250,7 +252,10 @@ sbx_state_publish (SbxStateClaim *claim, const SbxSpec *spec, pid_t pid, pid_t c
     }
   g_ptr_array_add (ports, NULL);
   set_strv (kf, "ports", (char **)ports->pdata);
-  set_strv (kf, "limits", NULL);
+  g_auto (GStrv) limits = sbx_spec_limits_strv (spec);
+  set_strv (kf, "limits", limits);
+  if (scope_unit != NULL)
+    g_key_file_set_string (kf, GROUP, "scope", scope_unit);
 
   /* g_key_file_save_to_file() writes a temporary file and renames it over
    * the old one: a reader sees the whole old state or the whole new one. */
@@ -358,6 +363,7 @@ read_state (const char *path, SbxSandboxInfo *info)
   info->workdir = get_string (kf, "workdir");
   info->ports = get_strv (kf, "ports");
   info->limits = get_strv (kf, "limits");
+  info->scope = get_string (kf, "scope");
   info->upper = get_string (kf, "upper");
   return info->pid > 0;
 }

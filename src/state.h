@@ -42,6 +42,7 @@ typedef struct
   char *workdir;  /* the command's working directory inside */
   char **ports;   /* published ports, as typed */
   char **limits;  /* "memory=64M", ... */
+  char *scope;    /* its systemd user scope ("sbx-NAME.scope"), or NULL */
   char *upper;    /* the kept writable layer, or NULL */
   char *rootfs;   /* the lowest layer it ran on, NULL for the host's / */
   char **layers;  /* its --layer dirs, lowest first */
@@ -71,7 +72,8 @@ SbxStateClaim *sbx_state_claim (const char *name, GError **error);
 /* Writes the state file atomically (rename), once PID 1 @pid has started the
  * command. */
 gboolean sbx_state_publish (SbxStateClaim *claim, const SbxSpec *spec, pid_t pid, pid_t command_pid,
-                            guint64 caps, uid_t inside_uid, gid_t inside_gid, GError **error);
+                            guint64 caps, uid_t inside_uid, gid_t inside_gid,
+                            const char *scope_unit, GError **error);
 
 /* Records beside a named sandbox's kept layer what it lies on (--rootfs,
  * --layer), for `sbx diff` of a stopped sandbox. */

@@ -172,9 +172,8 @@ read_ranges (const char *path, const SbxSpec *spec, guint32 id)
   return ranges;
 }
 
-/* Looks for a setuid helper; only absolute paths from PATH or /usr/bin. */
-static char *
-find_helper (const char *name)
+char *
+sbx_userns_find_helper (const char *name)
 {
   char *path = g_find_program_in_path (name);
   if (path != NULL && g_path_is_absolute (path))
@@ -205,8 +204,8 @@ sbx_userns_plan (const SbxSpec *spec)
         why = "no subordinate uid range in /etc/subuid";
       else if (gid_ranges == NULL)
         why = "no subordinate gid range in /etc/subgid";
-      else if ((plan->newuidmap = find_helper ("newuidmap")) == NULL
-               || (plan->newgidmap = find_helper ("newgidmap")) == NULL)
+      else if ((plan->newuidmap = sbx_userns_find_helper ("newuidmap")) == NULL
+               || (plan->newgidmap = sbx_userns_find_helper ("newgidmap")) == NULL)
         why = "newuidmap/newgidmap not found (install the uidmap package)";
     }
   /* Root may write any map itself; a single mapping is its natural default

@@ -47,6 +47,10 @@ GArray *sbx_userns_build_map (SbxIdentity identity, guint32 id, const GArray *ra
 /* "inside outside count\n" per line, as /proc/PID/uid_map wants it. */
 char *sbx_userns_format_map (const GArray *lines);
 
+/* Where the setuid helper @name (newuidmap, newgidmap) is: only an absolute
+ * path from PATH, else /usr/bin; NULL when it is in neither. */
+char *sbx_userns_find_helper (const char *name);
+
 /* Reads /etc/subuid and /etc/subgid and finds the helpers; falls back to a
  * single mapping (with one warning unless --no-subids asked for it). */
 SbxIdMapPlan *sbx_userns_plan (const SbxSpec *spec);

@@ -27,6 +27,16 @@ for group in Identity Filesystem Network Process; do
 done
 is "$(sbx help run)" "$out" "help run prints the same as run --help"
 is "$(sbx run -h)" "$out" "run -h prints the same as run --help"
+like "$out" "--profile NAME" "run --help lists --profile"
+for cmd in ps exec stop rm diff doctor; do
+  out=$(sbx "$cmd" --help); rc=$?
+  is "$rc" "0" "$cmd --help exits 0"
+  like "$out" "^Usage: sbx $cmd " "$cmd --help: the usage first"
+  like "$(printf '%s\n' "$out" | tail -1)" "^See sbx-$cmd\(1\)\.$" "$cmd --help: the man page last"
+  is "$(sbx help "$cmd")" "$out" "help $cmd prints the same as $cmd --help"
+  is "$(sbx "$cmd" -h)" "$out" "$cmd -h prints the same as $cmd --help"
+done
+like "$(sbx --help)" "  doctor " "--help lists doctor"
 
 # --- usage errors -----------------------------------------------------------------------
 
@@ -51,6 +61,11 @@ bad () {
 before=$(snapshot_host)
 bad "sbx: no command given" "sbx"
 bad "sbx: 'frob' is not an sbx command" "sbx" frob
+bad "sbx: 'rnu' is not an sbx command; did you mean 'run'?" "sbx" rnu
+bad "sbx: 'dcotor' is not an sbx command; did you mean 'doctor'?" "sbx" dcotor
+bad "sbx: 'exce' is not an sbx command; did you mean 'exec'?" "sbx" exce
+bad "sbx: 'stpo' is not an sbx command; did you mean 'stop'?" "sbx" stpo
+bad "sbx: 'rnu' is not an sbx command; did you mean 'run'?" "sbx" help rnu
 bad "sbx: unknown option --frob" "sbx" --frob
 bad "sbx: no command given" "sbx run" run
 bad "sbx: no command given" "sbx run" run --

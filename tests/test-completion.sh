@@ -35,7 +35,10 @@ comp () {
   ' bash "$src/sbx.bash" "$@"
 }
 
-is "$(comp sbx '')" "diff exec help ps rm run stop " "bash: subcommands"
+is "$(comp sbx '')" "diff doctor exec help ps rm run stop " "bash: subcommands"
+is "$(comp sbx do)" "doctor " "bash: doctor"
+is "$(comp sbx doctor --)" "--help --json " "bash: doctor options"
+is "$(comp sbx help d)" "diff doctor " "bash: help COMMAND knows doctor"
 is "$(comp sbx ru)" "run " "bash: a subcommand prefix"
 is "$(comp sbx run --ne)" "--net " "bash: run option prefix"
 is "$(comp sbx run --net '')" "host none slirp " "bash: --net values"
@@ -44,6 +47,14 @@ is "$(comp sbx run --cap-add sys_ad)" "sys_admin " "bash: --cap-add completes ca
 is "$(comp sbx run --cap-drop AL)" "ALL " "bash: --cap-drop offers ALL"
 is "$(comp sbx run --overlay '')" "auto fuse kernel " "bash: --overlay values"
 like "$(comp sbx run --map-root --)" "--bind .*--workdir" "bash: every option after another option"
+
+# --profile NAME: the profiles in $XDG_CONFIG_HOME/sbx, without ".conf".
+mkdir -p "$TEST_DIR/config/sbx/sub.conf"
+touch "$TEST_DIR/config/sbx/build.conf" "$TEST_DIR/config/sbx/untrusted.conf" "$TEST_DIR/config/sbx/notes.txt"
+export XDG_CONFIG_HOME=$TEST_DIR/config
+is "$(comp sbx run --profile '')" "build untrusted " "bash: --profile completes the profile names"
+is "$(comp sbx run --profile=u)" "untrusted " "bash: --profile=PREFIX"
+like "$(comp sbx run --profile build --net none -- ls --al)" "--all" "bash: --profile's value is skipped before the inner command"
 as_user mkdir -p comp-dir/subdir
 is "$(cd "$TEST_DIR" && comp sbx run --workdir comp-dir/)" "comp-dir/subdir " "bash: --workdir completes directories"
 like "$(comp sbx run --net none -- ls --al)" "--all" "bash: after -- the inner command's completion (ls options)"
@@ -68,7 +79,11 @@ if command -v fish >/dev/null; then
   # Not --no-config: that also hides fish's own completions (ls's, here).
   mkdir -p "$TEST_DIR/fish"
   fcomp () { HOME=$TEST_DIR/fish XDG_CONFIG_HOME=$TEST_DIR/fish fish -c "source $src/sbx.fish; complete -C '$*'" 2>&1 | cut -f1 | sort | tr '\n' ' '; }
-  like "$(fcomp 'sbx ')" "diff exec help ps rm run stop" "fish: subcommands"
+  like "$(fcomp 'sbx ')" "diff doctor exec help ps rm run stop" "fish: subcommands"
+  is "$(fcomp 'sbx doctor --')" "--help --json " "fish: doctor options"
+  cp -r "$TEST_DIR/config/sbx" "$TEST_DIR/fish/"  # fcomp's XDG_CONFIG_HOME
+  is "$(fcomp 'sbx run --profile ')" "build untrusted " "fish: --profile completes the profile names"
+  like "$(fcomp 'sbx run --profile build ls --al')" "--all" "fish: --profile's value is skipped before the inner command"
   is "$(fcomp 'sbx stop comp-')" "comp-one comp-two " "fish: stop completes sandbox names"
   is "$(fcomp 'sbx run --ne')" "--net " "fish: run option prefix"
   is "$(fcomp 'sbx run --net ')" "host none slirp " "fish: --net values"
@@ -82,6 +97,27 @@ fi
 if command -v zsh >/dev/null; then
   out=$(zsh -f -c "autoload -Uz compinit; compinit -u -D; fpath=($src \$fpath); autoload -Uz _sbx; print -r -- \${+functions[_sbx]}" 2>&1)
   is "$out" "1" "zsh: the completion function loads"
+  # zcomp LINE: what zsh's completion offers for LINE, typed into an
+  # interactive zsh on a pseudo-terminal (zpty); every compadd is recorded.
+  cat > "$TEST_DIR/zcomp.zsh" <<'EOF'
+zmodload zsh/zpty
+zpty z zsh -f -i
+zpty -w z "fpath=($1 \$fpath); autoload -Uz compinit; compinit -u -D"
+zpty -w z 'compadd () { builtin compadd -O __hits "$@"; print -rl -- $__hits >> $ZCOMP_HITS; builtin compadd "$@" }'
+zpty -w -n z "$2"$'\t'
+for i in {1..50}; do [[ -s $ZCOMP_HITS ]] && break; sleep 0.1; done
+sleep 0.3
+zpty -d z
+EOF
+  zcomp () {
+    rm -f "$TEST_DIR/zhits"
+    ZCOMP_HITS=$TEST_DIR/zhits timeout 20 zsh -f "$TEST_DIR/zcomp.zsh" "$src" "$1" >/dev/null 2>&1
+    grep -v '^$' "$TEST_DIR/zhits" 2>/dev/null | sort -u | tr '\n' ' '
+  }
+  like "$(zcomp 'sbx ')" "diff doctor exec help ps rm run stop" "zsh: subcommands"
+  is "$(zcomp 'sbx doctor --')" "--help --json " "zsh: doctor options"
+  is "$(zcomp 'sbx run --profile ')" "build untrusted " "zsh: --profile completes the profile names"
+  like "$(zcomp 'sbx run --pro')" "--profile" "zsh: --profile is a run option"
 else
   skip "zsh is not installed"
 fi

@@ -127,6 +127,54 @@ else
   skip "the host has no ::1"
 fi
 
+# --- raw frames on tap0 cannot name the host's loopback ---------------------------------------
+
+# Root inside with CAP_NET_RAW writes a TCP SYN by hand on tap0, addressed to
+# 127.0.0.1 or ::1: libslirp would connect wherever a packet says.  sbx-net
+# drops such frames, with or without --allow-host-loopback; a SYN to
+# 10.0.2.2 with --allow-host-loopback shows that raw frames do get through.
+RAW=$TEST_DIR/raw-syn.py
+cp "$SBX_SOURCE_DIR/tests/helpers/raw-syn.py" "$RAW"
+chmod 644 "$RAW"
+raw_port=$(free_port)
+accepts=$TEST_DIR/accepts
+python3 -c "
+import socket, threading, sys
+def serve(host):
+    s = socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((host, $raw_port)); s.listen(8)
+    while True:
+        c, a = s.accept()
+        with open('$accepts', 'a') as f: f.write(host + '\\n')
+        c.close()
+for h in ('127.0.0.1', '::1'):
+    threading.Thread(target=serve, args=(h,), daemon=True).start()
+print('ready', flush=True)
+threading.Event().wait(60)" >"$TEST_DIR/rawsrv.out" 2>&1 &
+rawsrv=$!
+at_exit "kill $rawsrv 2>/dev/null"
+for _ in $(seq 100); do grep -q ready "$TEST_DIR/rawsrv.out" && break; sleep 0.05; done
+# raw_syn OPTIONS -- DST: sends the SYN; prints what the host server accepted.
+raw_syn () {
+  local dst=${*: -1}
+  rm -f "$accepts"
+  sbx run --map-root --cap-add NET_RAW "${@:1:$#-1}" sh -c "python3 $RAW $dst $raw_port; sleep 1" >/dev/null 2>&1
+  cat "$accepts" 2>/dev/null | sort -u | tr '\n' ' '
+}
+if have_ipv6_loopback=$(python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null && echo 1); then :; fi
+is "$(raw_syn --allow-host-loopback -- 10.0.2.2)" "127.0.0.1 " "a raw SYN on tap0 to 10.0.2.2 reaches the host (--allow-host-loopback): the frames get through"
+is "$(raw_syn -- 127.0.0.1)" "" "a raw SYN on tap0 to 127.0.0.1: dropped by sbx-net"
+is "$(raw_syn --allow-host-loopback -- 127.0.0.1)" "" "... also with --allow-host-loopback (only 10.0.2.2 is granted)"
+is "$(raw_syn -- 0.0.0.0)" "" "a raw SYN to 0.0.0.0: dropped"
+if [ -n "$have_ipv6_loopback" ]; then
+  is "$(raw_syn -- ::1)" "" "a raw SYN on tap0 to ::1: dropped"
+  is "$(raw_syn -- ::ffff:127.0.0.1)" "" "a raw SYN to ::ffff:127.0.0.1: dropped"
+else
+  skip "the host has no ::1"
+  skip "the host has no ::1"
+fi
+
 # --- the helper ------------------------------------------------------------------------------------
 
 before=$(pgrep -u "$uid" -x sbx-net | wc -l)

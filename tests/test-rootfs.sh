@@ -112,6 +112,12 @@ out=$(sbx run --map-root --upper "$TEST_DIR/host-layer" -- sh -c 'mkdir -p /usr/
 is "$(stat -c %u:%g "$TEST_DIR/host-layer/upper/usr/local/lib/sbx-probe/f")" "$uid:$gid" \
   "--map-root: the installed file lands in the upper, owned by the caller"
 check "... and not on the host" test ! -e /usr/local/lib/sbx-probe
+is "$(stat -c %a "$TEST_DIR/host-layer")" "700" \
+  "a new --upper DIR is 0700: other users cannot run what the subordinate ids own there"
+as_user mkdir -m 755 "$TEST_DIR/open-layer"
+out=$(sbx run --upper "$TEST_DIR/open-layer" -- true 2>&1)
+like "$out" "^sbx: warning: --upper $TEST_DIR/open-layer is open to other users" \
+  "an existing --upper DIR open to others gets a warning naming it"
 out=$(sbx run --map-root -- sh -c 'cat /etc/shadow 2>&1; echo rc=$?')
 like "$out" "Permission denied" "--map-root: /etc/shadow stays unreadable (fuse driver)"
 out=$(sbx run --map-root --overlay kernel -- sh -c 'cat /etc/shadow 2>&1; echo rc=$?')

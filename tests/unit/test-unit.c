@@ -199,6 +199,49 @@ test_hostname (void)
   g_assert_false (sbx_spec_hostname_valid ("a/b"));
 }
 
+static void
+test_parse_cpus (void)
+{
+  guint64 v = 0;
+  g_assert_true (sbx_spec_parse_cpus ("1", 2, &v) && v == 1000000);
+  g_assert_true (sbx_spec_parse_cpus ("0.5", 2, &v) && v == 500000);
+  g_assert_true (sbx_spec_parse_cpus ("2", 2, &v) && v == 2000000);
+  g_assert_true (sbx_spec_parse_cpus ("1.25", 2, &v) && v == 1250000);
+  g_assert_true (sbx_spec_parse_cpus ("0.000001", 2, &v) && v == 1);
+  g_assert_false (sbx_spec_parse_cpus ("0.0000001", 2, &v)); /* finer than 1 us/s */
+  g_assert_false (sbx_spec_parse_cpus ("0", 2, &v));
+  g_assert_false (sbx_spec_parse_cpus ("0.000", 2, &v));
+  g_assert_false (sbx_spec_parse_cpus ("2.5", 2, &v)); /* more than the machine has */
+  g_assert_false (sbx_spec_parse_cpus ("3", 2, &v));
+  g_assert_false (sbx_spec_parse_cpus ("-1", 2, &v));
+  g_assert_false (sbx_spec_parse_cpus ("", 2, &v));
+  g_assert_false (sbx_spec_parse_cpus (".5", 2, &v));
+  g_assert_false (sbx_spec_parse_cpus ("1.", 2, &v));
+  g_assert_false (sbx_spec_parse_cpus ("1e3", 2, &v));
+  g_assert_false (sbx_spec_parse_cpus ("99999999999999999999999", 2, &v)); /* no overflow */
+}
+
+static void
+test_limits_strv (void)
+{
+  SbxSpec spec = { .memory = 64 << 20,
+                   .memory_text = (char *)"64M",
+                   .cpu_quota = 1500000,
+                   .pids_limit = 100,
+                   .io_weight = 50 };
+  g_auto (GStrv) v = sbx_spec_limits_strv (&spec);
+  g_autofree char *joined = g_strjoinv (" ", v);
+  g_assert_cmpstr (joined, ==, "memory=64M cpus=1.5 pids=100 io-weight=50");
+  g_assert_true (sbx_spec_has_limits (&spec));
+  SbxSpec none = { 0 };
+  g_auto (GStrv) empty = sbx_spec_limits_strv (&none);
+  g_assert_null (empty[0]);
+  g_assert_false (sbx_spec_has_limits (&none));
+  spec.cpu_quota = 2000000;
+  g_auto (GStrv) whole = sbx_spec_limits_strv (&spec);
+  g_assert_cmpstr (whole[1], ==, "cpus=2");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -210,5 +253,7 @@ main (int argc, char **argv)
   g_test_add_func ("/spec/parse-bind", test_parse_bind);
   g_test_add_func ("/spec/parse-tmpfs", test_parse_tmpfs);
   g_test_add_func ("/spec/hostname", test_hostname);
+  g_test_add_func ("/spec/parse-cpus", test_parse_cpus);
+  g_test_add_func ("/spec/limits-strv", test_limits_strv);
   return g_test_run ();
 }
