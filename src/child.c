@@ -8,6 +8,7 @@
 #include "net.h"
 #include "rootfs.h"
 #include "security.h"
+#include "state.h"
 #include "util.h"
 
 #include <errno.h>
@@ -118,10 +119,8 @@ enter_workdir (const SbxSpec *spec)
   return "/";
 }
 
-/* The command's environment: the caller's (or none with --clearenv), then
- * every -e in order, and PWD. */
-static char **
-build_environment (const SbxSpec *spec, const char *workdir)
+char **
+sbx_child_build_environment (const SbxSpec *spec, const char *workdir)
 {
   char **env = spec->clearenv ? g_new0 (char *, 1) : g_get_environ ();
 
@@ -179,7 +178,7 @@ exec_command (const SbxChildConfig *config, const char *workdir)
   sigprocmask (SIG_SETMASK, &config->caller_mask, NULL);
   sbx_security_isolate_process (spec);
   sbx_security_apply_caps (config->caps, config->inside_uid == 0);
-  environ = build_environment (spec, workdir);
+  environ = sbx_child_build_environment (spec, workdir);
 
   /* Last: credential changes above would have cleared it.  If PID 1 is
    * already gone, the PID namespace is being torn down; do not start. */
@@ -196,6 +195,19 @@ exec_command (const SbxChildConfig *config, const char *workdir)
     errsv = ENOENT; /* an unreadable PATH directory, not the command */
   sbx_die_code (errsv == ENOENT ? SBX_EXIT_NOT_FOUND : SBX_EXIT_CANNOT_EXEC, "cannot run '%s': %s",
                 spec->argv[0], g_strerror (errsv));
+}
+
+/* Tells the monitor the sandbox's namespaces as they are now, before the
+ * command can make others: `sbx exec` joins through the command (PID 1 is
+ * not dumpable), and checks it lands in these, not in namespaces the
+ * command made for itself. */
+static void
+report_namespaces (int sync_fd)
+{
+  cleanup_fd int nsdir = open ("/proc/self/ns", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  g_autofree char *ns = nsdir >= 0 ? sbx_state_read_namespaces (nsdir) : NULL;
+  if (ns != NULL)
+    sbx_msg_send (sync_fd, SBX_MSG_NAMESPACES, 0, 0, ns, -1);
 }
 
 void
@@ -253,6 +265,7 @@ sbx_child_run (const SbxChildConfig *config)
    * credentials, which the kernel translates; `sbx exec` joins the sandbox
    * through it (PID 1 itself is not dumpable).  Naming another process in
    * them needs CAP_SYS_ADMIN, so before the capabilities go. */
+  report_namespaces (config->sync_fd);
   sbx_msg_send_for_pid (config->sync_fd, SBX_MSG_STARTED, command, command);
   /* PID 1 needs no privilege from here on, and must not be ptraceable by a
    * command that keeps some capabilities (--map-root). */

@@ -20,6 +20,11 @@ typedef struct
   sigset_t caller_mask; /* the signal mask the command starts with */
 } SbxChildConfig;
 
+/* The command's environment: the caller's (or none with --clearenv)
+ * without the variables that point at the caller's session, then every -e
+ * in order, and PWD.  Shared with `sbx exec`, run inside the sandbox. */
+char **sbx_child_build_environment (const SbxSpec *spec, const char *workdir);
+
 /* Runs in the cloned child (PID 1 of the new namespaces): waits until the
  * monitor has mapped the ids, sets up the namespaces and the root, forks the
  * command and becomes its init.  Every failure goes to the monitor as a

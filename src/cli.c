@@ -92,8 +92,8 @@ print_run_help (FILE *out)
 {
   fputs ("Usage: sbx run [OPTIONS] [--] COMMAND [ARG...]\n\n"
          "Run COMMAND in a new rootless sandbox: own user, PID, mount, network, UTS,\n"
-         "IPC, cgroup and time namespaces, the host's / read-only, a fresh /proc,\n"
-         "/dev and /tmp.\n",
+         "IPC, cgroup and time namespaces, the host's / under a throwaway writable\n"
+         "layer, a fresh /proc, /dev, /run and /tmp.\n",
          out);
   for (guint g = 0; g < G_N_ELEMENTS (groups); g++)
     {
@@ -607,6 +607,9 @@ sbx_cli_run (int argc, char **argv)
     }
   spec->argv = remaining;
   if (!sbx_spec_validate (spec, &error))
-    sbx_cli_usage_error ("run", "%s", error->message);
+    {
+      sbx_spec_remove_created (spec->created);
+      sbx_cli_usage_error ("run", "%s", error->message);
+    }
   return sbx_monitor_run (spec);
 }

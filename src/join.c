@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "join.h"
+#include "child.h"
 #include "ext.h"
 #include "init.h"
 #include "security.h"
@@ -72,6 +73,42 @@ join_scope (const SbxSandboxInfo *info)
     _exit (SBX_EXIT_FAILURE);
 }
 
+/* The value of namespace @type ("user") in @list ("user:[1] mnt:[2]"). */
+static char *
+namespace_in (const char *list, const char *type)
+{
+  g_auto (GStrv) items = g_strsplit (list, " ", -1);
+  for (char **i = items; *i != NULL; i++)
+    if (g_str_has_prefix (*i, type) && (*i)[strlen (type)] == ':')
+      return g_strdup (*i);
+  return NULL;
+}
+
+/* We joined the command's namespaces (PID 1 is not dumpable, so setns()
+ * through its pidfd is refused); the command may since have made others of
+ * its own (unshare -Urm) and dressed them up.  Only the sandbox's, as PID 1
+ * reported them at the start, are entered. */
+static void
+check_namespaces (const SbxSandboxInfo *info, int nsdir)
+{
+  static const char *const types[]
+      = { "user", "mnt", "net", "uts", "ipc", "cgroup", "pid", "time" };
+  if (info->namespaces == NULL)
+    return; /* a state file from before the check */
+  g_autofree char *now = sbx_state_read_namespaces (nsdir);
+  for (guint i = 0; i < G_N_ELEMENTS (types); i++)
+    {
+      if (strcmp (types[i], "net") == 0 && !info->own_netns)
+        continue;
+      g_autofree char *want = namespace_in (info->namespaces, types[i]);
+      g_autofree char *got = namespace_in (now, types[i]);
+      if (want != NULL && g_strcmp0 (want, got) != 0)
+        sbx_die ("cannot exec in %s: its command has left the sandbox's %s namespace (%s, not "
+                 "%s); exec joins only the sandbox's own",
+                 info->name, types[i], got != NULL ? got : "none", want);
+    }
+}
+
 /* In the child, inside the sandbox: the same last steps as `sbx run`'s
  * command, so that exec can do no more than the sandbox's own command. */
 static G_NORETURN void
@@ -97,15 +134,7 @@ exec_inside (const SbxSandboxInfo *info, const SbxSpec *spec, const sigset_t *ma
   sbx_security_isolate_process (&session);
   sbx_security_apply_caps (info->caps, info->inside_uid == 0);
 
-  char **env = spec->clearenv ? g_new0 (char *, 1) : g_get_environ ();
-  for (guint i = 0; i < spec->env->len; i++)
-    {
-      const char *kv = spec->env->pdata[i];
-      const char *eq = strchr (kv, '=');
-      g_autofree char *key = g_strndup (kv, (gsize)(eq - kv));
-      env = g_environ_setenv (env, key, eq + 1, TRUE);
-    }
-  environ = g_environ_setenv (env, "PWD", workdir, TRUE);
+  environ = sbx_child_build_environment (spec, workdir);
 
   /* Last before exec: die with `sbx exec`.  Our parent is outside the PID
    * namespace (getppid() is 0), so its liveness is checked on a pipe. */
@@ -143,7 +172,13 @@ sbx_join_exec (const SbxSandboxInfo *info, const SbxSpec *spec)
     sbx_die ("%s", error->message);
 
   join_scope (info);
+  /* The host's /proc/self/ns, opened before setns(): it shows what we
+   * joined, whatever the sandbox mounted on its own /proc. */
+  cleanup_fd int nsdir = open ("/proc/self/ns", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (nsdir < 0)
+    sbx_die_errno ("cannot open /proc/self/ns");
   enter_namespaces (info, pidfd);
+  check_namespaces (info, nsdir);
 
   int alive[2];
   if (pipe2 (alive, O_CLOEXEC) < 0)

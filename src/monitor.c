@@ -19,6 +19,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -38,6 +39,7 @@ typedef struct
   const SbxExt *ext;    /* sbx-ext.so, once the scope needed it */
   SbxScope *scope;      /* the systemd user scope holding the sandbox, or NULL */
   char *scope_unit;     /* its name */
+  char *namespaces;     /* the sandbox's, as PID 1 reported them */
   guint64 oom_kills;    /* memory.events oom_kill of the scope, last read */
   gboolean net_ready;   /* sbx-net said it runs */
   gboolean net_waiting; /* the sandbox waits for that */
@@ -48,6 +50,22 @@ typedef struct
 } SbxRun;
 
 static void verbose (const SbxSpec *spec, const char *fmt, ...) SBX_PRINTF (2, 3);
+
+/* A run that fails before its command starts leaves nothing behind: the
+ * layer directories validation made are removed again, whichever way the
+ * monitor exits (sbx_die() included).  Process state, not options: set
+ * once by sbx_monitor_run(), which holds a reference to the list (the spec
+ * itself is gone by the time atexit handlers run). */
+static GPtrArray *undo_dirs;
+static gboolean command_started;
+
+static void
+undo_unless_started (void)
+{
+  if (!command_started && undo_dirs != NULL)
+    sbx_spec_remove_created (undo_dirs);
+  g_clear_pointer (&undo_dirs, g_ptr_array_unref);
+}
 
 static void
 verbose (const SbxSpec *spec, const char *fmt, ...)
@@ -269,15 +287,21 @@ read_message (int sock, SbxRun *run)
       run->have_status = TRUE;
       run->status = (int)msg.value;
       break;
+    case SBX_MSG_NAMESPACES:
+      g_free (run->namespaces);
+      run->namespaces = g_strdup (msg.text);
+      break;
     case SBX_MSG_STARTED:
       /* The root is entered and the command forked: from now on `sbx exec`
        * can join, so this is when a named sandbox becomes visible. */
+      command_started = TRUE;
       if (run->claim != NULL)
         {
           g_autoptr (GError) error = NULL;
           if (!sbx_state_publish (run->claim, run->spec, run->pid, sender, run->config->caps,
                                   run->config->inside_uid, run->config->inside_gid,
-                                  run->scope != NULL ? run->scope_unit : NULL, &error))
+                                  run->scope != NULL ? run->scope_unit : NULL, run->namespaces,
+                                  &error))
             fprintf (stderr, "sbx: warning: cannot record the state of %s: %s\n", run->spec->name,
                      error->message);
         }
@@ -403,6 +427,7 @@ release_run (SbxRun *run)
   if (run->scope != NULL)
     run->ext->scope_stop (g_steal_pointer (&run->scope));
   g_clear_pointer (&run->scope_unit, g_free);
+  g_clear_pointer (&run->namespaces, g_free);
   g_clear_pointer (&run->error_text, g_free);
 }
 
@@ -413,6 +438,9 @@ sbx_monitor_run (const SbxSpec *spec)
   SbxRun run = { .spec = spec, .pidfd = -1 };
   sigset_t forwarded;
   int sv[2];
+
+  undo_dirs = g_ptr_array_ref (spec->created);
+  atexit (undo_unless_started);
 
   /* Limits need the user manager: without a bus, say so before anything
    * exists. */

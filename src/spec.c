@@ -15,6 +15,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <sys/capability.h>
+#include <ftw.h>
 #include <sys/stat.h>
 
 GQuark
@@ -44,6 +45,7 @@ sbx_spec_new (void)
   spec->net = SBX_NET_SLIRP;
   spec->mtu = 65520;
   spec->publish = g_ptr_array_new_with_free_func ((GDestroyNotify)sbx_publish_free);
+  spec->created = g_ptr_array_new_with_free_func (g_free);
   spec->identity = SBX_ID_KEEP;
   return spec;
 }
@@ -75,6 +77,7 @@ sbx_spec_free (SbxSpec *spec)
   g_free (spec->fuse_overlayfs);
   g_free (spec->memory_text);
   g_ptr_array_unref (spec->publish);
+  g_ptr_array_unref (spec->created);
   g_free (spec->hostname);
   g_free (spec->name);
   g_free (spec->profile);
@@ -922,6 +925,37 @@ is_under (const char *path, const char *dir)
          || (strncmp (path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0'));
 }
 
+/* mkdir, remembering what was made; an existing directory is fine. */
+static gboolean
+make_layer_dir (SbxSpec *spec, const char *path, mode_t mode)
+{
+  if (mkdir (path, mode) == 0)
+    {
+      g_ptr_array_add (spec->created, g_strdup (path));
+      return TRUE;
+    }
+  return errno == EEXIST;
+}
+
+static int
+remove_entry (const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+  /* FTW_DNR: an overlay's work directory, mode 0 and empty. */
+  (type == FTW_DP || type == FTW_DNR ? rmdir : unlink) (path);
+  return 0;
+}
+
+void
+sbx_spec_remove_created (GPtrArray *created)
+{
+  /* Everything below a directory this run made was written by sbx's own
+   * setup (the command never ran): it all goes, depth first, without
+   * following a symlink. */
+  for (guint i = created->len; i > 0; i--)
+    nftw (created->pdata[i - 1], remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+  g_ptr_array_set_size (created, 0);
+}
+
 /* The kept writable layer: in --upper DIR (created when missing, as podman
  * does), or in $XDG_DATA_HOME/sbx/NAME for a named sandbox.  DIR/upper holds
  * the layer in the overlay layout, readable with normal tools; DIR/work is
@@ -937,6 +971,8 @@ prepare_upper (SbxSpec *spec, GError **error)
       g_autofree char *data = sbx_state_data_root ();
       dir = g_build_filename (data, spec->name, NULL);
       option = "--name";
+      if (!g_file_test (dir, G_FILE_TEST_EXISTS))
+        g_ptr_array_add (spec->created, g_strdup (dir));
       if (g_mkdir_with_parents (dir, 0700) < 0)
         return fail (error, option, "cannot create %s: %s", dir, g_strerror (errno));
     }
@@ -945,7 +981,9 @@ prepare_upper (SbxSpec *spec, GError **error)
       /* 0700: the layer holds files of the caller's subordinate ids, setuid
        * ones among them (made by root inside); other users of the host must
        * not reach them and run them as those ids. */
-      if (mkdir (spec->upper, 0700) < 0 && errno != EEXIST)
+      if (mkdir (spec->upper, 0700) == 0)
+        g_ptr_array_add (spec->created, g_strdup (spec->upper));
+      else if (errno != EEXIST)
         return fail (error, option, "%s: %s", spec->upper, g_strerror (errno));
       if (!canonical_dir (option, spec->upper, &dir, error))
         return FALSE;
@@ -956,8 +994,7 @@ prepare_upper (SbxSpec *spec, GError **error)
   g_clear_pointer (&spec->upper, g_free);
   spec->upper = g_build_filename (dir, "upper", NULL);
   spec->upper_work = g_build_filename (dir, "work", NULL);
-  if ((mkdir (spec->upper, 0755) < 0 && errno != EEXIST)
-      || (mkdir (spec->upper_work, 0700) < 0 && errno != EEXIST))
+  if (!make_layer_dir (spec, spec->upper, 0755) || !make_layer_dir (spec, spec->upper_work, 0700))
     return fail (error, option, "%s: %s", dir, g_strerror (errno));
   if (access (spec->upper, W_OK | X_OK) < 0 || access (spec->upper_work, W_OK | X_OK) < 0)
     return fail (error, option, "%s: %s", dir, g_strerror (errno));

@@ -80,6 +80,7 @@ typedef struct
   /* network */
   SbxNetMode net;
   GPtrArray *publish;           /* SbxPublish* */
+  GPtrArray *created;           /* directories validation made (paths), oldest first */
   gboolean allow_host_loopback; /* 10.0.2.2 reaches the host's 127.0.0.1 */
   guint mtu;                    /* of tap0 */
   gboolean no_ipv6;
@@ -163,6 +164,10 @@ gboolean sbx_spec_parse_tmpfs (const char *text, SbxMount **out, GError **error)
 gboolean sbx_spec_hostname_valid (const char *name);
 gboolean sbx_spec_parse_publish (const char *text, SbxPublish **out, GError **error);
 gboolean sbx_spec_parse_cpus (const char *text, guint64 max_cpus, guint64 *usec);
+/* Removes the directories sbx_spec_validate() made (a kept layer's) with
+ * what sbx put in them since: for a run that failed before its command
+ * started, so that nothing half-created is left. */
+void sbx_spec_remove_created (GPtrArray *created);
 /* Whether any --memory, --cpus, --pids-limit or --io-weight was given. */
 gboolean sbx_spec_has_limits (const SbxSpec *spec);
 /* The limits as "memory=64M", "cpus=0.5", "pids=100", "io-weight=50". */

@@ -42,6 +42,7 @@ sbx_sandbox_info_free (SbxSandboxInfo *info)
   g_strfreev (info->ports);
   g_strfreev (info->limits);
   g_free (info->scope);
+  g_free (info->namespaces);
   g_free (info->upper);
   g_free (info->rootfs);
   g_strfreev (info->layers);
@@ -214,7 +215,7 @@ set_strv (GKeyFile *kf, const char *key, char *const *v)
 gboolean
 sbx_state_publish (SbxStateClaim *claim, const SbxSpec *spec, pid_t pid, pid_t command_pid,
                    guint64 caps, uid_t inside_uid, gid_t inside_gid, const char *scope_unit,
-                   GError **error)
+                   const char *namespaces, GError **error)
 {
   g_autoptr (GKeyFile) kf = g_key_file_new ();
 
@@ -256,11 +257,35 @@ sbx_state_publish (SbxStateClaim *claim, const SbxSpec *spec, pid_t pid, pid_t c
   set_strv (kf, "limits", limits);
   if (scope_unit != NULL)
     g_key_file_set_string (kf, GROUP, "scope", scope_unit);
+  if (namespaces != NULL)
+    g_key_file_set_string (kf, GROUP, "namespaces", namespaces);
 
   /* g_key_file_save_to_file() writes a temporary file and renames it over
    * the old one: a reader sees the whole old state or the whole new one. */
   g_autofree char *path = g_build_filename (claim->dir, STATE_FILE, NULL);
   return g_key_file_save_to_file (kf, path, error);
+}
+
+char *
+sbx_state_read_namespaces (int nsdir)
+{
+  /* For pid and time, the namespaces children go into: PID 1's are its
+   * own pid namespace and the command's time namespace, and they are what
+   * setns() gives `sbx exec` for its child. */
+  static const char *const names[] = {
+    "user", "mnt", "net", "uts", "ipc", "cgroup", "pid_for_children", "time_for_children",
+  };
+  g_autoptr (GString) text = g_string_new (NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      char link[64];
+      ssize_t n = readlinkat (nsdir, names[i], link, sizeof link - 1);
+      if (n < 0)
+        continue; /* a kernel without time namespaces */
+      link[n] = '\0';
+      g_string_append_printf (text, "%s%s", text->len ? " " : "", link);
+    }
+  return g_string_free (g_steal_pointer (&text), FALSE);
 }
 
 #define LAYERS_FILE  "layers"
@@ -364,6 +389,7 @@ read_state (const char *path, SbxSandboxInfo *info)
   info->ports = get_strv (kf, "ports");
   info->limits = get_strv (kf, "limits");
   info->scope = get_string (kf, "scope");
+  info->namespaces = get_string (kf, "namespaces");
   info->upper = get_string (kf, "upper");
   return info->pid > 0;
 }

@@ -39,14 +39,15 @@ typedef struct
   gboolean seccomp; /* the default filter is in force */
   char *network;    /* "none", "host", ... */
   gboolean own_netns;
-  char *workdir;  /* the command's working directory inside */
-  char **ports;   /* published ports, as typed */
-  char **limits;  /* "memory=64M", ... */
-  char *scope;    /* its systemd user scope ("sbx-NAME.scope"), or NULL */
-  char *upper;    /* the kept writable layer, or NULL */
-  char *rootfs;   /* the lowest layer it ran on, NULL for the host's / */
-  char **layers;  /* its --layer dirs, lowest first */
-  char *data_dir; /* $XDG_DATA_HOME/sbx/NAME, or NULL when none exists */
+  char *workdir;    /* the command's working directory inside */
+  char **ports;     /* published ports, as typed */
+  char **limits;    /* "memory=64M", ... */
+  char *scope;      /* its systemd user scope ("sbx-NAME.scope"), or NULL */
+  char *namespaces; /* sbx_state_read_namespaces() of PID 1 at the start, or NULL */
+  char *upper;      /* the kept writable layer, or NULL */
+  char *rootfs;     /* the lowest layer it ran on, NULL for the host's / */
+  char **layers;    /* its --layer dirs, lowest first */
+  char *data_dir;   /* $XDG_DATA_HOME/sbx/NAME, or NULL when none exists */
 } SbxSandboxInfo;
 
 void sbx_sandbox_info_free (SbxSandboxInfo *info);
@@ -73,11 +74,16 @@ SbxStateClaim *sbx_state_claim (const char *name, GError **error);
  * command. */
 gboolean sbx_state_publish (SbxStateClaim *claim, const SbxSpec *spec, pid_t pid, pid_t command_pid,
                             guint64 caps, uid_t inside_uid, gid_t inside_gid,
-                            const char *scope_unit, GError **error);
+                            const char *scope_unit, const char *namespaces, GError **error);
 
 /* Records beside a named sandbox's kept layer what it lies on (--rootfs,
  * --layer), for `sbx diff` of a stopped sandbox. */
 gboolean sbx_state_record_layers (const SbxSpec *spec, GError **error);
+
+/* The namespaces of the process whose /proc/PID/ns is the directory fd
+ * @nsdir, as "user:[N] mnt:[N] ..." (those of its children for pid and
+ * time): what `sbx exec` must find itself in after joining. */
+char *sbx_state_read_namespaces (int nsdir);
 
 /* Removes the runtime state and drops the lock (the kept layer stays). */
 void sbx_state_release (SbxStateClaim *claim);

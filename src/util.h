@@ -72,6 +72,7 @@ typedef enum
   SBX_MSG_NET_WAIT,       /* child -> monitor: about to start the command; is sbx-net up? */
   SBX_MSG_SOCKET_REQUEST, /* sbx-net -> PID 1: a socket of family @value, type @code */
   SBX_MSG_SOCKET,         /* PID 1 -> sbx-net: here it is (SCM_RIGHTS), or code = errno */
+  SBX_MSG_NAMESPACES, /* child -> monitor: the sandbox's namespaces (sbx_state_read_namespaces) */
 } SbxMsgType;
 
 #define SBX_MSG_TEXT_MAX 2048

@@ -289,4 +289,32 @@ else
   skip "resource limits (--pids-limit) are not in this build"
 fi
 
+# --- sbx exec ------------------------------------------------------------------------
+
+# start_named NAME ARGS...: a named sandbox in the background, once ps lists it.
+start_named () {
+  local name=$1
+  shift
+  background "bg_$name" "$SBX" run --name "$name" --net none "$@"
+  for _ in $(seq 200); do
+    sbx ps | grep -q "^$name .* running " && return 0
+    sleep 0.02
+  done
+  return 1
+}
+# The command makes namespaces of its own with a planted file, then waits:
+# an exec that joined those would run what the command planted.
+start_named esc-ns -- unshare -Urm sh -c 'mount -t tmpfs x /usr/local && echo TROJAN > /usr/local/marker && exec sleep 60'
+sleep 0.3
+out=$(sbx exec esc-ns -- cat /usr/local/marker 2>&1); rc=$?
+is "$rc" "125" "sbx exec into a sandbox whose command left for namespaces of its own: refused (125)"
+like "$out" "^sbx: cannot exec in esc-ns: its command has left the sandbox's user namespace" "... saying why"
+sbx stop --time 1 esc-ns >/dev/null 2>&1
+start_named esc-env -- sleep 60
+# (XDG_RUNTIME_DIR is the test's own, where the sandbox is registered.)
+out=$(as_user env DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent SSH_AUTH_SOCK=/tmp/agent DISPLAY=:0 \
+  "$SBX" exec esc-env -- sh -c 'echo "[$DBUS_SESSION_BUS_ADDRESS$SSH_AUTH_SOCK$DISPLAY]" $XDG_RUNTIME_DIR')
+is "$out" "[] /run/user/$uid" "sbx exec drops the caller's session variables as run does"
+sbx stop --time 1 esc-env >/dev/null 2>&1
+
 done_testing

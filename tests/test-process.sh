@@ -74,6 +74,20 @@ sbx run -- no-such-command-sbx 2>/dev/null
 after=$(snapshot_host)
 is "$after" "$before" "no process or mount is left after success, a usage error, a setup failure or an exec failure"
 
+# A kept layer's directory made for a run that fails before its command
+# starts goes again: a port sbx cannot bind, a bind that fails inside.
+sbx run --upper "$TEST_DIR/new-layer" -p 80:80 -- true 2>/dev/null
+check "a failed -p leaves no --upper directory behind" test ! -e "$TEST_DIR/new-layer"
+sbx run --map-root --upper "$TEST_DIR/new-layer" --bind "$TEST_DIR/afile:/etc" -- true 2>/dev/null
+check "a setup failure inside leaves no --upper directory behind (not even the layer's lock files)" \
+  test ! -e "$TEST_DIR/new-layer"
+[ -e "$TEST_DIR/new-layer" ] && diag "$(find "$TEST_DIR/new-layer" -ls)"
+sbx run --name never-ran -p 80:80 -- true 2>/dev/null
+is "$(sbx ps -a | grep -c never-ran)" "0" "a named sandbox that never started leaves no kept layer for ps -a"
+as_user mkdir "$TEST_DIR/old-layer"
+sbx run --upper "$TEST_DIR/old-layer" -p 80:80 -- true 2>/dev/null
+check "... but a directory that was there before stays" test -d "$TEST_DIR/old-layer"
+
 # SIGKILL of the monitor: everything inside dies within a second.
 as_user "$SBX" run -- sh -c 'sleep 1000 & sleep 1001 & echo started; wait' >kill.out 2>&1 &
 sbx_pid=$!
