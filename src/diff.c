@@ -27,6 +27,8 @@ typedef struct
   const char *upper;
   const char *const *lowers;
   GPtrArray *changes;
+  uid_t overflow_uid; /* how an unmapped owner shows in the scan's user namespace */
+  gid_t overflow_gid;
 } Scan;
 
 void
@@ -47,17 +49,103 @@ emit (Scan *s, char kind, const char *path)
   g_ptr_array_add (s->changes, c);
 }
 
+/* The highest lower entry at @path: its lstat and full path, or NULL. */
+static char *
+lower_entry (Scan *s, const char *path, struct stat *st)
+{
+  for (const char *const *l = s->lowers; *l != NULL; l++)
+    {
+      char *full = g_build_filename (*l, path, NULL);
+      if (lstat (full, st) == 0)
+        return full;
+      g_free (full);
+    }
+  return NULL;
+}
+
 static gboolean
 in_lower (Scan *s, const char *path)
 {
   struct stat st;
-  for (const char *const *l = s->lowers; *l != NULL; l++)
+  g_autofree char *full = lower_entry (s, path, &st);
+  return full != NULL;
+}
+
+/* Reads exactly @len bytes, or fails. */
+static gboolean
+read_exactly (int fd, char *buf, size_t len)
+{
+  while (len > 0)
     {
-      g_autofree char *full = g_build_filename (*l, path, NULL);
-      if (lstat (full, &st) == 0)
-        return TRUE;
+      ssize_t n = read (fd, buf, len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return FALSE;
+      buf += n;
+      len -= (size_t)n;
     }
-  return FALSE;
+  return TRUE;
+}
+
+/* Whether two regular files hold the same bytes (FALSE when either cannot
+ * be read: then nobody can tell they are the same). */
+static gboolean
+same_bytes (const char *a, const char *b, off_t size)
+{
+  if (size == 0)
+    return TRUE;
+  cleanup_fd int fa = open (a, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  cleanup_fd int fb = open (b, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  char ba[65536], bb[sizeof ba];
+  ssize_t na = 0;
+  while (fa >= 0 && fb >= 0 && (na = read (fa, ba, sizeof ba)) > 0)
+    if (!read_exactly (fb, bb, (size_t)na) || memcmp (ba, bb, (size_t)na) != 0)
+      return FALSE;
+  return fa >= 0 && fb >= 0 && na == 0;
+}
+
+static gboolean
+same_target (const char *a, const char *b)
+{
+  g_autofree char *ta = g_file_read_link (a, NULL);
+  g_autofree char *tb = g_file_read_link (b, NULL);
+  return ta != NULL && tb != NULL && strcmp (ta, tb) == 0;
+}
+
+/* The same owner as the sandbox saw it: a lower file of an id not mapped
+ * here (the host's root) was root's inside with --map-root (fuse-overlayfs'
+ * squash_to_root), and an upper copy made by root inside is ours (0). */
+static gboolean
+same_id (guint upper, guint lower, guint overflow)
+{
+  return upper == lower || (lower == overflow && upper == 0);
+}
+
+/* Whether the upper entry @full (lstat @st) is what the lower one at @path
+ * was: same type, mode, owner, size, modification time and content.  Such
+ * an entry was copied up but not changed: dpkg's and apt's lock files,
+ * which sbx copies up before the sandbox starts (overlay.c), or a file
+ * opened for writing and never written.  `podman diff` users expect
+ * changes only. */
+static gboolean
+same_as_lower (Scan *s, const char *path, const char *full, const struct stat *st)
+{
+  struct stat lst;
+  g_autofree char *lower = lower_entry (s, path, &lst);
+  if (lower == NULL || (st->st_mode & S_IFMT) != (lst.st_mode & S_IFMT)
+      || (st->st_mode & 07777) != (lst.st_mode & 07777)
+      || !same_id (st->st_uid, lst.st_uid, s->overflow_uid)
+      || !same_id (st->st_gid, lst.st_gid, s->overflow_gid) || st->st_size != lst.st_size
+      || st->st_mtim.tv_sec != lst.st_mtim.tv_sec || st->st_mtim.tv_nsec != lst.st_mtim.tv_nsec)
+    return FALSE;
+  if (S_ISREG (st->st_mode))
+    return same_bytes (full, lower, st->st_size);
+  if (S_ISLNK (st->st_mode))
+    return same_target (full, lower);
+  if (S_ISCHR (st->st_mode) || S_ISBLK (st->st_mode))
+    return st->st_rdev == lst.st_rdev;
+  return TRUE; /* fifos and sockets: nothing more to them */
 }
 
 static gboolean
@@ -140,7 +228,8 @@ walk (Scan *s, const char *rel)
       gboolean existed = in_lower (s, path);
       if (!S_ISDIR (st.st_mode))
         {
-          emit (s, existed ? 'C' : 'A', path);
+          if (!existed || !same_as_lower (s, path, full, &st))
+            emit (s, existed ? 'C' : 'A', path);
           continue;
         }
       /* A directory that existed is changed only if something below it is,
@@ -168,13 +257,26 @@ compare_changes (gconstpointer a, gconstpointer b)
   return strcmp (x->path, y->path);
 }
 
+/* /proc/sys/kernel/overflow{uid,gid}: the id an unmapped one shows as. */
+static guint
+read_overflow_id (const char *which)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/sys/kernel/overflow%s", which);
+  g_autofree char *text = NULL;
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return 65534;
+  return (guint)g_ascii_strtoull (text, NULL, 10);
+}
+
 GPtrArray *
 sbx_diff_scan_here (const char *upper, const char *const *lowers)
 {
   static const char *const host_root[] = { "/", NULL };
   Scan s = { .upper = upper,
              .lowers = (lowers != NULL && lowers[0] != NULL) ? lowers : host_root,
-             .changes = g_ptr_array_new_with_free_func ((GDestroyNotify)sbx_change_free) };
+             .changes = g_ptr_array_new_with_free_func ((GDestroyNotify)sbx_change_free),
+             .overflow_uid = read_overflow_id ("uid"),
+             .overflow_gid = read_overflow_id ("gid") };
   walk (&s, "/");
   g_ptr_array_sort (s.changes, compare_changes);
   return s.changes;

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "fuse.h"
+#include "state.h"
 #include "util.h"
 
 #include <errno.h>
@@ -26,12 +27,33 @@
 #define FUSE_SUPER_MAGIC 0x65735546
 #endif
 
+/* One directory handed to the daemon as /proc/self/fd/N, and how the user
+ * named it: its messages are about N, the user must read about the option
+ * and the directory. */
+typedef struct
+{
+  int fd;
+  char *option; /* "--layer", "--rootfs", "--upper", "--name NAME", or NULL (the host's /) */
+  char *dir;    /* what the option gave */
+  char *path;   /* the directory itself (DIR/upper for --upper DIR) */
+} FuseDir;
+
 struct SbxFuse
 {
   pid_t pid;
   int pidfd;
-  int err; /* memfd with its stderr */
+  int err;      /* memfd with its stderr */
+  GArray *dirs; /* FuseDir */
 };
+
+static void
+fuse_dir_clear (gpointer data)
+{
+  FuseDir *d = data;
+  g_free (d->option);
+  g_free (d->dir);
+  g_free (d->path);
+}
 
 int
 sbx_fuse_pidfd (const SbxFuse *fuse)
@@ -39,14 +61,71 @@ sbx_fuse_pidfd (const SbxFuse *fuse)
   return fuse->pidfd;
 }
 
-/* Opens a host directory for the daemon, inheritable, before the fork. */
+/* Opens a host directory for the daemon, inheritable, before the fork, and
+ * records how the user named it.  Sets @ok to FALSE (and keeps errno) on
+ * failure, and returns -1 then. */
 static int
-open_layer (const char *path, GPtrArray *fds)
+open_layer (GArray *dirs, const char *option, const char *dir, const char *path, gboolean *ok)
 {
+  if (!*ok)
+    return -1;
   int fd = open (path, O_PATH | O_DIRECTORY);
-  if (fd >= 0)
-    g_ptr_array_add (fds, GINT_TO_POINTER (fd));
+  int errsv = errno;
+  FuseDir d = { fd, g_strdup (option), g_strdup (dir), g_strdup (path) };
+  g_array_append_val (dirs, d);
+  *ok = fd >= 0;
+  errno = errsv;
   return fd;
+}
+
+/* How the user named the kept layer: --name NAME when it is the named
+ * sandbox's own directory, else --upper DIR (spec.c made spec->upper
+ * DIR/upper and spec->upper_work DIR/work). */
+static char *
+upper_option (const SbxSpec *spec, char **dir)
+{
+  g_autofree char *data_root = sbx_state_data_root ();
+  g_autofree char *named
+      = spec->name != NULL ? g_build_filename (data_root, spec->name, NULL) : NULL;
+  *dir = g_path_get_dirname (spec->upper);
+  if (named != NULL && strcmp (named, *dir) == 0)
+    return g_strdup_printf ("--name %s", spec->name);
+  return g_strdup ("--upper");
+}
+
+static void
+close_dirs (GArray *dirs)
+{
+  for (guint i = 0; i < dirs->len; i++)
+    if (g_array_index (dirs, FuseDir, i).fd >= 0)
+      close (g_array_index (dirs, FuseDir, i).fd);
+}
+
+/* The daemon inherits the monitor's signal mask, which blocks SIGTERM (the
+ * monitor reads it from a signalfd), and execve() keeps it: the SIGTERM of
+ * sbx_fuse_stop() stayed pending and the monitor waited a second for
+ * nothing at every exit.  SIGTERM is unblocked and given its default
+ * action, so that libfuse installs its handler (it leaves an ignored signal
+ * alone) and unmounts at once.  What is meant for the caller must not stop
+ * it while the sandbox runs: SIGINT, SIGHUP and SIGQUIT stay blocked, and a
+ * process group of its own, away from the terminal (stdin /dev/null, stdout
+ * and stderr the memfd @err), keeps off what is sent to the caller's group
+ * (a ^C, or timeout(1), which signals its whole group): the monitor forwards
+ * those to the sandbox, whose files must stay reachable while it handles
+ * them.
+ * Only async-signal-safe calls: this runs between fork and exec. */
+static gboolean
+own_signals (int err)
+{
+  struct sigaction dfl = { .sa_handler = SIG_DFL };
+  sigset_t term;
+  sigemptyset (&term);
+  sigaddset (&term, SIGTERM);
+  int null = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+  return null >= 0 && dup2 (null, STDIN_FILENO) == STDIN_FILENO
+         && dup2 (err, STDOUT_FILENO) == STDOUT_FILENO && dup2 (err, STDERR_FILENO) == STDERR_FILENO
+         && setpgid (0, 0) == 0 && sigaction (SIGTERM, &dfl, NULL) == 0
+         && sigprocmask (SIG_UNBLOCK, &term, NULL) == 0;
 }
 
 /* Keeps CAP_SYS_ADMIN across execve() for a non-root uid (ambient): the
@@ -65,30 +144,32 @@ keep_sys_admin (void)
          && prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_SYS_ADMIN, 0, 0) == 0;
 }
 
-SbxFuse *
-sbx_fuse_spawn (const SbxSpec *spec, int sandbox_pidfd, gboolean root_mapped, GError **error)
+/* The lowerdir, upperdir and workdir options: every directory as an fd of
+ * the monitor's view of the host (recorded in @dirs), so no path is parsed
+ * again and no ',' or ':' in a name can change the options.  FALSE, with
+ * errno, when one cannot be opened; the last entry of @dirs is that one. */
+static gboolean
+layer_options (const SbxSpec *spec, GArray *dirs, GString *opts)
 {
-  g_autoptr (GPtrArray) fds = g_ptr_array_new ();
-  g_autoptr (GString) opts = g_string_new ("lowerdir=");
   gboolean ok = TRUE;
-
-  /* Lower layers, highest first, opened here in the host's view: the
-   * daemon gets them as /proc/self/fd/N, so no path is parsed again and no
-   * ',' or ':' in a name can change the options. */
-  for (guint i = spec->layers->len; ok && i > 0; i--)
+  g_string_append (opts, "lowerdir=");
+  /* Highest first. */
+  for (guint i = spec->layers->len; i > 0; i--)
     {
-      int fd = open_layer (spec->layers->pdata[i - 1], fds);
-      ok = fd >= 0;
+      const char *layer = spec->layers->pdata[i - 1];
+      int fd = open_layer (dirs, "--layer", layer, layer, &ok);
       g_string_append_printf (opts, "/proc/self/fd/%d:", fd);
     }
-  int base = ok ? open_layer (spec->rootfs != NULL ? spec->rootfs : "/", fds) : -1;
+  int base = open_layer (dirs, spec->rootfs != NULL ? "--rootfs" : NULL, spec->rootfs,
+                         spec->rootfs != NULL ? spec->rootfs : "/", &ok);
   g_string_append_printf (opts, "/proc/self/fd/%d", base);
   if (spec->upper != NULL)
     {
-      int upper = open_layer (spec->upper, fds);
+      g_autofree char *dir = NULL;
+      g_autofree char *option = upper_option (spec, &dir);
       g_autofree char *work_path = g_build_filename (spec->upper_work, "fuse", NULL);
-      int work = open_layer (work_path, fds);
-      ok = ok && upper >= 0 && work >= 0;
+      int upper = open_layer (dirs, option, dir, spec->upper, &ok);
+      int work = open_layer (dirs, option, dir, work_path, &ok);
       g_string_append_printf (opts, ",upperdir=/proc/self/fd/%d,workdir=/proc/self/fd/%d", upper,
                               work);
     }
@@ -96,6 +177,27 @@ sbx_fuse_spawn (const SbxSpec *spec, int sandbox_pidfd, gboolean root_mapped, GE
     /* The throwaway layer, a tmpfs in the sandbox's mount namespace. */
     g_string_append (opts, ",upperdir=" SBX_STAGING_LAYER "/upper,workdir=" SBX_STAGING_LAYER
                            "/work/fuse");
+  return ok;
+}
+
+SbxFuse *
+sbx_fuse_spawn (const SbxSpec *spec, int sandbox_pidfd, gboolean root_mapped, GError **error)
+{
+  GArray *dirs = g_array_new (FALSE, FALSE, sizeof (FuseDir));
+  g_array_set_clear_func (dirs, fuse_dir_clear);
+  g_autoptr (GString) opts = g_string_new (NULL);
+
+  if (!layer_options (spec, dirs, opts))
+    {
+      int errsv = errno;
+      FuseDir *d = &g_array_index (dirs, FuseDir, dirs->len - 1);
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errsv), "%s%s%s: %s",
+                   d->option != NULL ? d->option : "", d->option != NULL ? " " : "", d->path,
+                   g_strerror (errsv));
+      close_dirs (dirs);
+      g_array_unref (dirs);
+      return NULL;
+    }
   /* allow_other: the sandbox's other users (apt's _apt, daemons) reach the
    * mount too; the daemon checks permissions itself.  squash_to_root:
    * --map-root sees the host's root-owned files as its own, so an install
@@ -106,14 +208,12 @@ sbx_fuse_spawn (const SbxSpec *spec, int sandbox_pidfd, gboolean root_mapped, GE
     g_string_append (opts, ",squash_to_root");
 
   int err = memfd_create ("fuse-overlayfs-stderr", MFD_CLOEXEC);
-  if (!ok || base < 0 || err < 0)
+  if (err < 0)
     {
       g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno),
-                   "cannot open the layers for fuse-overlayfs: %s", g_strerror (errno));
-      for (guint i = 0; i < fds->len; i++)
-        close (GPOINTER_TO_INT (fds->pdata[i]));
-      if (err >= 0)
-        close (err);
+                   "cannot start fuse-overlayfs: memfd_create: %s", g_strerror (errno));
+      close_dirs (dirs);
+      g_array_unref (dirs);
       return NULL;
     }
 
@@ -132,16 +232,17 @@ sbx_fuse_spawn (const SbxSpec *spec, int sandbox_pidfd, gboolean root_mapped, GE
       /* After the credential change of setns(): it would have cleared it. */
       if (prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid () != monitor)
         _exit (126);
-      dup2 (err, STDERR_FILENO);
+      if (!own_signals (err))
+        _exit (126);
       execv (spec->fuse_overlayfs, (char **)argv);
       _exit (127);
     }
   int errsv = errno;
-  for (guint i = 0; i < fds->len; i++)
-    close (GPOINTER_TO_INT (fds->pdata[i]));
+  close_dirs (dirs);
   if (pid < 0)
     {
       close (err);
+      g_array_unref (dirs);
       g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errsv),
                    "cannot start fuse-overlayfs: %s", g_strerror (errsv));
       return NULL;
@@ -150,7 +251,59 @@ sbx_fuse_spawn (const SbxSpec *spec, int sandbox_pidfd, gboolean root_mapped, GE
   fuse->pid = pid;
   fuse->pidfd = pidfd;
   fuse->err = err;
+  fuse->dirs = dirs;
   return fuse;
+}
+
+/* The directory behind "/proc/self/fd/N" in the daemon's words, or NULL. */
+static const FuseDir *
+dir_of_fd (SbxFuse *fuse, const char *digits)
+{
+  int fd = (int)g_ascii_strtoll (digits, NULL, 10);
+  for (guint i = 0; i < fuse->dirs->len; i++)
+    if (g_array_index (fuse->dirs, FuseDir, i).fd == fd)
+      return &g_array_index (fuse->dirs, FuseDir, i);
+  return NULL;
+}
+
+typedef struct
+{
+  SbxFuse *fuse;
+  const FuseDir *first; /* the first directory the text names */
+} Rewrite;
+
+static gboolean
+replace_fd_path (const GMatchInfo *match, GString *out, gpointer data)
+{
+  Rewrite *r = data;
+  g_autofree char *digits = g_match_info_fetch (match, 1);
+  const FuseDir *d = dir_of_fd (r->fuse, digits);
+  if (d == NULL)
+    {
+      g_autofree char *all = g_match_info_fetch (match, 0);
+      g_string_append (out, all);
+      return FALSE;
+    }
+  if (r->first == NULL)
+    r->first = d;
+  g_string_append (out, d->path);
+  return FALSE;
+}
+
+/* The daemon names the directories by the /proc/self/fd/N it was given:
+ * says the user's paths instead, and which option the first one came from
+ * ("--upper /x/up: ... cannot retrieve path for /x/up/upper"). */
+static char *
+name_user_paths (SbxFuse *fuse, const char *text)
+{
+  g_autoptr (GRegex) re = g_regex_new ("/proc/self/fd/([0-9]+)", 0, 0, NULL);
+  Rewrite r = { fuse, NULL };
+  g_autofree char *named = g_regex_replace_eval (re, text, -1, 0, 0, replace_fd_path, &r, NULL);
+  if (named == NULL)
+    return g_strdup (text);
+  if (r.first == NULL || r.first->option == NULL)
+    return g_steal_pointer (&named);
+  return g_strdup_printf ("%s %s: %s", r.first->option, r.first->dir, named);
 }
 
 char *
@@ -170,8 +323,12 @@ sbx_fuse_failure (SbxFuse *fuse)
       g_string_append_printf (text, "%s%s", text->len ? "; " : "", *l);
   if (info.si_code == CLD_EXITED && info.si_status == 126)
     return g_strdup ("fuse-overlayfs: cannot enter the sandbox's namespaces");
-  return g_strdup_printf ("fuse-overlayfs failed%s%s", text->len ? ": " : "",
-                          text->len ? text->str : "");
+  /* Its own "fuse-overlayfs: " prefix, once is enough. */
+  for (const char *p; (p = strstr (text->str, "fuse-overlayfs: ")) != NULL;)
+    g_string_erase (text, p - text->str, strlen ("fuse-overlayfs: "));
+  g_autofree char *why = g_strdup_printf ("fuse-overlayfs failed%s%s", text->len ? ": " : "",
+                                          text->len ? text->str : "");
+  return name_user_paths (fuse, why);
 }
 
 void
@@ -188,6 +345,7 @@ sbx_fuse_stop (SbxFuse *fuse)
     ;
   close (fuse->pidfd);
   close (fuse->err);
+  g_array_unref (fuse->dirs);
   g_free (fuse);
 }
 

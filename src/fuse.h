@@ -14,9 +14,15 @@
 #include <glib.h>
 #include <sys/types.h>
 
-/* Paths in the child's first mount namespace (its staging tmpfs covers /tmp
- * there, and only there). */
-#define SBX_STAGING       "/tmp"
+/* Paths in the child's first mount namespace, where its staging tmpfs
+ * covers the host's /sys (and only there: the sandbox gets a sysfs of its
+ * own).  fuse-overlayfs, which runs in that namespace, turns the
+ * /proc/self/fd/N it is given back into paths and opens those again, so the
+ * staging directory must not cover any directory a user may keep layers in:
+ * not /tmp, /var/tmp, /run/user/UID, /mnt or $HOME, all plausible.  Nobody
+ * keeps a layer in sysfs, and nothing of the setup reads the host's /sys
+ * after it is covered (rootfs.c clones it before, for --net host). */
+#define SBX_STAGING       "/sys"
 #define SBX_STAGING_ROOT  SBX_STAGING "/root"
 #define SBX_STAGING_LAYER SBX_STAGING "/layer"
 #define SBX_STAGING_FUSE  SBX_STAGING "/fuse"

@@ -492,7 +492,12 @@ sbx_monitor_run (const SbxSpec *spec)
        * both are gone, however they die. */
       run.claim = sbx_state_claim (spec->name, &error);
       if (run.claim == NULL)
-        sbx_die ("--name %s: %s", spec->name, error->message);
+        {
+          /* The name is another run's, and so is its layer, even when we
+           * made the directory first (two runs raced for a new name). */
+          g_ptr_array_set_size (undo_dirs, 0);
+          sbx_die ("--name %s: %s", spec->name, error->message);
+        }
       if (!sbx_state_record_layers (spec, &error))
         sbx_warn ("cannot record the layers of %s: %s", spec->name, error->message);
     }

@@ -156,6 +156,27 @@ remove_tree (gpointer data)
   return nftw (data, remove_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) == 0 ? 0 : 1;
 }
 
+/* Takes the name as `sbx run --name` does, so that no sandbox of that name
+ * can start (or be starting: its state file comes only once the command
+ * runs, so a lookup reports it stopped until then) while its kept layer is
+ * removed under it.  NULL without a runtime directory: then no sandbox can
+ * hold a name either. */
+static SbxStateClaim *
+claim_for_rm (const char *name)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *root = sbx_state_runtime_root (NULL);
+  if (root == NULL)
+    return NULL;
+  SbxStateClaim *claim = sbx_state_claim (name, &error);
+  if (claim == NULL && g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_EXIST))
+    sbx_die ("cannot remove %s: it is in use (a sandbox of that name is running or starting)",
+             name);
+  if (claim == NULL)
+    sbx_die ("cannot remove %s: %s", name, error->message);
+  return claim;
+}
+
 int
 sbx_named_rm (const SbxSpec *caller, const char *name, gboolean force)
 {
@@ -169,16 +190,21 @@ sbx_named_rm (const SbxSpec *caller, const char *name, gboolean force)
         sbx_die ("%s is running; stop it first or use 'sbx rm -f %s'", name, name);
       sbx_named_stop (name, 10);
     }
-  if (info->status != SBX_STATUS_STOPPED && !sbx_state_remove_runtime (name, &error))
-    sbx_die ("cannot remove %s: %s", name, error->message);
+  /* Held from here to the end: the stale state and the kept layer go while
+   * nobody can claim the name.  Releasing it removes the runtime state. */
+  SbxStateClaim *claim = claim_for_rm (name);
   if (info->data_dir != NULL)
     {
       int status = sbx_userns_run_mapped (caller, remove_tree, info->data_dir, &error);
-      if (status < 0)
-        sbx_die ("cannot remove %s: %s", info->data_dir, error->message);
-      if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
-        sbx_die ("cannot remove %s completely", info->data_dir);
+      if (status < 0 || !WIFEXITED (status) || WEXITSTATUS (status) != 0)
+        {
+          sbx_state_release (claim);
+          if (status < 0)
+            sbx_die ("cannot remove %s: %s", info->data_dir, error->message);
+          sbx_die ("cannot remove %s completely", info->data_dir);
+        }
     }
+  sbx_state_release (claim);
   return 0;
 }
 

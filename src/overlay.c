@@ -36,6 +36,7 @@
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,8 +45,9 @@ static const char *const specials[] = { "/proc", "/dev", "/sys", "/run", "/tmp",
 
 typedef struct
 {
-  char *path; /* the host path, for messages and mount-table checks */
-  int fd;     /* O_PATH of its root */
+  char *path;         /* the host path, for messages and mount-table checks */
+  const char *option; /* "--layer", "--rootfs", or NULL for the host's / */
+  int fd;             /* O_PATH of its root */
 } Layer;
 
 struct SbxOverlay
@@ -55,6 +57,8 @@ struct SbxOverlay
   gboolean host_base;
   int upper_fd; /* a kept layer's upper and work dirs, or -1 */
   int work_fd;
+  char *upper_path; /* the kept layer's upper and work dirs, for messages, or NULL */
+  char *upper_work_path;
   GPtrArray *obstacles; /* paths relative to the layers ("/x/y") the kernel cannot cross */
   GPtrArray *hidden;    /* relative paths never shown (the kept upper and work dirs) */
   GPtrArray *fast;      /* the caller's home and cwd: kept on the kernel's fast path */
@@ -190,11 +194,13 @@ sbx_overlay_prepare (const SbxSpec *spec)
     {
       Layer *l = &o->lowers[spec->layers->len - 1 - i]; /* highest first */
       l->path = g_strdup (spec->layers->pdata[i]);
-      l->fd = open_dir (l->path, "--layer");
+      l->option = "--layer";
+      l->fd = open_dir (l->path, l->option);
     }
   Layer *base = &o->lowers[o->n_lowers - 1];
   o->host_base = spec->rootfs == NULL;
   base->path = g_strdup (o->host_base ? "/" : spec->rootfs);
+  base->option = o->host_base ? NULL : "--rootfs";
   base->fd = open_dir (base->path, "--rootfs");
 
   o->upper_fd = o->work_fd = -1;
@@ -202,6 +208,8 @@ sbx_overlay_prepare (const SbxSpec *spec)
     {
       o->upper_fd = open_dir (spec->upper, "--upper");
       o->work_fd = open_dir (spec->upper_work, "--upper");
+      o->upper_path = g_strdup (spec->upper);
+      o->upper_work_path = g_strdup (spec->upper_work);
     }
   o->obstacles = g_ptr_array_new_with_free_func (g_free);
   o->hidden = g_ptr_array_new_with_free_func (g_free);
@@ -267,6 +275,8 @@ sbx_overlay_free (SbxOverlay *o)
   g_ptr_array_unref (o->fast);
   g_ptr_array_unref (o->units);
   g_free (o->fuse_mnt);
+  g_free (o->upper_path);
+  g_free (o->upper_work_path);
   g_string_free (o->report, TRUE);
   g_free (o);
 }
@@ -372,19 +382,163 @@ note (SbxOverlay *o, const char *what, const char *rel)
 
 /* ---- the drivers ------------------------------------------------------------------ */
 
+/* What the kernel said when it refused a mount: the log of the fs context
+ * (fsopen(2)), one "e overlay: ..." message per read(), joined. */
+static GString *
+fs_context_log (int fs)
+{
+  GString *log = g_string_new (NULL);
+  char buf[512];
+  ssize_t n;
+  while ((n = read (fs, buf, sizeof buf - 1)) > 0)
+    {
+      buf[n] = '\0';
+      const char *m = buf;
+      if (n > 2 && m[1] == ' ')
+        m += 2; /* the "e ", "w " or "i " of its level */
+      if (g_str_has_prefix (m, "overlayfs: "))
+        m += strlen ("overlayfs: ");
+      else if (g_str_has_prefix (m, "overlay: "))
+        m += strlen ("overlay: ");
+      g_string_append_printf (log, "%s%s", log->len ? "; " : "", g_strchomp ((char *)m));
+    }
+  return log;
+}
+
+/* One directory given to the kernel as /proc/self/fd/N: the user must read
+ * its path (and the option it came from), not N. */
+typedef struct
+{
+  int fd;
+  const char *option; /* "--layer", "--rootfs", or NULL */
+  char *top;          /* the lower layer (what the option gave), NULL for the writable one */
+  char *path;         /* the directory itself */
+} KernelDir;
+
+static void
+kernel_dir_clear (gpointer data)
+{
+  KernelDir *d = data;
+  g_free (d->top);
+  g_free (d->path);
+}
+
+/* @log with every /proc/self/fd/N of @dirs replaced by its path; *@first
+ * is the first layer it names. */
+static char *
+name_kernel_dirs (GArray *dirs, const char *log, const KernelDir **first)
+{
+  GString *out = g_string_new (NULL);
+  *first = NULL;
+  for (const char *p = log; *p;)
+    {
+      const char *hit = strstr (p, "/proc/self/fd/");
+      if (hit == NULL)
+        {
+          g_string_append (out, p);
+          break;
+        }
+      g_string_append_len (out, p, hit - p);
+      char *end;
+      long fd = strtol (hit + strlen ("/proc/self/fd/"), &end, 10);
+      const KernelDir *d = NULL;
+      for (guint i = 0; d == NULL && i < dirs->len; i++)
+        if (g_array_index (dirs, KernelDir, i).fd == fd)
+          d = &g_array_index (dirs, KernelDir, i);
+      g_string_append_len (out, d != NULL ? d->path : hit,
+                           d != NULL ? (gssize)strlen (d->path) : end - hit);
+      if (d != NULL && d->option != NULL && *first == NULL)
+        *first = d;
+      p = end;
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* Whether the running kernel is older than @major.@minor. */
+static gboolean
+kernel_older_than (int major, int minor)
+{
+  struct utsname u;
+  int ma = 0, mi = 0;
+  if (uname (&u) < 0 || sscanf (u.release, "%d.%d", &ma, &mi) != 2)
+    return FALSE;
+  return ma < major || (ma == major && mi < minor);
+}
+
+/* "--layer /a, --rootfs /b": the lower layers of @dirs, as the user gave
+ * them. */
+static char *
+list_layers (GArray *dirs)
+{
+  GString *layers = g_string_new (NULL);
+  for (guint i = 0; i < dirs->len; i++)
+    {
+      const KernelDir *d = &g_array_index (dirs, KernelDir, i);
+      if (d->top != NULL)
+        g_string_append_printf (layers, "%s%s %s", layers->len ? ", " : "",
+                                d->option != NULL ? d->option : "the host's", d->top);
+    }
+  return g_string_free (layers, FALSE);
+}
+
+/* Dies naming why the kernel refused the overlay of @rel: its own words
+ * from the fs context log (with our /proc/self/fd/N turned back into the
+ * layers' paths), the layer they name, and the errno.  Where the kernel
+ * logs to dmesg only (overlayfs before Linux 6.5), the layers it was given.
+ * Only a kernel too old for overlayfs in a user namespace (userxattr came
+ * with Linux 5.11) gets the advice to upgrade. */
+G_GNUC_NORETURN static void
+kernel_refused (int fs, GArray *dirs, const char *rel, int errsv)
+{
+  g_autoptr (GString) log = fs_context_log (fs);
+  const KernelDir *first = NULL;
+  g_autofree char *said = name_kernel_dirs (dirs, log->str, &first);
+  if (kernel_older_than (5, 11))
+    sbx_die ("cannot mount a kernel overlay on %s: %s (overlayfs in a user namespace needs "
+             "Linux 5.11; try --overlay fuse)",
+             rel, g_strerror (errsv));
+  if (*said == '\0')
+    {
+      g_autofree char *layers = list_layers (dirs);
+      sbx_die ("cannot mount a kernel overlay on %s over %s: %s (dmesg may say why)", rel, layers,
+               g_strerror (errsv));
+    }
+  if (first != NULL)
+    sbx_die ("cannot mount a kernel overlay on %s: %s %s: %s (%s)", rel, first->option, first->top,
+             said, g_strerror (errsv));
+  sbx_die ("cannot mount a kernel overlay on %s: %s (%s)", rel, said, g_strerror (errsv));
+}
+
+/* @rel ("/usr", or "/" itself) below the directory @top. */
+static char *
+path_below (const char *top, const char *rel)
+{
+  return strcmp (rel, "/") == 0 ? g_strdup (top) : g_build_filename (top, rel, NULL);
+}
+
+/* Records @fd, the directory @rel of the lower layer @top that @option
+ * gave, for the messages of kernel_refused(). */
+static void
+add_kernel_dir (GArray *dirs, int fd, const char *option, const char *top, const char *rel)
+{
+  KernelDir d = { fd, option, g_strdup (top), path_below (top, rel) };
+  g_array_append_val (dirs, d);
+}
+
 /* A kernel overlay of @rel across every layer that has it as a directory. */
 static int
 kernel_overlay (SbxOverlay *o, const char *rel)
 {
   g_autoptr (GString) lowerdir = g_string_new (NULL);
-  g_autoptr (GArray) fds = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autoptr (GArray) dirs = g_array_new (FALSE, FALSE, sizeof (KernelDir));
+  g_array_set_clear_func (dirs, kernel_dir_clear);
 
   for (guint i = 0; i < o->n_lowers; i++)
     {
       int fd = open_beneath (o->lowers[i].fd, rel, O_PATH | O_DIRECTORY);
       if (fd < 0)
         continue;
-      g_array_append_val (fds, fd);
+      add_kernel_dir (dirs, fd, o->lowers[i].option, o->lowers[i].path, rel);
       g_string_append_printf (lowerdir, "%s/proc/self/fd/%d", lowerdir->len ? ":" : "", fd);
     }
   g_autofree char *work_rel = g_strconcat ("/kernel", strcmp (rel, "/") ? rel : "", NULL);
@@ -394,6 +548,17 @@ kernel_overlay (SbxOverlay *o, const char *rel)
     sbx_die_errno ("cannot create the writable layer of %s", rel);
   g_autofree char *upper_path = fd_path (upper);
   g_autofree char *work_path = fd_path (work);
+  g_autofree char *upper_name = o->upper_path != NULL
+                                    ? path_below (o->upper_path, rel)
+                                    : g_strdup_printf ("the writable layer of %s", rel);
+  g_autofree char *work_name
+      = o->upper_work_path != NULL
+            ? g_strconcat (o->upper_work_path, work_rel, NULL)
+            : g_strdup_printf ("the work directory of the writable layer of %s", rel);
+  KernelDir u = { upper, NULL, NULL, g_steal_pointer (&upper_name) };
+  KernelDir w = { work, NULL, NULL, g_steal_pointer (&work_name) };
+  g_array_append_val (dirs, u);
+  g_array_append_val (dirs, w);
 
   cleanup_fd int fs = fsopen ("overlay", FSOPEN_CLOEXEC);
   if (fs < 0)
@@ -406,14 +571,13 @@ kernel_overlay (SbxOverlay *o, const char *rel)
       || fsconfig (fs, FSCONFIG_SET_STRING, "workdir", work_path, 0) < 0
       || fsconfig (fs, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0
       || fsconfig (fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-    sbx_die_errno ("cannot mount a kernel overlay on %s (overlayfs in a user namespace needs "
-                   "Linux 5.11; try --overlay fuse)",
-                   rel);
+    kernel_refused (fs, dirs, rel, errno);
   /* nosuid,nodev: the layers are the host's files; a setuid binary or a
    * device node among them grants nothing inside. */
   int mnt = fsmount (fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
-  for (guint i = 0; i < fds->len; i++)
-    close (g_array_index (fds, int, i));
+  for (guint i = 0; i < dirs->len; i++)
+    if (g_array_index (dirs, KernelDir, i).top != NULL)
+      close (g_array_index (dirs, KernelDir, i).fd);
   if (mnt < 0)
     sbx_die_errno ("cannot mount a kernel overlay on %s", rel);
   note (o, "kernel", rel);
@@ -452,8 +616,15 @@ copy_up_locks (SbxOverlay *o)
               = upper >= 0 ? openat (upper, e->d_name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC,
                                      f.st_mode & 07777)
                            : -1;
+          /* The lower file's times too: with its owner, mode and (empty)
+           * content they make the copy the same file, which `sbx diff`
+           * then does not list as a change nobody made. */
+          struct timespec times[2] = { f.st_atim, f.st_mtim };
           if (copy >= 0)
-            copy_attrs (o, upper, e->d_name, &f);
+            {
+              copy_attrs (o, upper, e->d_name, &f);
+              futimens (copy, times);
+            }
         }
       if (d != NULL)
         closedir (d);

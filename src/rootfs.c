@@ -26,9 +26,9 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
-/* Where the new root is assembled.  The staging tmpfs covers the host's /tmp
- * in the child's (private) mount namespace only, and is detached together
- * with the old root after pivot_root. */
+/* Where the new root is assembled.  The staging tmpfs covers the host's /sys
+ * (see fuse.h for why there) in the child's (private) mount namespace only,
+ * and is detached together with the old root after pivot_root. */
 #define STAGING SBX_STAGING
 #define NEWROOT SBX_STAGING_ROOT
 

@@ -88,6 +88,24 @@ unlike () {
   fi
 }
 
+# rejects WANT ARGS...: `sbx run ARGS -- true` must fail with 125, its first
+# line being WANT (when WANT starts with "sbx: ") or containing it.
+rejects () {
+  local want=$1
+  shift
+  local out rc first
+  out=$(sbx run "$@" -- true 2>&1)
+  rc=$?
+  first=$(printf '%s\n' "$out" | head -1)
+  if [ "$rc" = 125 ] && { [ "$first" = "$want" ] || { [ "${want#sbx: }" = "$want" ] \
+       && printf '%s' "$first" | grep -qF -- "$want"; }; }; then
+    ok "rejects: $*"
+  else
+    not_ok "rejects: $*"
+    diag "rc=$rc" "$out" "want: $want"
+  fi
+}
+
 # --- the unprivileged account ------------------------------------------------
 
 is_root () { [ "$(id -u)" -eq 0 ]; }

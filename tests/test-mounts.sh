@@ -21,7 +21,8 @@ new" "the caller's own files are writable inside (copy-up)"
 is "$(cat "$TEST_HOME/file"):$(test -e "$TEST_HOME/new" && echo leaked)" "original:" \
   "... and the writes vanish with the sandbox: the host is untouched"
 mi=$(sbx run -- cat /proc/self/mountinfo)
-unlike "$mi" " /tmp/root| /tmp/layer| /tmp/fuse|/oldroot|staging" "mountinfo shows nothing of the setup (no staging or old root)"
+unlike "$mi" " /sys/root| /sys/layer| /sys/fuse| /tmp/root| /tmp/layer|/oldroot|staging" \
+  "mountinfo shows nothing of the setup (no staging or old root)"
 like "$(printf '%s\n' "$mi" | awk '$5 == "/" {print $6}' | head -1)" "^ro," "the root mount is ro"
 like "$(printf '%s\n' "$mi" | awk '$5 == "/" {print $6}' | head -1)" "nosuid,nodev" "the root mount is nosuid,nodev"
 like "$(printf '%s\n' "$mi" | awk '$5 == "/usr" {print $(NF-2)}' | head -1)" "^overlay$" "/usr is an overlay"

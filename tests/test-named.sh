@@ -135,6 +135,28 @@ unlike "$(sbx ps -a)" "busy" "rm -f stops and removes it"
 out=$(sbx rm busy 2>&1); rc=$?
 is "$rc:$out" "125:sbx: no sandbox named busy" "rm of an unknown name fails"
 
+# A sandbox that is starting holds the name but has no state file yet, so a
+# lookup reports it stopped: rm must take the name's lock before it removes
+# the kept layer, or the starting sandbox loses its live upper.  A process
+# holding the lock (as a starting monitor does) stands in for it.
+check "a stopped named sandbox with a kept layer" sbx run --net none --name keeper -- true
+background holder python3 -c '
+import fcntl, os, struct, sys, time
+os.makedirs(sys.argv[1], 0o700, exist_ok=True)
+fd = os.open(sys.argv[1] + "/lock", os.O_RDWR | os.O_CREAT, 0o600)
+fcntl.fcntl(fd, fcntl.F_OFD_SETLK, struct.pack("hhqqi4x", fcntl.F_WRLCK, 0, 0, 0, 0))
+open(sys.argv[2], "w").close()
+time.sleep(60)' "$TEST_RUNTIME/sbx/keeper" "$TEST_DIR/keeper.locked"
+for _ in $(seq 100); do [ -e "$TEST_DIR/keeper.locked" ] && break; sleep 0.05; done
+like "$(sbx ps -a)" "keeper +- +stopped " "a name held without a state file is listed as stopped"
+out=$(sbx rm keeper 2>&1); rc=$?
+is "$rc:$out" "125:sbx: cannot remove keeper: it is in use (a sandbox of that name is running or starting)" \
+  "rm refuses a name whose lock is held, even when it looks stopped"
+check "... and its kept layer is still there" test -d "$TEST_HOME/.local/share/sbx/keeper/upper"
+kill "$holder"; wait "$holder" 2>/dev/null
+is "$(sbx rm keeper 2>&1; echo $?)" "0" "once the lock is free, rm removes it"
+check "... the kept layer and the runtime state" test ! -e "$TEST_HOME/.local/share/sbx/keeper" -a ! -e "$TEST_RUNTIME/sbx/keeper"
+
 # --- names and races -----------------------------------------------------------------------------
 
 out=$(sbx run --name "-bad" -- true 2>&1); rc=$?
@@ -154,6 +176,10 @@ done
 wait "${racers[@]}"
 winners=$(grep -L "already running" race.* | wc -l)
 is "$winners" "1" "of four concurrent 'run --name race', exactly one runs"
+# The losers removed nothing of the winner's new kept layer (each saw the
+# directory missing, some made it).
+check "... and the winner's kept layer is still there" \
+  test -d "$TEST_HOME/.local/share/sbx/race/upper" -a -d "$TEST_HOME/.local/share/sbx/race/work"
 
 # ps while sandboxes start and stop never fails nor shows half state.
 ( for i in $(seq 10); do as_user "$SBX" run --name "churn$i" -- true; done ) &
@@ -195,6 +221,30 @@ if is_root; then
 else
   skip "mknod of a 0/0 whiteout needs root"
 fi
+# sbx diff NAME: a stopped --map-root sandbox over the host's / and a layer,
+# that added, changed and deleted files and made an install into /usr/local
+# (through fuse-overlayfs).  Exactly those, sorted: not the dpkg and apt lock
+# files sbx copies up in advance, which nobody changed.
+nl=$TEST_DIR/named-layer
+as_user mkdir -p "$nl/sbxprobe"
+as_user sh -c "echo old > '$nl/sbxprobe/change'; echo x > '$nl/sbxprobe/gone'; echo same > '$nl/sbxprobe/same'"
+out=$(sbx run --net none --name changer --map-root --layer "$nl" -- sh -c \
+  'echo new > /sbxprobe/added; echo more >> /sbxprobe/change; rm /sbxprobe/gone; install -m 755 /bin/true /usr/local/bin/sbx-probe' 2>&1)
+is "$?:$out" "0:" "a named --map-root sandbox adds, changes and deletes files, then stops"
+want="C /sbxprobe
+A /sbxprobe/added
+C /sbxprobe/change
+D /sbxprobe/gone
+C /usr
+C /usr/local
+C /usr/local/bin
+A /usr/local/bin/sbx-probe"
+is "$(sbx diff changer 2>&1)" "$want" "diff NAME lists exactly what the stopped sandbox added, changed and deleted, sorted"
+json=$(sbx diff --json changer)
+is "$(printf '%s' "$json" | python3 -c 'import json,sys; print("\n".join(c["kind"] + " " + c["path"] for c in json.load(sys.stdin)))')" \
+  "$want" "diff --json NAME carries the same changes"
+sbx rm changer
+
 out=$(sbx diff --upper "$TEST_DIR/none" 2>&1); rc=$?
 is "$rc:$out" "125:sbx: $TEST_DIR/none: No such file or directory" "diff of a missing layer fails clearly"
 out=$(sbx diff 2>&1); rc=$?

@@ -214,25 +214,17 @@ fi
 
 # --- bad input ----------------------------------------------------------------------------------------
 
-bad () {
-  local want=$1
-  shift
-  local out rc
-  out=$(sbx run "$@" -- true 2>&1)
-  rc=$?
-  if [ "$rc" = 125 ] && [ "$(printf '%s\n' "$out" | head -1)" = "$want" ]; then ok "rejects: $*"; else not_ok "rejects: $*"; diag "rc=$rc" "$out" "want: $want"; fi
-}
-bad "sbx: -p: '8080' is not [HOSTIP:]HOSTPORT:PORT (a lone port is not enough)" -p 8080
-bad "sbx: -p: '0:80': a port is a number from 1 to 65535" -p 0:80
-bad "sbx: -p: '8080:65536': a port is a number from 1 to 65535" -p 8080:65536
-bad "sbx: -p: '8080:-1': a port is a number from 1 to 65535" -p 8080:-1
-bad "sbx: -p: 'x:80': a port is a number from 1 to 65535" -p x:80
-bad "sbx: -p: '8080:80/sctp': the protocol is tcp or udp" -p 8080:80/sctp
-bad "sbx: -p: 'nohost:8080:80': 'nohost' is not an IP address" -p nohost:8080:80
-bad "sbx: -p: '[::1:8080:80': an IPv6 address goes in brackets" -p "[::1:8080:80"
-bad "sbx: --mtu: '100' is not an MTU from 1280 to 65520" --mtu 100
-bad "sbx: --mtu: '99999999999' is not an MTU from 1280 to 65520" --mtu 99999999999
-bad "sbx: -p needs the default network (--net slirp)" --net none -p 8080:80
-bad "sbx: --net: 'bridge' is not one of slirp, none, host" --net bridge
+rejects "sbx: -p: '8080' is not [HOSTIP:]HOSTPORT:PORT (a lone port is not enough)" -p 8080
+rejects "sbx: -p: '0:80': a port is a number from 1 to 65535" -p 0:80
+rejects "sbx: -p: '8080:65536': a port is a number from 1 to 65535" -p 8080:65536
+rejects "sbx: -p: '8080:-1': a port is a number from 1 to 65535" -p 8080:-1
+rejects "sbx: -p: 'x:80': a port is a number from 1 to 65535" -p x:80
+rejects "sbx: -p: '8080:80/sctp': the protocol is tcp or udp" -p 8080:80/sctp
+rejects "sbx: -p: 'nohost:8080:80': 'nohost' is not an IP address" -p nohost:8080:80
+rejects "sbx: -p: '[::1:8080:80': an IPv6 address goes in brackets" -p "[::1:8080:80"
+rejects "sbx: --mtu: '100' is not an MTU from 1280 to 65520" --mtu 100
+rejects "sbx: --mtu: '99999999999' is not an MTU from 1280 to 65520" --mtu 99999999999
+rejects "sbx: -p needs the default network (--net slirp)" --net none -p 8080:80
+rejects "sbx: --net: 'bridge' is not one of slirp, none, host" --net bridge
 
 done_testing
