@@ -103,9 +103,15 @@ check_namespaces (const SbxSandboxInfo *info, int nsdir)
       g_autofree char *want = namespace_in (info->namespaces, types[i]);
       g_autofree char *got = namespace_in (now, types[i]);
       if (want != NULL && g_strcmp0 (want, got) != 0)
-        sbx_die ("cannot exec in %s: its command has left the sandbox's %s namespace (%s, not "
-                 "%s); exec joins only the sandbox's own",
-                 info->name, types[i], got != NULL ? got : "none", want);
+        {
+          /* _exit: inside the sandbox's namespaces now (see the end of
+           * sbx_join_exec). */
+          fprintf (stderr,
+                   "sbx: cannot exec in %s: its command has left the sandbox's %s namespace "
+                   "(%s, not %s); exec joins only the sandbox's own\n",
+                   info->name, types[i], got != NULL ? got : "none", want);
+          _exit (SBX_EXIT_FAILURE);
+        }
     }
 }
 

@@ -295,7 +295,7 @@ fi
 start_named () {
   local name=$1
   shift
-  background "bg_$name" "$SBX" run --name "$name" --net none "$@"
+  background bg_pid "$SBX" run --name "$name" --net none "$@"
   for _ in $(seq 200); do
     sbx ps | grep -q "^$name .* running " && return 0
     sleep 0.02
