@@ -17,6 +17,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/if_tun.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -71,6 +74,14 @@ setup_network (const SbxChildConfig *config)
   if (spec->net != SBX_NET_SLIRP)
     return;
   cleanup_fd int tap = sbx_net_setup_tap (spec);
+  /* Persistent: the device then lives as long as the network namespace,
+   * and goes with it, in the kernel's own time.  Otherwise sbx-net's exit,
+   * closing the last fd, would unregister it there and then, which waits
+   * for the network stack to drop every reference (10 to 30 ms), and the
+   * monitor waits for sbx-net.  Nothing else can open tap0 meanwhile: it
+   * takes one fd, sbx-net's, and /dev/net/tun is not inside. */
+  if (ioctl (tap, TUNSETPERSIST, 1) < 0)
+    sbx_die_errno ("cannot make tap0 persistent");
   if (!sbx_msg_send (config->sync_fd, SBX_MSG_TAP_FD, 0, 0, NULL, tap))
     _exit (SBX_EXIT_FAILURE);
 }
@@ -167,18 +178,41 @@ command_in_path (const char *name)
   return FALSE;
 }
 
-/* In the command's process: the last steps before execve(). */
-static G_NORETURN void
-exec_command (const SbxChildConfig *config, const char *workdir)
+/* What the command's process needs, made by PID 1 before it exists: the
+ * process shares PID 1's memory until its execve() (see spawn_command), so
+ * it allocates nothing. */
+typedef struct
 {
+  const SbxChildConfig *config;
+  cap_t caps;               /* config->caps, for libcap */
+  struct sock_fprog filter; /* the seccomp filter; .len 0: --seccomp=unconfined */
+  gboolean shared_memory;   /* spawned with CLONE_VM: PID 1 reports a failed exec */
+  int exec_errno;           /* set here when execve() failed */
+} CommandStart;
+
+/* Reports a failed execve() of the command (126, or 127 when not found). */
+static G_NORETURN void
+exec_failed (const SbxSpec *spec, int errsv)
+{
+  if (errsv == EACCES && !command_in_path (spec->argv[0]))
+    errsv = ENOENT; /* an unreadable PATH directory, not the command */
+  sbx_die_code (errsv == ENOENT ? SBX_EXIT_NOT_FOUND : SBX_EXIT_CANNOT_EXEC, "cannot run '%s': %s",
+                spec->argv[0], g_strerror (errsv));
+}
+
+/* In the command's process: the last steps before execve(). */
+static int
+exec_command (void *data)
+{
+  CommandStart *start = data;
+  const SbxChildConfig *config = start->config;
   const SbxSpec *spec = config->spec;
 
   /* The monitor blocked the relayed signals before the clone; the command
    * starts with the mask the caller had. */
   sigprocmask (SIG_SETMASK, &config->caller_mask, NULL);
   sbx_security_isolate_process (spec);
-  sbx_security_apply_caps (config->caps, config->inside_uid == 0);
-  environ = sbx_child_build_environment (spec, workdir);
+  sbx_security_caps_apply (start->caps, config->caps, config->inside_uid == 0);
 
   /* Last: credential changes above would have cleared it.  If PID 1 is
    * already gone, the PID namespace is being torn down; do not start. */
@@ -186,15 +220,66 @@ exec_command (const SbxChildConfig *config, const char *workdir)
     _exit (SBX_EXIT_FAILURE);
   sbx_security_close_inherited_fds ();
   /* The filter comes last: nothing sbx itself does is filtered. */
-  if (!spec->seccomp_unconfined)
-    sbx_security_install_seccomp ();
+  if (start->filter.len > 0)
+    sbx_security_load_seccomp (&start->filter);
 
   execvp (spec->argv[0], spec->argv);
+  if (!start->shared_memory)
+    exec_failed (spec, errno);
+  start->exec_errno = errno;
+  _exit (SBX_EXIT_CANNOT_EXEC);
+}
+
+/* The command's process as a plain fork: a copy of PID 1. */
+static pid_t
+fork_command (CommandStart *start)
+{
+  start->shared_memory = FALSE;
+  pid_t pid = fork ();
+  if (pid == 0)
+    exec_command (start);
+  return pid;
+}
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SBX_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define SBX_ASAN 1
+#endif
+
+/* Starts the command's process and returns its pid once it has exec'd.
+ * Like posix_spawn(): CLONE_VM | CLONE_VFORK on a stack of its own, so that
+ * PID 1's page tables are not copied nor its pages faulted in twice, and
+ * PID 1 waits meanwhile.  The command enters the time namespace at its
+ * execve() (Linux 6.0; before, the kernel refuses CLONE_VM here, and a
+ * fork does).  AddressSanitizer cannot follow a second process in its
+ * memory: a fork there too. */
+static pid_t
+spawn_command (CommandStart *start)
+{
+#ifdef SBX_ASAN
+  return fork_command (start);
+#else
+  /* The command's own frames, execvp's PATH buffer and the argv of a
+   * script run through /bin/sh live on this stack. */
+  const SbxSpec *spec = start->config->spec;
+  size_t size = 256 * 1024 + (g_strv_length (spec->argv) + 2) * sizeof (char *);
+  void *stack = mmap (NULL, size, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+  if (stack == MAP_FAILED)
+    return fork_command (start);
+  start->shared_memory = TRUE;
+  pid_t pid = clone (exec_command, (char *)stack + size, CLONE_VM | CLONE_VFORK | SIGCHLD, start);
   int errsv = errno;
-  if (errsv == EACCES && !command_in_path (spec->argv[0]))
-    errsv = ENOENT; /* an unreadable PATH directory, not the command */
-  sbx_die_code (errsv == ENOENT ? SBX_EXIT_NOT_FOUND : SBX_EXIT_CANNOT_EXEC, "cannot run '%s': %s",
-                spec->argv[0], g_strerror (errsv));
+  munmap (stack, size);
+  if (pid < 0 && errsv == EINVAL)
+    return fork_command (start);
+  errno = errsv;
+  return pid;
+#endif
 }
 
 /* Tells the monitor the sandbox's namespaces as they are now, before the
@@ -254,12 +339,28 @@ sbx_child_run (const SbxChildConfig *config)
   if (!spec->share_tty && setsid () < 0)
     sbx_die_errno ("setsid");
 
+  /* Everything the command's process needs is made here: it allocates
+   * nothing itself. */
+  CommandStart start = { .config = config, .caps = sbx_security_caps_new (config->caps) };
+  if (!spec->seccomp_unconfined)
+    sbx_security_seccomp_program (&start.filter);
+  environ = sbx_child_build_environment (spec, workdir);
+
   wait_for_network (config);
-  pid_t command = fork ();
+  pid_t command = spawn_command (&start);
   if (command < 0)
-    sbx_die_errno ("fork");
-  if (command == 0)
-    exec_command (config, workdir);
+    sbx_die_errno ("cannot start the command");
+  if (start.exec_errno != 0)
+    exec_failed (spec, start.exec_errno);
+  cap_free (start.caps);
+  /* PID 1 writes nothing to the caller's terminal or pipes: holding them
+   * open would only make a reader of a pipe wait for PID 1's exit, the
+   * namespaces' teardown included, after the command's last process has
+   * closed its end. */
+  int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
+  for (int fd = 0; null >= 0 && fd <= 2; fd++)
+    dup2 (null, fd);
+  sbx_util_close_fdp (&null);
 
   /* The monitor learns the command's pid in its own PID namespace from the
    * credentials, which the kernel translates; `sbx exec` joins the sandbox

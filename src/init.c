@@ -112,6 +112,10 @@ sbx_init_run (pid_t command_pid, int sync_fd, int signal_fd, int net_fd)
         kill (command_pid, (int)si.ssi_signo);
     }
 
-  sbx_msg_send (sync_fd, SBX_MSG_EXIT, 0, status, NULL, -1);
+  /* Code 1: nothing else of the sandbox is left (PID 1 has no child, and
+   * every process of its PID namespace descends from it), so the monitor
+   * need not wait for the kernel to take down the namespaces. */
+  gboolean alone = waitpid (-1, NULL, WNOHANG) < 0 && errno == ECHILD;
+  sbx_msg_send (sync_fd, SBX_MSG_EXIT, alone ? 1 : 0, status, NULL, -1);
   _exit (exit_code_of (status));
 }

@@ -96,24 +96,37 @@ attach (int mnt, int target, const char *what)
     sbx_die_errno ("cannot mask %s", what);
 }
 
+/* Masks @path: a file with /dev/null, a directory with an empty read-only
+ * tmpfs.  One such tmpfs serves every directory: the first masked one gets
+ * it, the others a bind of it (@empty_dir), which is as empty and as
+ * read-only, and spares a superblock to set up and tear down. */
 static void
-mask (int root, const char *path)
+mask (int root, const char *path, int *empty_dir)
 {
   struct stat st;
   cleanup_fd int target = open_inside (root, path, O_PATH | O_NOFOLLOW);
   if (target < 0 || fstat (target, &st) < 0)
     return; /* not there on this kernel: nothing to hide */
   cleanup_fd int mnt = -1;
+  if (S_ISDIR (st.st_mode) && *empty_dir < 0)
+    {
+      /* Attached at once: the fd then names a mount of this namespace,
+       * which open_tree() clones for the next ones on every kernel (a
+       * detached mount it does not). */
+      *empty_dir = empty_tmpfs ("0555", FALSE, path);
+      attach (*empty_dir, target, path);
+      return;
+    }
   if (S_ISDIR (st.st_mode))
-    mnt = empty_tmpfs ("0555", FALSE, path);
+    mnt = open_tree (*empty_dir, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
   else
     {
       cleanup_fd int null = open_inside (root, "/dev/null", O_PATH);
       mnt = null < 0 ? -1
                      : open_tree (null, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
-      if (mnt < 0)
-        sbx_die_errno ("cannot mask %s", path);
     }
+  if (mnt < 0)
+    sbx_die_errno ("cannot mask %s", path);
   attach (mnt, target, path);
 }
 
@@ -135,8 +148,9 @@ make_readonly (int root, const char *path)
 void
 sbx_mask_apply (int newroot)
 {
+  cleanup_fd int empty_dir = -1;
   for (guint i = 0; i < G_N_ELEMENTS (masked); i++)
-    mask (newroot, masked[i]);
+    mask (newroot, masked[i], &empty_dir);
   for (guint i = 0; i < G_N_ELEMENTS (readonly); i++)
     make_readonly (newroot, readonly[i]);
 }

@@ -44,6 +44,7 @@ typedef struct
   gboolean net_ready;   /* sbx-net said it runs */
   gboolean net_waiting; /* the sandbox waits for that */
   gboolean have_status; /* the command's wait status arrived */
+  gboolean alone;       /* ... and nothing else of the sandbox was left */
   int status;
   int error_code; /* non-zero: the sandbox reported a failure */
   char *error_text;
@@ -285,6 +286,7 @@ read_message (int sock, SbxRun *run)
       break;
     case SBX_MSG_EXIT:
       run->have_status = TRUE;
+      run->alone = msg.code == 1;
       run->status = (int)msg.value;
       break;
     case SBX_MSG_NAMESPACES:
@@ -335,6 +337,27 @@ exit_code_of (int status)
   if (WIFSIGNALED (status))
     return 128 + WTERMSIG (status);
   return SBX_EXIT_FAILURE;
+}
+
+/* Whether the monitor may return as soon as PID 1 has reported the
+ * command's status with nothing else of the sandbox left (init.c), without
+ * waiting for PID 1 itself to be gone: its exit tears down the namespaces
+ * and unmounts the sandbox's tree, most of a millisecond, and nothing the
+ * caller sees depends on that.  Unless a tree of the caller's own is
+ * mounted inside (a bind, a layer, a rootfs, a kept upper layer: each must
+ * be free again when sbx returns), or a named sandbox's claim,
+ * fuse-overlayfs or a scope go with PID 1 (docs/decisions.md). */
+static gboolean
+leave_early (const SbxRun *run)
+{
+  const SbxSpec *spec = run->spec;
+  if (!run->have_status || !run->alone || run->claim != NULL || run->fuse != NULL
+      || run->scope != NULL || spec->upper != NULL || spec->rootfs != NULL || spec->layers->len > 0)
+    return FALSE;
+  for (guint i = 0; i < spec->mounts->len; i++)
+    if (((const SbxMount *)spec->mounts->pdata[i])->kind == SBX_MOUNT_BIND)
+      return FALSE;
+  return TRUE;
 }
 
 /* Relays signals and collects messages until PID 1 is gone. */
@@ -395,13 +418,17 @@ wait_for_sandbox (const SbxSpec *spec, SbxRun *run, int sock, int signal_fd)
         update_oom_kills (run);
       if (fds[0].revents & POLLIN)
         break;
+      if (leave_early (run))
+        break;
     }
 
   siginfo_t info = { 0 };
-  while (waitid (P_PIDFD, (id_t)run->pidfd, &info, WEXITED) < 0 && errno == EINTR)
+  while (!leave_early (run) && waitid (P_PIDFD, (id_t)run->pidfd, &info, WEXITED) < 0
+         && errno == EINTR)
     ;
-  /* Messages sent just before PID 1 exited are still queued. */
-  while (sock_open)
+  /* Messages sent just before PID 1 exited are still queued (none after
+   * the command's status, the last one PID 1 sends). */
+  while (sock_open && !leave_early (run))
     sock_open = read_message (sock, run);
   update_oom_kills (run);
 

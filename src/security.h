@@ -6,6 +6,8 @@
 #include "spec.h"
 
 #include <glib.h>
+#include <linux/filter.h>
+#include <sys/capability.h>
 
 /* Refuses to run setuid, setgid or with file capabilities (AT_SECURE): sbx is
  * meant to need none of that, and with it a user could make it mount or map
@@ -16,9 +18,17 @@ void sbx_security_refuse_privileged (void);
  * none for keep-id, the documented default set for --map-root. */
 guint64 sbx_security_command_caps (const SbxSpec *spec);
 
-/* Applies @caps: bounding set first (nothing outside @caps can ever come
- * back), then permitted/effective/inheritable, then ambient for a non-root
- * uid so that the set survives execve().  Dies on failure. */
+/* The libcap state of @caps, made in advance: applying it must not allocate
+ * (the command's process shares PID 1's memory until execve()). */
+cap_t sbx_security_caps_new (guint64 caps);
+
+/* Applies @caps (@set from sbx_security_caps_new): bounding set first
+ * (nothing outside @caps can ever come back), then permitted/effective/
+ * inheritable, then ambient for a non-root uid so that the set survives
+ * execve().  Allocates nothing.  Dies on failure. */
+void sbx_security_caps_apply (cap_t set, guint64 caps, gboolean root_inside);
+
+/* Both of the above. */
 void sbx_security_apply_caps (guint64 caps, gboolean root_inside);
 
 /* Gives up every capability (PID 1 keeps none after setup). */
@@ -29,8 +39,15 @@ void sbx_security_drop_all_caps (void);
  * reach the command; podman does the same, bwrap does not. */
 void sbx_security_close_inherited_fds (void);
 
-/* The default system call filter (libseccomp): denied calls fail with EPERM.
- * Installed last before execve(), after no_new_privs.  Dies on failure. */
+/* The default system call filter, compiled (at build time where possible):
+ * denied calls fail with EPERM.  @prog points at static storage. */
+void sbx_security_seccomp_program (struct sock_fprog *prog);
+
+/* Installs @prog on this process.  Last before execve(), after
+ * no_new_privs; allocates nothing.  Dies on failure. */
+void sbx_security_load_seccomp (const struct sock_fprog *prog);
+
+/* Both of the above. */
 void sbx_security_install_seccomp (void);
 
 /* The command's session: a new one unless --share-tty (TIOCSTI,

@@ -312,8 +312,15 @@ sbx_userns_write_maps (const SbxIdMapPlan *plan, pid_t pid, GError **error)
   if (plan->newuidmap == NULL)
     return write_single_maps (plan, pid, error);
 
-  /* Each helper writes only its own file, so the two can run at once; gid
-   * goes first anyway so that a failure there stops before the uid map. */
+  /* The two run at once: they are the longest step of a start (a setuid
+   * program takes a millisecond), and nothing orders them.  Each writes its
+   * own file, as a privileged writer outside the namespace, and the kernel
+   * orders neither uid_map and gid_map nor setgroups (left allowed) for such
+   * a writer; STYLE.md's gid-before-uid is for a writer that loses its
+   * standing on the way, our single-mapping fallback (write_single_maps).
+   * If one fails, the child is killed before it is released (monitor.c):
+   * a uid map written alone never reaches the command.  See
+   * docs/decisions.md. */
   pid_t gid_helper, uid_helper;
   if (!spawn_map_helper (plan->newgidmap, pid, plan->gid_lines, &gid_helper, error))
     return FALSE;

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test-unit.c: the pure parsers (subordinate ids, id maps, bind specs,
- * sizes, hostnames). */
+ * sizes, hostnames, limits), and the compiled seccomp filter. */
 #include "config.h"
 
+#include "seccomp-rules.h"
+#include "security.h"
 #include "spec.h"
 #include "userns.h"
 #include "util.h"
@@ -242,6 +244,28 @@ test_limits_strv (void)
   g_assert_cmpstr (whole[1], ==, "cpus=2");
 }
 
+/* The filter compiled at build time is the one libseccomp makes at run time
+ * from the same rules, for this host's userfaultfd setting. */
+static void
+test_seccomp_program (void)
+{
+  g_autofree char *text = NULL;
+  int uffd_allowed
+      = g_file_get_contents ("/proc/sys/vm/unprivileged_userfaultfd", &text, NULL, NULL)
+        && g_ascii_strtoll (text, NULL, 10) == 1;
+  struct sock_fprog prog = { 0 };
+  sbx_security_seccomp_program (&prog);
+  int err = 0;
+  scmp_filter_ctx ctx = sbx_seccomp_rules_build (!uffd_allowed, &err);
+  g_assert_nonnull (ctx);
+  static struct sock_filter fresh[4096];
+  int n = sbx_seccomp_rules_export (ctx, fresh, G_N_ELEMENTS (fresh));
+  seccomp_release (ctx);
+  g_assert_cmpint (n, >, 0);
+  g_assert_cmpint (prog.len, ==, n);
+  g_assert_cmpmem (prog.filter, prog.len * sizeof *prog.filter, fresh, (gsize)n * sizeof *fresh);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -255,5 +279,6 @@ main (int argc, char **argv)
   g_test_add_func ("/spec/hostname", test_hostname);
   g_test_add_func ("/spec/parse-cpus", test_parse_cpus);
   g_test_add_func ("/spec/limits-strv", test_limits_strv);
+  g_test_add_func ("/security/seccomp-program", test_seccomp_program);
   return g_test_run ();
 }
