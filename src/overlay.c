@@ -27,12 +27,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -711,6 +713,28 @@ enterable (SbxOverlay *o, guint layer, const char *rel)
 static void attach (int mnt, int parent, const char *name, const char *rel);
 static void split_dir (SbxOverlay *o, const char *staging, const char *rel, int target);
 
+/* Whether @fd is the root of a kernel interface mounted somewhere on the host
+ * besides its usual place (a chroot's /proc, a second sysfs, cgroupfs,
+ * tracefs...): no overlay can use it as a layer, and the host's view of
+ * the kernel (its processes, its knobs) has no business inside.  The
+ * sandbox has its own /proc and /sys where they belong. */
+static gboolean
+is_kernel_interface (int fd)
+{
+  static const long types[] = {
+    PROC_SUPER_MAGIC,   SYSFS_MAGIC,      CGROUP_SUPER_MAGIC, CGROUP2_SUPER_MAGIC, DEBUGFS_MAGIC,
+    TRACEFS_MAGIC,      SECURITYFS_MAGIC, PSTOREFS_MAGIC,     BPF_FS_MAGIC,        BINFMTFS_MAGIC,
+    DEVPTS_SUPER_MAGIC, EFIVARFS_MAGIC,   NSFS_MAGIC,
+  };
+  struct statfs sfs;
+  if (fd < 0 || fstatfs (fd, &sfs) < 0)
+    return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (types); i++)
+    if ((long)sfs.f_type == types[i])
+      return TRUE;
+  return FALSE;
+}
+
 /* One directory of the tree: a unit mounted on @name in @parent, or a split
  * directory of the skeleton whose entries are assembled one by one. */
 static void
@@ -720,6 +744,19 @@ assemble_dir (SbxOverlay *o, const char *staging, const char *rel, const struct 
   /* Where --map-root must write into what an unmapped owner owns. */
   gboolean want_fuse = o->all_fuse || (o->fuse_bin != NULL && o->map_root && unmapped (o, st));
   gboolean split = blocked_below (o->obstacles, rel);
+
+  if (in_set (o->obstacles, rel))
+    {
+      cleanup_fd int mounted = open_beneath (o->lowers[layer].fd, rel, O_PATH | O_DIRECTORY);
+      if (is_kernel_interface (mounted))
+        {
+          /* An empty directory in its place, as a mount point would be. */
+          if (mkdirat (parent, name, st->st_mode & 07777) < 0 && errno != EEXIST)
+            sbx_die_errno ("cannot create %s in the new root", rel);
+          note (o, "hidden", rel);
+          return;
+        }
+    }
 
   if (split)
     {

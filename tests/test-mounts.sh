@@ -106,4 +106,26 @@ is "$out" "755 0 0" "--tmpfs with --map-root belongs to root inside"
 out=$(sbx run --tmpfs /tmp/small:64K -- sh -c 'head -c 100000 /dev/zero > /tmp/small/f; echo rc=$?' 2>&1)
 like "$out" "No space left on device" "the --tmpfs size is enforced"
 
+# A kernel interface mounted elsewhere on the host (a chroot's /proc, as a
+# debootstrap leaves while it works): no overlay takes it as a layer, and
+# the host's processes have no business inside.
+if is_root; then
+  kdir=$TEST_DIR/chroot-proc
+  mkdir -p "$kdir"
+  if mount -t proc proc "$kdir"; then
+    at_exit "umount '$kdir' 2>/dev/null"
+    for driver in kernel fuse; do
+      out=$(sbx run --map-root --overlay $driver -- sh -c "ls -A '$kdir' | wc -l" 2>&1)
+      is "$out" "0" "$driver driver: a proc mounted elsewhere on the host is an empty directory inside"
+    done
+    umount "$kdir"
+  else
+    skip "cannot mount a proc at $kdir"
+    skip "cannot mount a proc at $kdir"
+  fi
+else
+  skip "needs root to mount a proc elsewhere on the host"
+  skip "needs root to mount a proc elsewhere on the host"
+fi
+
 done_testing
