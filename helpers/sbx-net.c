@@ -247,6 +247,7 @@ typedef struct
 {
   int pipe[2];
   size_t in_pipe;
+  size_t cap; /* the pipe's size: with that much in it, the source waits */
   gboolean src_eof;
   gboolean done; /* src_eof and the pipe drained: dst was shut down */
 } Flow;
@@ -518,8 +519,10 @@ start_relay (Conn *c)
   if (pipe2 (c->up.pipe, O_NONBLOCK | O_CLOEXEC) < 0
       || pipe2 (c->down.pipe, O_NONBLOCK | O_CLOEXEC) < 0)
     return FALSE;
-  fcntl (c->up.pipe[1], F_SETPIPE_SZ, SPLICE_CHUNK);
-  fcntl (c->down.pipe[1], F_SETPIPE_SZ, SPLICE_CHUNK);
+  int up = fcntl (c->up.pipe[1], F_SETPIPE_SZ, SPLICE_CHUNK);
+  int down = fcntl (c->down.pipe[1], F_SETPIPE_SZ, SPLICE_CHUNK);
+  c->up.cap = up > 0 ? (size_t)up : (size_t)fcntl (c->up.pipe[1], F_GETPIPE_SZ);
+  c->down.cap = down > 0 ? (size_t)down : (size_t)fcntl (c->down.pipe[1], F_GETPIPE_SZ);
   c->state = CONN_RELAY;
   return TRUE;
 }
@@ -528,10 +531,10 @@ start_relay (Conn *c)
 static gboolean
 pump (Flow *f, int src, int dst, short src_revents, short dst_revents)
 {
-  if (!f->src_eof && (src_revents & (POLLIN | POLLHUP | POLLERR)))
+  if (!f->src_eof && f->in_pipe < f->cap && (src_revents & (POLLIN | POLLHUP | POLLERR)))
     {
-      ssize_t n
-          = splice (src, NULL, f->pipe[1], NULL, SPLICE_CHUNK, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      ssize_t n = splice (src, NULL, f->pipe[1], NULL, f->cap - f->in_pipe,
+                          SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
       if (n > 0)
         f->in_pipe += (size_t)n;
       else if (n == 0)
@@ -874,8 +877,16 @@ main (int argc, char **argv)
             {
               cl.fd = k->client;
               in.fd = k->inner;
-              cl.events = (k->up.src_eof ? 0 : POLLIN) | (k->down.in_pipe ? POLLOUT : 0);
-              in.events = (k->down.src_eof ? 0 : POLLIN) | (k->up.in_pipe ? POLLOUT : 0);
+              /* A source is read only while its pipe has room: with a
+               * receiver that does not read, the loop would spin. */
+              cl.events = (k->up.src_eof || k->up.in_pipe >= k->up.cap ? 0 : POLLIN)
+                          | (k->down.in_pipe ? POLLOUT : 0);
+              in.events = (k->down.src_eof || k->down.in_pipe >= k->down.cap ? 0 : POLLIN)
+                          | (k->up.in_pipe ? POLLOUT : 0);
+              /* Nothing wanted: left out, or a hang-up (always reported)
+               * would wake the loop again and again. */
+              cl.fd = cl.events ? cl.fd : -1;
+              in.fd = in.events ? in.fd : -1;
             }
           g_array_append_val (pfds, cl);
           g_array_append_val (pfds, in);

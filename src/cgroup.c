@@ -320,12 +320,12 @@ static char *
 wait_for_move (pid_t pid, const char *unit)
 {
   g_autofree char *suffix = g_strconcat ("/", unit, NULL);
-  for (int i = 0; i < 200; i++)
+  for (int i = 0; i < 1000; i++)
     {
       g_autofree char *dir = cgroup_of (pid);
       if (dir != NULL && g_str_has_suffix (dir, suffix))
         return g_steal_pointer (&dir);
-      g_usleep (5000);
+      g_usleep (1000);
     }
   return NULL;
 }

@@ -175,6 +175,35 @@ else
   skip "the host has no ::1"
 fi
 
+# --- a receiver that does not read ----------------------------------------------------------
+
+# A published port whose server inside accepts and never reads: the sender
+# on the host blocks, and sbx-net waits (a full pipe is no reason to poll).
+stall_port=$(free_port)
+start_bg stall "$SBX" run -p "127.0.0.1:$stall_port:7000" -- python3 -c "
+import socket, time
+s = socket.socket(); s.bind(('0.0.0.0', 7000)); s.listen(1); print('ready', flush=True)
+c, _ = s.accept(); time.sleep(30)"
+stall_helper=$(pgrep -u "$uid" -P "$(pgrep -u "$uid" -f "run -p 127.0.0.1:$stall_port:7000" | head -1)" -x sbx-net)
+timeout 6 python3 -c "
+import socket
+c = socket.create_connection(('127.0.0.1', $stall_port)); c.settimeout(5)
+try:
+    while True: c.send(b'x' * 65536)
+except OSError: pass" &
+sender=$!
+sleep 1
+ticks () { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null; }
+t0=$(ticks "$stall_helper"); sleep 2; t1=$(ticks "$stall_helper")
+if [ -n "$t0" ] && [ -n "$t1" ] && [ $((t1 - t0)) -lt 50 ]; then
+  ok "sbx-net idles while the receiver inside does not read ($((t1 - t0)) ticks in 2 s)"
+else
+  not_ok "sbx-net idles while the receiver inside does not read"
+  diag "ticks: ${t0:-?} -> ${t1:-?} (pid ${stall_helper:-none})"
+fi
+kill "$sender" 2>/dev/null; wait "$sender" 2>/dev/null
+kill "$stall_pid" 2>/dev/null; wait "$stall_pid" 2>/dev/null
+
 # --- the helper ------------------------------------------------------------------------------------
 
 before=$(pgrep -u "$uid" -x sbx-net | wc -l)
@@ -204,9 +233,10 @@ if is_root; then
     ip link set lo up
     mount --bind '$TEST_DIR/resolv.conf' /etc/resolv.conf
     python3 '$PY' dns 127.0.0.53 53 sbx-test.example 192.0.2.7 > '$TEST_DIR/dns.out' 2>&1 &
+    dns=\$!
     for i in \$(seq 50); do grep -q ready '$TEST_DIR/dns.out' && break; sleep 0.1; done
     setpriv --reuid=$uid --regid=$(test_gid) --init-groups env -i PATH=/usr/bin:/bin HOME='$TEST_HOME' '$SBX' run -- getent hosts sbx-test.example
-    kill %1" 2>&1)
+    kill \$dns" 2>&1)
   like "$out" "^192\.0\.2\.7 +sbx-test\.example" "DNS through 10.0.2.3 reaches a resolver on the host's loopback (127.0.0.53, as systemd-resolved's)"
 else
   skip "needs root to make a network namespace with its own resolver"
