@@ -201,22 +201,8 @@ unlike "$out" "5\.11|/proc/self/fd" "... without a wrong guess or an fd path"
 
 before=$(snapshot_host)
 sbx run --map-root -- true
-# Stopping fuse-overlayfs is quick: it used to inherit the monitor's blocked
-# SIGTERM and sit out the second sbx waits before SIGKILL, at every exit.
-best=999999
-for _ in 1 2 3; do
-  t0=$(date +%s%N)
-  sbx run --net none --map-root -- true
-  ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-  [ "$ms" -lt "$best" ] && best=$ms
-done
-if sanitized; then
-  skip "AddressSanitizer build: times say nothing"
-elif [ "$best" -lt 700 ]; then
-  ok "sbx run --map-root -- true (fuse driver) exits at once (best of 3: ${best} ms)"
-else
-  not_ok "sbx run --map-root -- true (fuse driver) took ${best} ms (best of 3)"
-fi
+# (That fuse-overlayfs stops at once is checked below through its unblocked
+# SIGTERM, not by a time: the tests make no timing assertions.)
 sbx run --map-root --rootfs "$TEST_DIR/nonexistent" -- true 2>/dev/null
 as_user "$SBX" run --map-root -- sh -c 'echo started; sleep 1000' >kill.out 2>&1 &
 for _ in $(seq 100); do grep -q started kill.out 2>/dev/null && break; sleep 0.05; done
