@@ -366,7 +366,8 @@ sbx_child_run (const SbxChildConfig *config)
    * credentials, which the kernel translates; `sbx exec` joins the sandbox
    * through it (PID 1 itself is not dumpable).  Naming another process in
    * them needs CAP_SYS_ADMIN, so before the capabilities go. */
-  report_namespaces (config->sync_fd);
+  if (spec->name != NULL) /* only a named sandbox can be joined */
+    report_namespaces (config->sync_fd);
   sbx_msg_send_for_pid (config->sync_fd, SBX_MSG_STARTED, command, command);
   /* PID 1 needs no privilege from here on, and must not be ptraceable by a
    * command that keeps some capabilities (--map-root). */

@@ -71,23 +71,6 @@ in_lower (Scan *s, const char *path)
   return full != NULL;
 }
 
-/* Reads exactly @len bytes, or fails. */
-static gboolean
-read_exactly (int fd, char *buf, size_t len)
-{
-  while (len > 0)
-    {
-      ssize_t n = read (fd, buf, len);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        return FALSE;
-      buf += n;
-      len -= (size_t)n;
-    }
-  return TRUE;
-}
-
 /* Whether two regular files hold the same bytes (FALSE when either cannot
  * be read: then nobody can tell they are the same). */
 static gboolean
@@ -100,7 +83,7 @@ same_bytes (const char *a, const char *b, off_t size)
   char ba[65536], bb[sizeof ba];
   ssize_t na = 0;
   while (fa >= 0 && fb >= 0 && (na = read (fa, ba, sizeof ba)) > 0)
-    if (!read_exactly (fb, bb, (size_t)na) || memcmp (ba, bb, (size_t)na) != 0)
+    if (!sbx_util_read_all (fb, bb, (size_t)na) || memcmp (ba, bb, (size_t)na) != 0)
       return FALSE;
   return fa >= 0 && fb >= 0 && na == 0;
 }

@@ -108,6 +108,24 @@ sbx_util_close_fdp (int *fdp)
 }
 
 gboolean
+sbx_util_read_all (int fd, void *buf, size_t len)
+{
+  char *p = buf;
+
+  while (len > 0)
+    {
+      ssize_t n = read (fd, p, len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return FALSE;
+      p += n;
+      len -= (size_t)n;
+    }
+  return TRUE;
+}
+
+gboolean
 sbx_util_write_all (int fd, const void *buf, size_t len)
 {
   const char *p = buf;
