@@ -345,14 +345,16 @@ exit_code_of (int status)
  * and unmounts the sandbox's tree, most of a millisecond, and nothing the
  * caller sees depends on that.  Unless a tree of the caller's own is
  * mounted inside (a bind, a layer, a rootfs, a kept upper layer: each must
- * be free again when sbx returns), or a named sandbox's claim,
- * fuse-overlayfs or a scope go with PID 1 (docs/decisions.md). */
+ * be free again when sbx returns), or a named sandbox's claim or
+ * fuse-overlayfs go with PID 1 (docs/decisions.md).  An anonymous scope
+ * does not hold sbx back: PID 1 alone is left in it, and the scope ends
+ * with PID 1's exit as it would a moment later. */
 static gboolean
 leave_early (const SbxRun *run)
 {
   const SbxSpec *spec = run->spec;
   if (!run->have_status || !run->alone || run->claim != NULL || run->fuse != NULL
-      || run->scope != NULL || spec->upper != NULL || spec->rootfs != NULL || spec->layers->len > 0)
+      || spec->upper != NULL || spec->rootfs != NULL || spec->layers->len > 0)
     return FALSE;
   for (guint i = 0; i < spec->mounts->len; i++)
     if (((const SbxMount *)spec->mounts->pdata[i])->kind == SBX_MOUNT_BIND)
@@ -554,7 +556,15 @@ sbx_monitor_run (const SbxSpec *spec)
   verbose (spec, "sandbox pid %d", (int)pid);
 
   g_autoptr (GError) error = NULL;
-  if (!sbx_userns_write_maps (plan, pid, &error))
+  /* The scope is asked for while newuidmap and newgidmap run: loading GDBus,
+   * connecting and the manager's job overlap their start instead of
+   * following it (the helpers are spawned first, before GDBus's thread). */
+  SbxMapWrite *maps = sbx_userns_start_maps (plan, pid);
+  gint64 scope_start = g_get_monotonic_time ();
+  g_autoptr (GError) scope_error = NULL;
+  gboolean scoped = start_scope (&run, &scope_error);
+  gint64 scope_ready = g_get_monotonic_time ();
+  if (!sbx_userns_finish_maps (maps, &error))
     {
       /* The child works while the maps are written; if it failed first, its
        * own message says why (and the helper failed only because it died). */
@@ -562,15 +572,18 @@ sbx_monitor_run (const SbxSpec *spec)
       while (poll (&p, 1, 0) > 0 && read_message (sock, &run))
         ;
       if (run.error_code != 0)
-        g_set_error_literal (&error, G_FILE_ERROR, G_FILE_ERROR_FAILED, run.error_text);
+        {
+          g_clear_error (&error);
+          g_set_error_literal (&error, G_FILE_ERROR, G_FILE_ERROR_FAILED, run.error_text);
+        }
       sbx_util_pidfd_send_signal (run.pidfd, SIGKILL);
       waitid (P_PIDFD, (id_t)run.pidfd, NULL, WEXITED);
-      sbx_state_release (run.claim);
+      release_run (&run);
       sbx_die ("%s", error->message);
     }
-  gint64 scope_start = g_get_monotonic_time ();
-  if (!start_scope (&run, &error))
+  if (!scoped)
     {
+      g_propagate_error (&error, g_steal_pointer (&scope_error));
       g_autofree char *asked = limits_asked (spec);
       sbx_util_pidfd_send_signal (run.pidfd, SIGKILL);
       waitid (P_PIDFD, (id_t)run.pidfd, NULL, WEXITED);
@@ -582,7 +595,7 @@ sbx_monitor_run (const SbxSpec *spec)
     }
   if (run.scope != NULL)
     verbose (spec, "scope %s, ready in %.1f ms", run.scope_unit,
-             (double)(g_get_monotonic_time () - scope_start) / 1000.0);
+             (double)(scope_ready - scope_start) / 1000.0);
   if (!sbx_msg_send (sock, SBX_MSG_GO, 0, 0, NULL, -1))
     {
       /* It died while the maps were written: its message says why. */

@@ -306,11 +306,24 @@ write_single_maps (const SbxIdMapPlan *plan, pid_t pid, GError **error)
   return FALSE;
 }
 
-gboolean
-sbx_userns_write_maps (const SbxIdMapPlan *plan, pid_t pid, GError **error)
+struct SbxMapWrite
 {
+  const SbxIdMapPlan *plan;
+  pid_t gid_helper, uid_helper; /* -1: not running */
+  GError *error;                /* the fallback's failure, or a spawn's */
+};
+
+SbxMapWrite *
+sbx_userns_start_maps (const SbxIdMapPlan *plan, pid_t pid)
+{
+  SbxMapWrite *w = g_new0 (SbxMapWrite, 1);
+  w->plan = plan;
+  w->gid_helper = w->uid_helper = -1;
   if (plan->newuidmap == NULL)
-    return write_single_maps (plan, pid, error);
+    {
+      write_single_maps (plan, pid, &w->error);
+      return w;
+    }
 
   /* The two run at once: they are the longest step of a start (a setuid
    * program takes a millisecond), and nothing orders them.  Each writes its
@@ -321,17 +334,32 @@ sbx_userns_write_maps (const SbxIdMapPlan *plan, pid_t pid, GError **error)
    * If one fails, the child is killed before it is released (monitor.c):
    * a uid map written alone never reaches the command.  See
    * docs/decisions.md. */
-  pid_t gid_helper, uid_helper;
-  if (!spawn_map_helper (plan->newgidmap, pid, plan->gid_lines, &gid_helper, error))
-    return FALSE;
-  if (!spawn_map_helper (plan->newuidmap, pid, plan->uid_lines, &uid_helper, error))
-    {
-      wait_map_helper (plan->newgidmap, gid_helper, NULL);
-      return FALSE;
-    }
-  gboolean gid_ok = wait_map_helper (plan->newgidmap, gid_helper, error);
-  gboolean uid_ok = wait_map_helper (plan->newuidmap, uid_helper, gid_ok ? error : NULL);
-  return gid_ok && uid_ok;
+  if (spawn_map_helper (plan->newgidmap, pid, plan->gid_lines, &w->gid_helper, &w->error))
+    spawn_map_helper (plan->newuidmap, pid, plan->uid_lines, &w->uid_helper, &w->error);
+  return w;
+}
+
+gboolean
+sbx_userns_finish_maps (SbxMapWrite *w, GError **error)
+{
+  gboolean ok = w->error == NULL;
+  /* Both are waited for, whatever happened: no helper outlives this. */
+  if (w->gid_helper > 0
+      && !wait_map_helper (w->plan->newgidmap, w->gid_helper, ok ? &w->error : NULL))
+    ok = FALSE;
+  if (w->uid_helper > 0
+      && !wait_map_helper (w->plan->newuidmap, w->uid_helper, ok ? &w->error : NULL))
+    ok = FALSE;
+  if (!ok)
+    g_propagate_error (error, g_steal_pointer (&w->error));
+  g_free (w);
+  return ok;
+}
+
+gboolean
+sbx_userns_write_maps (const SbxIdMapPlan *plan, pid_t pid, GError **error)
+{
+  return sbx_userns_finish_maps (sbx_userns_start_maps (plan, pid), error);
 }
 
 int

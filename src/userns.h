@@ -59,6 +59,13 @@ SbxIdMapPlan *sbx_userns_plan (const SbxSpec *spec);
  * and the single lines directly. */
 gboolean sbx_userns_write_maps (const SbxIdMapPlan *plan, pid_t pid, GError **error);
 
+/* The same in two steps, for work in between: start_maps starts the helpers
+ * (or writes the single lines), finish_maps waits for them, says whether
+ * the maps were written and frees @w.  Every start needs its finish. */
+typedef struct SbxMapWrite SbxMapWrite;
+SbxMapWrite *sbx_userns_start_maps (const SbxIdMapPlan *plan, pid_t pid);
+gboolean sbx_userns_finish_maps (SbxMapWrite *w, GError **error);
+
 /* Runs @func(@data) in a child process that is root in a new user namespace
  * where the caller's id and subordinate ranges are mapped (as --map-root):
  * it can then read and remove files a sandbox created with subordinate ids,
