@@ -212,6 +212,9 @@ start_scope (SbxRun *run, GError **error)
         .io_weight = spec->io_weight,
       };
       run->scope = run->ext->scope_start (&req, &local);
+      if (run->scope != NULL)
+        verbose (spec, "scope %s, ready in %.1f ms", run->scope_unit,
+                 (double)(g_get_monotonic_time () - t0) / 1000.0);
     }
   if (run->scope != NULL || !limits)
     return TRUE;
@@ -560,10 +563,8 @@ sbx_monitor_run (const SbxSpec *spec)
    * connecting and the manager's job overlap their start instead of
    * following it (the helpers are spawned first, before GDBus's thread). */
   SbxMapWrite *maps = sbx_userns_start_maps (plan, pid);
-  gint64 scope_start = g_get_monotonic_time ();
   g_autoptr (GError) scope_error = NULL;
   gboolean scoped = start_scope (&run, &scope_error);
-  gint64 scope_ready = g_get_monotonic_time ();
   if (!sbx_userns_finish_maps (maps, &error))
     {
       /* The child works while the maps are written; if it failed first, its
@@ -593,9 +594,6 @@ sbx_monitor_run (const SbxSpec *spec)
         sbx_die ("%s", error->message);
       sbx_die ("%s: %s", asked, error->message);
     }
-  if (run.scope != NULL)
-    verbose (spec, "scope %s, ready in %.1f ms", run.scope_unit,
-             (double)(scope_ready - scope_start) / 1000.0);
   if (!sbx_msg_send (sock, SBX_MSG_GO, 0, 0, NULL, -1))
     {
       /* It died while the maps were written: its message says why. */
