@@ -197,7 +197,7 @@ exec_failed (const SbxSpec *spec, int errsv)
   if (errsv == EACCES && !command_in_path (spec->argv[0]))
     errsv = ENOENT; /* an unreadable PATH directory, not the command */
   sbx_die_code (errsv == ENOENT ? SBX_EXIT_NOT_FOUND : SBX_EXIT_CANNOT_EXEC, "cannot run '%s': %s",
-                spec->argv[0], g_strerror (errsv));
+                spec->argv[0], sbx_util_strerror (errsv));
 }
 
 /* In the command's process: the last steps before execve(). */
@@ -240,15 +240,6 @@ fork_command (CommandStart *start)
     exec_command (start);
   return pid;
 }
-
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SBX_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define SBX_ASAN 1
-#endif
 
 /* Starts the command's process and returns its pid once it has exec'd.
  * Like posix_spawn(): CLONE_VM | CLONE_VFORK on a stack of its own, so that
@@ -302,6 +293,12 @@ sbx_child_run (const SbxChildConfig *config)
   sigset_t forwarded;
 
   sbx_util_set_error_channel (config->sync_fd);
+  /* Nothing of the monitor's stays here: the named sandbox's lock, the
+   * published ports' sockets, whatever the caller left open.  PID 1 lives
+   * beside the command and must hold nothing of the host's it does not
+   * need (docs/security.md). */
+  int keep[] = { config->sync_fd, config->net_fd };
+  sbx_util_close_fds_except (keep, G_N_ELEMENTS (keep));
   sbx_init_forwarded_signals (&forwarded);
   sigaddset (&forwarded, SIGCHLD);
 
@@ -333,6 +330,10 @@ sbx_child_run (const SbxChildConfig *config)
   int signal_fd = signalfd (-1, &forwarded, SFD_CLOEXEC);
   if (signal_fd < 0)
     sbx_die_errno ("signalfd");
+  /* What the setup opened is closed by now; this makes sure of it before
+   * the command exists beside us. */
+  int needed[] = { config->sync_fd, config->net_fd, signal_fd };
+  sbx_util_close_fds_except (needed, G_N_ELEMENTS (needed));
 
   /* Without --share-tty PID 1 leaves the caller's session too, so that the
    * terminal's signals reach only the monitor, which relays them once. */

@@ -7,6 +7,7 @@
 #include "util.h"
 
 #include <dirent.h>
+#include <limits.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -22,9 +23,11 @@
 /* fuse-overlayfs marks the directories it creates with this one too. */
 #define FUSE_OPAQUE_MARKER ".wh..opq"
 
+/* The upper layer is read through fds, one directory at a time, never by
+ * a path: a layer is hostile input (a running sandbox may change it under
+ * the scan), and no symlink of it is followed. */
 typedef struct
 {
-  const char *upper;
   const char *const *lowers;
   GPtrArray *changes;
   uid_t overflow_uid; /* how an unmapped owner shows in the scan's user namespace */
@@ -49,7 +52,9 @@ emit (Scan *s, char kind, const char *path)
   g_ptr_array_add (s->changes, c);
 }
 
-/* The highest lower entry at @path: its lstat and full path, or NULL. */
+/* The highest lower entry at @path: its lstat and full path, or NULL.  The
+ * lower layers are the caller's own trees (the host's /, --rootfs,
+ * --layer). */
 static char *
 lower_entry (Scan *s, const char *path, struct stat *st)
 {
@@ -71,15 +76,28 @@ in_lower (Scan *s, const char *path)
   return full != NULL;
 }
 
-/* Whether two regular files hold the same bytes (FALSE when either cannot
- * be read: then nobody can tell they are the same). */
+/* Opens a regular file for reading without following a symlink or
+ * blocking on a fifo swapped in meanwhile. */
+static int
+open_regular (int dirfd, const char *name)
+{
+  int fd = openat (dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  struct stat st;
+  if (fd >= 0 && (fstat (fd, &st) < 0 || !S_ISREG (st.st_mode)))
+    sbx_util_close_fdp (&fd);
+  return fd;
+}
+
+/* Whether the upper file @name in @dirfd holds the same bytes as @lower
+ * (FALSE when either cannot be read: then nobody can tell they are the
+ * same). */
 static gboolean
-same_bytes (const char *a, const char *b, off_t size)
+same_bytes (int dirfd, const char *name, const char *lower, off_t size)
 {
   if (size == 0)
     return TRUE;
-  cleanup_fd int fa = open (a, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  cleanup_fd int fb = open (b, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  cleanup_fd int fa = open_regular (dirfd, name);
+  cleanup_fd int fb = open_regular (AT_FDCWD, lower);
   char ba[65536], bb[sizeof ba];
   ssize_t na = 0;
   while (fa >= 0 && fb >= 0 && (na = read (fa, ba, sizeof ba)) > 0)
@@ -89,11 +107,15 @@ same_bytes (const char *a, const char *b, off_t size)
 }
 
 static gboolean
-same_target (const char *a, const char *b)
+same_target (int dirfd, const char *name, const char *lower)
 {
-  g_autofree char *ta = g_file_read_link (a, NULL);
-  g_autofree char *tb = g_file_read_link (b, NULL);
-  return ta != NULL && tb != NULL && strcmp (ta, tb) == 0;
+  char ta[PATH_MAX];
+  ssize_t n = readlinkat (dirfd, name, ta, sizeof ta - 1);
+  g_autofree char *tb = g_file_read_link (lower, NULL);
+  if (n < 0 || tb == NULL)
+    return FALSE;
+  ta[n] = '\0';
+  return strcmp (ta, tb) == 0;
 }
 
 /* The same owner as the sandbox saw it: a lower file of an id not mapped
@@ -105,14 +127,14 @@ same_id (guint upper, guint lower, guint overflow)
   return upper == lower || (lower == overflow && upper == 0);
 }
 
-/* Whether the upper entry @full (lstat @st) is what the lower one at @path
- * was: same type, mode, owner, size, modification time and content.  Such
- * an entry was copied up but not changed: dpkg's and apt's lock files,
- * which sbx copies up before the sandbox starts (overlay.c), or a file
- * opened for writing and never written.  `podman diff` users expect
- * changes only. */
+/* Whether the upper entry @name of @dirfd (lstat @st), at @path, is what
+ * the lower one was: same type, mode, owner, size, modification time and
+ * content.  Such an entry was copied up but not changed: dpkg's and apt's
+ * lock files, which sbx copies up before the sandbox starts (overlay.c),
+ * or a file opened for writing and never written.  `podman diff` users
+ * expect changes only. */
 static gboolean
-same_as_lower (Scan *s, const char *path, const char *full, const struct stat *st)
+same_as_lower (Scan *s, const char *path, int dirfd, const char *name, const struct stat *st)
 {
   struct stat lst;
   g_autofree char *lower = lower_entry (s, path, &lst);
@@ -123,44 +145,45 @@ same_as_lower (Scan *s, const char *path, const char *full, const struct stat *s
       || st->st_mtim.tv_sec != lst.st_mtim.tv_sec || st->st_mtim.tv_nsec != lst.st_mtim.tv_nsec)
     return FALSE;
   if (S_ISREG (st->st_mode))
-    return same_bytes (full, lower, st->st_size);
+    return same_bytes (dirfd, name, lower, st->st_size);
   if (S_ISLNK (st->st_mode))
-    return same_target (full, lower);
+    return same_target (dirfd, name, lower);
   if (S_ISCHR (st->st_mode) || S_ISBLK (st->st_mode))
     return st->st_rdev == lst.st_rdev;
   return TRUE; /* fifos and sockets: nothing more to them */
 }
 
+/* Whether the upper directory @dirfd (opened O_RDONLY) is opaque. */
 static gboolean
-is_opaque (const char *dir)
+is_opaque (int dirfd)
 {
   static const char *const xattrs[]
       = { "trusted.overlay.opaque", "user.overlay.opaque", "user.fuseoverlayfs.opaque" };
   char value[8];
   for (guint i = 0; i < G_N_ELEMENTS (xattrs); i++)
     {
-      ssize_t n = lgetxattr (dir, xattrs[i], value, sizeof value);
+      ssize_t n = fgetxattr (dirfd, xattrs[i], value, sizeof value);
       if (n >= 1 && value[0] == 'y')
         return TRUE;
     }
-  g_autofree char *marker = g_build_filename (dir, OPAQUE_MARKER, NULL);
   struct stat st;
-  return lstat (marker, &st) == 0;
+  return fstatat (dirfd, OPAQUE_MARKER, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
-/* Whether @name in the upper directory @dir stands for itself (not a marker). */
+/* Whether @name in the upper directory @dirfd stands for itself (not a
+ * marker). */
 static gboolean
-present_in_upper (const char *dir, const char *name)
+present_in_upper (int dirfd, const char *name)
 {
-  g_autofree char *full = g_build_filename (dir, name, NULL);
   struct stat st;
-  return lstat (full, &st) == 0 && !(S_ISCHR (st.st_mode) && st.st_rdev == 0);
+  return fstatat (dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0
+         && !(S_ISCHR (st.st_mode) && st.st_rdev == 0);
 }
 
 /* An opaque directory hides everything below it: each lower entry not
- * re-created in the upper was deleted. */
+ * re-created in the upper directory @upper_dir was deleted. */
 static void
-emit_hidden (Scan *s, const char *rel, const char *upper_dir)
+emit_hidden (Scan *s, const char *rel, int upper_dir)
 {
   g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   for (const char *const *l = s->lowers; *l != NULL; l++)
@@ -179,24 +202,30 @@ emit_hidden (Scan *s, const char *rel, const char *upper_dir)
     }
 }
 
-/* Emits the changes below @rel; returns how many. */
+/* Emits the changes below @rel, the upper directory @dirfd (which it
+ * closes); returns how many. */
 static guint
-walk (Scan *s, const char *rel)
+walk (Scan *s, int dirfd, const char *rel)
 {
-  g_autofree char *dir = g_build_filename (s->upper, rel, NULL);
-  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-  const char *name;
+  DIR *d = fdopendir (dirfd);
+  struct dirent *e;
   guint before = s->changes->len;
 
-  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+  if (d == NULL)
     {
-      g_autofree char *path = g_build_filename (rel, name, NULL);
-      g_autofree char *full = g_build_filename (s->upper, path, NULL);
+      close (dirfd);
+      return 0;
+    }
+  while ((e = readdir (d)) != NULL)
+    {
+      const char *name = e->d_name;
       struct stat st;
 
-      if (strcmp (name, OPAQUE_MARKER) == 0 || strcmp (name, FUSE_OPAQUE_MARKER) == 0
-          || lstat (full, &st) < 0)
+      if (strcmp (name, ".") == 0 || strcmp (name, "..") == 0 || strcmp (name, OPAQUE_MARKER) == 0
+          || strcmp (name, FUSE_OPAQUE_MARKER) == 0
+          || fstatat (dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
         continue;
+      g_autofree char *path = g_build_filename (rel, name, NULL);
       if (g_str_has_prefix (name, WHITEOUT_PREFIX))
         {
           g_autofree char *target = g_build_filename (rel, name + strlen (WHITEOUT_PREFIX), NULL);
@@ -211,7 +240,7 @@ walk (Scan *s, const char *rel)
       gboolean existed = in_lower (s, path);
       if (!S_ISDIR (st.st_mode))
         {
-          if (!existed || !same_as_lower (s, path, full, &st))
+          if (!existed || !same_as_lower (s, path, dirfd, name, &st))
             emit (s, existed ? 'C' : 'A', path);
           continue;
         }
@@ -220,16 +249,19 @@ walk (Scan *s, const char *rel)
        * change, and sbx creates some as mount points, unchanged. */
       guint at = s->changes->len;
       emit (s, existed ? 'C' : 'A', path);
+      int sub = openat (dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       guint below = 0;
-      if (existed && is_opaque (full))
+      if (sub >= 0 && existed && is_opaque (sub))
         {
-          emit_hidden (s, path, full);
+          emit_hidden (s, path, sub);
           below++;
         }
-      below += walk (s, path);
+      if (sub >= 0)
+        below += walk (s, sub, path);
       if (existed && below == 0)
         g_ptr_array_remove_index (s->changes, at);
     }
+  closedir (d);
   return s->changes->len - before;
 }
 
@@ -255,12 +287,13 @@ GPtrArray *
 sbx_diff_scan_here (const char *upper, const char *const *lowers)
 {
   static const char *const host_root[] = { "/", NULL };
-  Scan s = { .upper = upper,
-             .lowers = (lowers != NULL && lowers[0] != NULL) ? lowers : host_root,
+  Scan s = { .lowers = (lowers != NULL && lowers[0] != NULL) ? lowers : host_root,
              .changes = g_ptr_array_new_with_free_func ((GDestroyNotify)sbx_change_free),
              .overflow_uid = read_overflow_id ("uid"),
              .overflow_gid = read_overflow_id ("gid") };
-  walk (&s, "/");
+  int top = open (upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (top >= 0)
+    walk (&s, top, "/");
   g_ptr_array_sort (s.changes, compare_changes);
   return s.changes;
 }
@@ -296,7 +329,7 @@ sbx_diff_scan (const SbxSpec *caller, const char *upper, const char *const *lowe
   if (errsv != 0)
     {
       g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errsv), "%s: %s", upper,
-                   g_strerror (errsv));
+                   sbx_util_strerror (errsv));
       return NULL;
     }
 
@@ -306,7 +339,7 @@ sbx_diff_scan (const SbxSpec *caller, const char *upper, const char *const *lowe
   if (out < 0)
     {
       g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "memfd_create: %s",
-                   g_strerror (errno));
+                   sbx_util_strerror (errno));
       return NULL;
     }
   MappedScan m = { .upper = upper, .lowers = lowers, .out = out };

@@ -249,7 +249,7 @@ check_userns (GPtrArray *checks, gboolean *works)
     fix = g_strdup ("boot a kernel built with CONFIG_USER_NS=y");
   add (checks, "userns", "user namespace", SBX_DOCTOR_NEEDED, *works,
        *works ? g_strdup ("created one and mapped your uid and gid in it")
-              : g_strdup_printf ("%s: %s", r.step, g_strerror (r.err)),
+              : g_strdup_printf ("%s: %s", r.step, sbx_util_strerror (r.err)),
        fix);
 }
 
@@ -382,7 +382,7 @@ check_overlay (GPtrArray *checks, gboolean userns_works)
   ProbeResult r = run_probe (probe_overlay);
   add (checks, "kernel_overlay", "kernel overlay", SBX_DOCTOR_NEEDED, r.err == 0,
        r.err == 0 ? g_strdup ("overlayfs over /usr mounts and takes writes in a user namespace")
-                  : g_strdup_printf ("%s: %s", r.step, g_strerror (r.err)),
+                  : g_strdup_printf ("%s: %s", r.step, sbx_util_strerror (r.err)),
        g_strdup ("boot Linux 5.11 or later, where overlayfs mounts in a user namespace "
                  "(meanwhile: sbx run --overlay fuse ...)"));
 }
@@ -400,7 +400,7 @@ check_device (GPtrArray *checks, const char *id, const char *path, SbxDoctorNeed
       add (checks, id, path, need, TRUE, g_strdup ("opens read-write"), NULL);
       return;
     }
-  add (checks, id, path, need, FALSE, g_strdup_printf ("%s: %s", g_strerror (err), what_for),
+  add (checks, id, path, need, FALSE, g_strdup_printf ("%s: %s", sbx_util_strerror (err), what_for),
        err == ENOENT
            ? g_strdup_printf ("sudo modprobe %s", module)
            : g_strdup_printf ("sudo chmod 0666 %s (as a desktop's udev rules have it)", path));

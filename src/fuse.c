@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "fuse.h"
+#include "helper.h"
 #include "state.h"
 #include "util.h"
 
@@ -15,12 +16,8 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
-#include <linux/capability.h>
 #include <sys/statfs.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #ifndef FUSE_SUPER_MAGIC
@@ -32,7 +29,8 @@
  * and the directory. */
 typedef struct
 {
-  int fd;
+  int fd;       /* ours, until the daemon runs */
+  int target;   /* N: its number in the daemon */
   char *option; /* "--layer", "--rootfs", "--upper", "--name NAME", or NULL (the host's /) */
   char *dir;    /* what the option gave */
   char *path;   /* the directory itself (DIR/upper for --upper DIR) */
@@ -61,21 +59,26 @@ sbx_fuse_pidfd (const SbxFuse *fuse)
   return fuse->pidfd;
 }
 
-/* Opens a host directory for the daemon, inheritable, before the fork, and
- * records how the user named it.  Sets @ok to FALSE (and keeps errno) on
- * failure, and returns -1 then. */
+/* The fds of the daemon: 0 /dev/null, 1 and 2 its stderr memfd, then the
+ * layer directories. */
+#define FIRST_DIR_FD 3
+
+/* Opens a host directory for the daemon and records how the user named it;
+ * returns the number it gets in the daemon.  Sets @ok to FALSE (and keeps
+ * errno) on failure. */
 static int
 open_layer (GArray *dirs, const char *option, const char *dir, const char *path, gboolean *ok)
 {
   if (!*ok)
     return -1;
-  int fd = open (path, O_PATH | O_DIRECTORY);
+  int fd = open (path, O_PATH | O_DIRECTORY | O_CLOEXEC);
   int errsv = errno;
-  FuseDir d = { fd, g_strdup (option), g_strdup (dir), g_strdup (path) };
+  int target = FIRST_DIR_FD + (int)dirs->len;
+  FuseDir d = { fd, target, g_strdup (option), g_strdup (dir), g_strdup (path) };
   g_array_append_val (dirs, d);
   *ok = fd >= 0;
   errno = errsv;
-  return fd;
+  return target;
 }
 
 /* How the user named the kept layer: --name NAME when it is the named
@@ -97,51 +100,7 @@ static void
 close_dirs (GArray *dirs)
 {
   for (guint i = 0; i < dirs->len; i++)
-    if (g_array_index (dirs, FuseDir, i).fd >= 0)
-      close (g_array_index (dirs, FuseDir, i).fd);
-}
-
-/* The daemon inherits the monitor's signal mask, which blocks SIGTERM (the
- * monitor reads it from a signalfd), and execve() keeps it: the SIGTERM of
- * sbx_fuse_stop() stayed pending and the monitor waited a second for
- * nothing at every exit.  SIGTERM is unblocked and given its default
- * action, so that libfuse installs its handler (it leaves an ignored signal
- * alone) and unmounts at once.  What is meant for the caller must not stop
- * it while the sandbox runs: SIGINT, SIGHUP and SIGQUIT stay blocked, and a
- * process group of its own, away from the terminal (stdin /dev/null, stdout
- * and stderr the memfd @err), keeps off what is sent to the caller's group
- * (a ^C, or timeout(1), which signals its whole group): the monitor forwards
- * those to the sandbox, whose files must stay reachable while it handles
- * them.
- * Only async-signal-safe calls: this runs between fork and exec. */
-static gboolean
-own_signals (int err)
-{
-  struct sigaction dfl = { .sa_handler = SIG_DFL };
-  sigset_t term;
-  sigemptyset (&term);
-  sigaddset (&term, SIGTERM);
-  int null = open ("/dev/null", O_RDONLY | O_CLOEXEC);
-  return null >= 0 && dup2 (null, STDIN_FILENO) == STDIN_FILENO
-         && dup2 (err, STDOUT_FILENO) == STDOUT_FILENO && dup2 (err, STDERR_FILENO) == STDERR_FILENO
-         && setpgid (0, 0) == 0 && sigaction (SIGTERM, &dfl, NULL) == 0
-         && sigprocmask (SIG_UNBLOCK, &term, NULL) == 0;
-}
-
-/* Keeps CAP_SYS_ADMIN across execve() for a non-root uid (ambient): the
- * caps of the new user namespace would be gone otherwise, and
- * fuse-overlayfs would fall back to fusermount3, which refuses allow_other.
- * Raw system calls only: this runs between fork and exec. */
-static gboolean
-keep_sys_admin (void)
-{
-  struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
-  struct __user_cap_data_struct data[2];
-  if (syscall (SYS_capget, &hdr, data) < 0)
-    return FALSE;
-  data[CAP_TO_INDEX (CAP_SYS_ADMIN)].inheritable |= CAP_TO_MASK (CAP_SYS_ADMIN);
-  return syscall (SYS_capset, &hdr, data) == 0
-         && prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_SYS_ADMIN, 0, 0) == 0;
+    sbx_util_close_fdp (&g_array_index (dirs, FuseDir, i).fd);
 }
 
 /* The lowerdir, upperdir and workdir options: every directory as an fd of
@@ -180,8 +139,29 @@ layer_options (const SbxSpec *spec, GArray *dirs, GString *opts)
   return ok;
 }
 
+static SbxFuse *spawn_failed (GArray *dirs, int err, GError **error, const char *fmt, ...)
+    G_GNUC_PRINTF (4, 5);
+
+/* Frees what sbx_fuse_spawn() made and fails with a message. */
+static SbxFuse *
+spawn_failed (GArray *dirs, int err, GError **error, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  g_autofree char *text = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  if (error != NULL && *error == NULL)
+    g_set_error_literal (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, text);
+  close_dirs (dirs);
+  g_array_unref (dirs);
+  if (err >= 0)
+    close (err);
+  return NULL;
+}
+
 SbxFuse *
-sbx_fuse_spawn (const SbxSpec *spec, int sandbox_pidfd, gboolean root_mapped, GError **error)
+sbx_fuse_spawn (const SbxSpec *spec, int exe, int sandbox_pidfd, gboolean root_mapped,
+                GError **error)
 {
   GArray *dirs = g_array_new (FALSE, FALSE, sizeof (FuseDir));
   g_array_set_clear_func (dirs, fuse_dir_clear);
@@ -191,12 +171,19 @@ sbx_fuse_spawn (const SbxSpec *spec, int sandbox_pidfd, gboolean root_mapped, GE
     {
       int errsv = errno;
       FuseDir *d = &g_array_index (dirs, FuseDir, dirs->len - 1);
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errsv), "%s%s%s: %s",
-                   d->option != NULL ? d->option : "", d->option != NULL ? " " : "", d->path,
-                   g_strerror (errsv));
-      close_dirs (dirs);
-      g_array_unref (dirs);
-      return NULL;
+      return spawn_failed (dirs, -1, error, "%s%s%s: %s", d->option != NULL ? d->option : "",
+                           d->option != NULL ? " " : "", d->path, sbx_util_strerror (errsv));
+    }
+  /* The kept layer was checked by path (spec.c); these are the directories
+   * the daemon gets. */
+  for (guint i = spec->upper != NULL ? dirs->len - 2 : dirs->len; i < dirs->len; i++)
+    {
+      FuseDir *d = &g_array_index (dirs, FuseDir, i);
+      if (!sbx_util_dir_is_private (d->fd))
+        return spawn_failed (dirs, -1, error,
+                             "%s %s: %s is not yours alone any more (its owner or mode changed "
+                             "since sbx checked it)",
+                             d->option, d->dir, d->path);
     }
   /* allow_other: the sandbox's other users (apt's _apt, daemons) reach the
    * mount too; the daemon checks permissions itself.  squash_to_root:
@@ -209,44 +196,57 @@ sbx_fuse_spawn (const SbxSpec *spec, int sandbox_pidfd, gboolean root_mapped, GE
 
   int err = memfd_create ("fuse-overlayfs-stderr", MFD_CLOEXEC);
   if (err < 0)
-    {
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno),
-                   "cannot start fuse-overlayfs: memfd_create: %s", g_strerror (errno));
-      close_dirs (dirs);
-      g_array_unref (dirs);
-      return NULL;
-    }
+    return spawn_failed (dirs, -1, error, "cannot start fuse-overlayfs: memfd_create: %s",
+                         sbx_util_strerror (errno));
+  cleanup_fd int null = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (null < 0)
+    return spawn_failed (dirs, err, error, "cannot start fuse-overlayfs: /dev/null: %s",
+                         sbx_util_strerror (errno));
 
+  g_autoptr (GArray) fds = g_array_new (FALSE, FALSE, sizeof (int));
+  int std[] = { null, err, err };
+  g_array_append_vals (fds, std, G_N_ELEMENTS (std));
+  for (guint i = 0; i < dirs->len; i++)
+    g_array_append_val (fds, g_array_index (dirs, FuseDir, i).fd);
+
+  /* What is meant for the caller must not stop the daemon while the
+   * sandbox runs: SIGINT, SIGHUP and SIGQUIT stay blocked, and a process
+   * group of its own keeps off what is sent to the caller's group (a ^C, or
+   * timeout(1), which signals its whole group); the monitor forwards those
+   * to the sandbox, whose files must stay reachable while it handles them.
+   * SIGTERM is left to it: libfuse unmounts on it, which is how
+   * sbx_fuse_stop() ends it. */
+  sigset_t blocked;
+  sigemptyset (&blocked);
+  sigaddset (&blocked, SIGINT);
+  sigaddset (&blocked, SIGHUP);
+  sigaddset (&blocked, SIGQUIT);
   const char *argv[] = { "fuse-overlayfs", "-f", "-o", opts->str, SBX_STAGING_FUSE, NULL };
-  pid_t monitor = getpid ();
+  SbxHelper h = {
+    .exe = exe,
+    .name = "fuse-overlayfs",
+    .argv = (char *const *)argv,
+    /* The child's first mount namespace, where / is still the host's: the
+     * daemon's loader and libraries come from there, never from a layer
+     * (rootfs.c pivots the sandbox into a namespace of its own). */
+    .join_pidfd = sandbox_pidfd,
+    .join_flags = CLONE_NEWUSER | CLONE_NEWNS,
+    /* fuse-overlayfs gives new files the ids of the process that makes
+     * them: root inside when root is mapped; else the caller, who then
+     * needs CAP_SYS_ADMIN for the mount (without it, fuse-overlayfs would
+     * fall back to fusermount3, which refuses allow_other). */
+    .become_root = root_mapped,
+    .keep_sys_admin = !root_mapped,
+    .own_pgrp = TRUE,
+    .blocked = &blocked,
+    .fds = (const int *)fds->data,
+    .n_fds = fds->len,
+  };
   int pidfd = -1;
-  /* The monitor may have threads by now (GDBus): until execve() the child
-   * makes only system calls, no allocation. */
-  pid_t pid = sbx_util_clone3 (0, &pidfd);
-  if (pid == 0)
-    {
-      if (setns (sandbox_pidfd, CLONE_NEWUSER | CLONE_NEWNS) < 0)
-        _exit (126);
-      if (root_mapped ? setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0 : !keep_sys_admin ())
-        _exit (126);
-      /* After the credential change of setns(): it would have cleared it. */
-      if (prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid () != monitor)
-        _exit (126);
-      if (!own_signals (err))
-        _exit (126);
-      execv (spec->fuse_overlayfs, (char **)argv);
-      _exit (127);
-    }
-  int errsv = errno;
+  pid_t pid = sbx_helper_spawn (&h, &pidfd, error);
   close_dirs (dirs);
   if (pid < 0)
-    {
-      close (err);
-      g_array_unref (dirs);
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errsv),
-                   "cannot start fuse-overlayfs: %s", g_strerror (errsv));
-      return NULL;
-    }
+    return spawn_failed (dirs, err, error, "cannot start fuse-overlayfs");
   SbxFuse *fuse = g_new0 (SbxFuse, 1);
   fuse->pid = pid;
   fuse->pidfd = pidfd;
@@ -261,7 +261,7 @@ dir_of_fd (SbxFuse *fuse, const char *digits)
 {
   int fd = (int)g_ascii_strtoll (digits, NULL, 10);
   for (guint i = 0; i < fuse->dirs->len; i++)
-    if (g_array_index (fuse->dirs, FuseDir, i).fd == fd)
+    if (g_array_index (fuse->dirs, FuseDir, i).target == fd)
       return &g_array_index (fuse->dirs, FuseDir, i);
   return NULL;
 }
@@ -321,8 +321,6 @@ sbx_fuse_failure (SbxFuse *fuse)
   for (char **l = lines; *l; l++)
     if (**l && !g_str_has_prefix (*l, "unknown argument ignored"))
       g_string_append_printf (text, "%s%s", text->len ? "; " : "", *l);
-  if (info.si_code == CLD_EXITED && info.si_status == 126)
-    return g_strdup ("fuse-overlayfs: cannot enter the sandbox's namespaces");
   /* Its own "fuse-overlayfs: " prefix, once is enough. */
   for (const char *p; (p = strstr (text->str, "fuse-overlayfs: ")) != NULL;)
     g_string_erase (text, p - text->str, strlen ("fuse-overlayfs: "));

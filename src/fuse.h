@@ -29,13 +29,15 @@
 
 typedef struct SbxFuse SbxFuse;
 
-/* Monitor side: starts fuse-overlayfs over @spec's layers, joined to the
- * user and mount namespaces of the sandbox child @sandbox_pidfd, mounting on
- * SBX_STAGING_FUSE there.  It runs as root inside when root is mapped
+/* Monitor side: starts fuse-overlayfs (@exe, opened on the host) over
+ * @spec's layers, joined to the user and mount namespaces of the sandbox
+ * child @sandbox_pidfd, mounting on SBX_STAGING_FUSE there.  Only while the
+ * child builds the root: its mount namespace is then the first one, where
+ * / is the host's (see sbx_rootfs_enter()).  It runs as root inside when root is mapped
  * (fuse-overlayfs gives new files the ids of the process that makes them),
  * else as the caller with CAP_SYS_ADMIN kept for the mount.  The daemon dies
  * with the monitor (PDEATHSIG). */
-SbxFuse *sbx_fuse_spawn (const SbxSpec *spec, int sandbox_pidfd, gboolean root_mapped,
+SbxFuse *sbx_fuse_spawn (const SbxSpec *spec, int exe, int sandbox_pidfd, gboolean root_mapped,
                          GError **error);
 
 /* The daemon's pidfd: readable once it has exited. */

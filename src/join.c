@@ -121,6 +121,15 @@ static G_NORETURN void
 exec_inside (const SbxSandboxInfo *info, const SbxSpec *spec, const sigset_t *mask,
              int parent_alive)
 {
+  /* First, before anything can fail and print: out of the caller's
+   * session (TIOCSTI), and nothing of the host's in hand but the pipe to
+   * our parent (the host's /proc/self/ns and the command's pidfd are open
+   * in it).  We hold every capability of the sandbox's user namespace and
+   * stand in its tree until execve(). */
+  sbx_util_die_with_exit ();
+  sbx_security_new_session (spec->share_tty);
+  int keep[] = { parent_alive };
+  sbx_util_close_fds_except (keep, G_N_ELEMENTS (keep));
   /* Not ptraceable by the sandbox's processes while we still hold the
    * user namespace's full capabilities; execve() resets this. */
   prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -136,8 +145,7 @@ exec_inside (const SbxSandboxInfo *info, const SbxSpec *spec, const sigset_t *ma
         sbx_die_errno ("chdir /");
     }
 
-  SbxSpec session = { .share_tty = spec->share_tty };
-  sbx_security_isolate_process (&session);
+  sbx_security_no_new_privs ();
   sbx_security_apply_caps (info->caps, info->inside_uid == 0);
 
   environ = sbx_child_build_environment (spec, workdir);
@@ -156,7 +164,7 @@ exec_inside (const SbxSandboxInfo *info, const SbxSpec *spec, const sigset_t *ma
   execvp (spec->argv[0], spec->argv);
   int errsv = errno;
   sbx_die_code (errsv == ENOENT ? SBX_EXIT_NOT_FOUND : SBX_EXIT_CANNOT_EXEC, "cannot run '%s': %s",
-                spec->argv[0], g_strerror (errsv));
+                spec->argv[0], sbx_util_strerror (errsv));
 }
 
 static int
@@ -184,7 +192,14 @@ sbx_join_exec (const SbxSandboxInfo *info, const SbxSpec *spec)
   if (nsdir < 0)
     sbx_die_errno ("cannot open /proc/self/ns");
   enter_namespaces (info, pidfd);
+  /* Inside the sandbox's namespaces, no atexit handler may run (see the
+   * end of this function). */
+  sbx_util_die_with_exit ();
   check_namespaces (info, nsdir);
+  /* Of no use from here on, and host objects we must not carry around in
+   * the sandbox's namespaces. */
+  sbx_util_close_fdp (&nsdir);
+  sbx_util_close_fdp (&pidfd);
 
   int alive[2];
   if (pipe2 (alive, O_CLOEXEC) < 0)

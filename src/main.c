@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "security.h"
+#include "util.h"
 
 #include <locale.h>
 #include <signal.h>
@@ -12,8 +13,16 @@
 int
 main (int argc, char **argv)
 {
+  /* The caller's character set (file names on the command line may be
+   * UTF-8), but no translated messages: sbx has none of its own, and
+   * glibc and GLib would read their catalogs by path, which after entering
+   * a sandbox is the sandbox's tree (docs/security.md).  With LC_MESSAGES
+   * "C" no catalog is ever opened, whatever LANGUAGE says. */
   setlocale (LC_ALL, "");
+  setlocale (LC_MESSAGES, "C");
   sbx_security_refuse_privileged ();
+  /* What the caller left open reaches no program sbx starts. */
+  sbx_util_cloexec_from (3);
   /* A caller that ignores SIGCHLD would make waiting for our children
    * impossible (they would be reaped behind our back). */
   signal (SIGCHLD, SIG_DFL);

@@ -7,6 +7,7 @@
 #include "child.h"
 #include "ext.h"
 #include "fuse.h"
+#include "helper.h"
 #include "net.h"
 #include "init.h"
 #include "security.h"
@@ -25,6 +26,16 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+/* Where the sandbox is, as far as the monitor knows: what PID 1 may say
+ * depends on it (message_expected()). */
+typedef enum
+{
+  RUN_SETUP,    /* cloned; its ids are being mapped */
+  RUN_BUILDING, /* released: PID 1 builds the root, sbx's own code */
+  RUN_STARTED,  /* the command runs: PID 1 is as untrusted as it is */
+  RUN_EXITED,   /* PID 1 reported the command's status */
+} RunState;
+
 /* What the monitor learns about the sandbox while it runs. */
 typedef struct
 {
@@ -34,6 +45,9 @@ typedef struct
   pid_t pid;
   int pidfd;
   int sock;
+  RunState state;
+  guint32 seen;         /* the message types received, as bits */
+  int fuse_exe;         /* fuse-overlayfs, opened on the host, or -1 */
   SbxFuse *fuse;        /* fuse-overlayfs, when the sandbox asked for it */
   SbxNet *net;          /* published ports and sbx-net (--net slirp) */
   const SbxExt *ext;    /* sbx-ext.so, once the scope needed it */
@@ -134,7 +148,8 @@ start_fuse (SbxRun *run)
 {
   g_autoptr (GError) error = NULL;
   if (run->fuse == NULL)
-    run->fuse = sbx_fuse_spawn (run->spec, run->pidfd, run->config->root_mapped, &error);
+    run->fuse
+        = sbx_fuse_spawn (run->spec, run->fuse_exe, run->pidfd, run->config->root_mapped, &error);
   if (run->fuse == NULL)
     sbx_msg_send (run->sock, SBX_MSG_FUSE_FAILED, 0, 0, error->message, -1);
 }
@@ -261,6 +276,48 @@ report_oom (const SbxRun *run, int code)
              run->spec->memory_text, run->oom_kills);
 }
 
+/* Whether PID 1 may send a message of @type now.  Before the command
+ * starts PID 1 runs only sbx's code and asks for what the setup needs, each
+ * once; after that it is as untrusted as the command (it could have been
+ * taken over through what it shares with it), and it may only report the
+ * command's status.  Above all, fuse-overlayfs is started only while PID 1
+ * builds the root: the monitor enters PID 1's mount namespace for it,
+ * which is the sandbox's own tree after pivot_root. */
+static gboolean
+message_expected (SbxRun *run, SbxMsgType type)
+{
+  const SbxSpec *spec = run->spec;
+  gboolean setup = run->state == RUN_SETUP || run->state == RUN_BUILDING;
+  gboolean building = run->state == RUN_BUILDING;
+  gboolean first = type < 32 && !(run->seen & (1u << type));
+  switch (type)
+    {
+    case SBX_MSG_ERROR:
+    case SBX_MSG_WARNING:
+    case SBX_MSG_INFO:
+      return setup;
+    case SBX_MSG_TAP_FD:
+      return setup && first && spec->net == SBX_NET_SLIRP;
+    case SBX_MSG_NET_WAIT:
+      return building && first && spec->net == SBX_NET_SLIRP;
+    case SBX_MSG_FUSE_START:
+      return building && first && run->fuse_exe >= 0;
+    case SBX_MSG_NAMESPACES:
+      return building && first && spec->name != NULL;
+    case SBX_MSG_STARTED:
+      return building && first;
+    case SBX_MSG_EXIT:
+      return run->state == RUN_STARTED && first;
+    case SBX_MSG_GO:
+    case SBX_MSG_FUSE_FAILED:
+    case SBX_MSG_NET_READY:
+    case SBX_MSG_SOCKET_REQUEST:
+    case SBX_MSG_SOCKET:
+    default:
+      return FALSE;
+    }
+}
+
 /* Handles one message from the sandbox; FALSE on EOF. */
 static gboolean
 read_message (int sock, SbxRun *run)
@@ -270,6 +327,22 @@ read_message (int sock, SbxRun *run)
   int fd = -1;
   if (!sbx_msg_recv (sock, &msg, &fd, &sender))
     return FALSE;
+  if (!message_expected (run, (SbxMsgType)msg.type))
+    {
+      sbx_util_close_fdp (&fd);
+      /* Once killed, whatever else is queued is of no interest. */
+      if (run->error_code == 0)
+        {
+          g_autofree char *why
+              = g_strdup_printf ("the sandbox broke sbx's protocol (message %u unexpected now); "
+                                 "it was stopped",
+                                 msg.type);
+          fail_sandbox (run, why);
+        }
+      return TRUE;
+    }
+  if (msg.type < 32)
+    run->seen |= 1u << msg.type;
   if (fd >= 0 && msg.type != SBX_MSG_TAP_FD)
     sbx_util_close_fdp (&fd);
   switch ((SbxMsgType)msg.type)
@@ -288,6 +361,7 @@ read_message (int sock, SbxRun *run)
       fprintf (stderr, "sbx: %s\n", msg.text);
       break;
     case SBX_MSG_EXIT:
+      run->state = RUN_EXITED;
       run->have_status = TRUE;
       run->alone = msg.code == 1;
       run->status = (int)msg.value;
@@ -300,6 +374,7 @@ read_message (int sock, SbxRun *run)
       /* The root is entered and the command forked: from now on `sbx exec`
        * can join, so this is when a named sandbox becomes visible. */
       command_started = TRUE;
+      run->state = RUN_STARTED;
       if (run->claim != NULL)
         {
           g_autoptr (GError) error = NULL;
@@ -454,6 +529,7 @@ static void
 release_run (SbxRun *run)
 {
   sbx_fuse_stop (g_steal_pointer (&run->fuse));
+  sbx_util_close_fdp (&run->fuse_exe);
   sbx_net_free (g_steal_pointer (&run->net));
   sbx_state_release (g_steal_pointer (&run->claim));
   if (run->scope != NULL)
@@ -467,7 +543,7 @@ int
 sbx_monitor_run (const SbxSpec *spec)
 {
   g_autoptr (SbxIdMapPlan) plan = sbx_userns_plan (spec);
-  SbxRun run = { .spec = spec, .pidfd = -1 };
+  SbxRun run = { .spec = spec, .pidfd = -1, .fuse_exe = -1 };
   sigset_t forwarded;
   int sv[2];
 
@@ -517,11 +593,20 @@ sbx_monitor_run (const SbxSpec *spec)
    * mapped it cannot give new files their owner. */
   if (spec->overlay == SBX_OVERLAY_FUSE && !config.root_mapped)
     sbx_die ("--overlay fuse: needs root mapped inside (--map-root, or subordinate ranges)");
+  /* Opened here, on the host, once: what runs is never found by path in a
+   * namespace of the sandbox. */
+  if (spec->fuse_overlayfs != NULL)
+    {
+      g_autoptr (GError) error = NULL;
+      run.fuse_exe = sbx_helper_open (spec->fuse_overlayfs, &error);
+      if (run.fuse_exe < 0 && spec->overlay == SBX_OVERLAY_FUSE)
+        sbx_die ("--overlay fuse: %s", error->message);
+    }
   if (spec->name != NULL)
     {
       g_autoptr (GError) error = NULL;
-      /* Held until we exit, and shared with PID 1: the kernel drops it when
-       * both are gone, however they die. */
+      /* Held until we exit: the kernel drops it however we die (and the
+       * next claim waits for our PID 1, which dies with us). */
       run.claim = sbx_state_claim (spec->name, &error);
       if (run.claim == NULL)
         {
@@ -594,6 +679,7 @@ sbx_monitor_run (const SbxSpec *spec)
         sbx_die ("%s", error->message);
       sbx_die ("%s: %s", asked, error->message);
     }
+  run.state = RUN_BUILDING;
   if (!sbx_msg_send (sock, SBX_MSG_GO, 0, 0, NULL, -1))
     {
       /* It died while the maps were written: its message says why. */

@@ -10,7 +10,6 @@
 #include "util.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -138,22 +137,11 @@ sbx_named_stop (const char *name, guint grace_seconds)
   return 0;
 }
 
-static int
-remove_entry (const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-  if (remove (path) < 0 && errno != ENOENT)
-    {
-      fprintf (stderr, "sbx: cannot remove %s: %s\n", path, g_strerror (errno));
-      return 1;
-    }
-  return 0;
-}
-
 /* In the mapped user namespace: files of subordinate ids are ours there. */
 static int
 remove_tree (gpointer data)
 {
-  return nftw (data, remove_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) == 0 ? 0 : 1;
+  return sbx_util_remove_tree (data, TRUE) ? 0 : 1;
 }
 
 /* Takes the name as `sbx run --name` does, so that no sandbox of that name

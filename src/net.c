@@ -5,6 +5,7 @@
 
 #include "net.h"
 #include "ext.h"
+#include "helper.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -16,7 +17,6 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -179,6 +179,8 @@ struct SbxNet
   int helper_fd;     /* sbx-net's end */
   int ready_fd;      /* read end of sbx-net's ready pipe */
   int alive_fd;      /* write end of the pipe whose EOF tells sbx-net we are gone */
+  int exe;           /* sbx-net, opened when the run was prepared */
+  char *exe_path;
   pid_t pid;
   int pidfd;
 };
@@ -224,12 +226,19 @@ bind_published (const SbxPublish *p, GError **error)
     {
       int errsv = errno;
       g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errsv), "-p %s: %s", p->text,
-                   errsv == EADDRINUSE ? "address already in use" : g_strerror (errsv));
+                   errsv == EADDRINUSE ? "address already in use" : sbx_util_strerror (errsv));
       if (fd >= 0)
         close (fd);
       return -2;
     }
   return fd;
+}
+
+/* helpers/sbx-net: beside sbx in the build tree, else in libexecdir. */
+static char *
+find_helper (void)
+{
+  return sbx_util_find_companion ("sbx-net", SBX_LIBEXECDIR);
 }
 
 SbxNet *
@@ -240,6 +249,19 @@ sbx_net_prepare (const SbxSpec *spec, GError **error)
 
   net->listeners = g_array_new (FALSE, FALSE, sizeof (int));
   net->ready_fd = net->alive_fd = net->pidfd = -1;
+  /* Found and opened now, on the host: a missing helper stops the run
+   * before anything exists. */
+  net->exe_path = find_helper ();
+  net->exe = net->exe_path != NULL ? sbx_helper_open (net->exe_path, error) : -1;
+  if (net->exe < 0)
+    {
+      if (net->exe_path == NULL)
+        g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT, "sbx-net not found in %s",
+                     SBX_LIBEXECDIR);
+      g_array_unref (net->listeners);
+      g_free (net->exe_path);
+      return NULL;
+    }
   for (guint i = 0; i < spec->publish->len; i++)
     {
       int fd = bind_published (spec->publish->pdata[i], error);
@@ -249,6 +271,8 @@ sbx_net_prepare (const SbxSpec *spec, GError **error)
             if (g_array_index (net->listeners, int, j) >= 0)
               close (g_array_index (net->listeners, int, j));
           g_array_unref (net->listeners);
+          close (net->exe);
+          g_free (net->exe_path);
           return NULL;
         }
       g_array_append_val (net->listeners, fd);
@@ -257,8 +281,10 @@ sbx_net_prepare (const SbxSpec *spec, GError **error)
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
     {
       g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "socketpair: %s",
-                   g_strerror (errno));
+                   sbx_util_strerror (errno));
       g_array_unref (net->listeners);
+      close (net->exe);
+      g_free (net->exe_path);
       return NULL;
     }
   net->sandbox_fd = sv[0];
@@ -278,69 +304,55 @@ sbx_net_after_clone (SbxNet *net)
   sbx_util_close_fdp (&net->sandbox_fd);
 }
 
-/* helpers/sbx-net: beside sbx in the build tree, else in libexecdir. */
-static char *
-find_helper (void)
-{
-  return sbx_util_find_companion ("sbx-net", SBX_LIBEXECDIR);
-}
-
 gboolean
 sbx_net_start (SbxNet *net, const SbxSpec *spec, int tap_fd, GError **error)
 {
-  g_autofree char *helper = find_helper ();
-  if (helper == NULL)
-    {
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT, "sbx-net not found in %s",
-                   SBX_LIBEXECDIR);
-      return FALSE;
-    }
   int ready[2], alive[2];
-  if (pipe2 (ready, O_CLOEXEC) < 0 || pipe2 (alive, O_CLOEXEC) < 0)
+  if (pipe2 (ready, O_CLOEXEC) < 0)
     {
       g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "pipe: %s",
-                   g_strerror (errno));
+                   sbx_util_strerror (errno));
+      return FALSE;
+    }
+  if (pipe2 (alive, O_CLOEXEC) < 0)
+    {
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "pipe: %s",
+                   sbx_util_strerror (errno));
+      close (ready[0]);
+      close (ready[1]);
       return FALSE;
     }
 
   /* Fixed fd numbers in the helper: 3 tap, 4 socket factory, 5 ready, 6
-   * alive, then the listeners.  The sources are first moved above every
-   * target, so that no dup2() overwrites a source still to be copied. */
+   * alive, then the listeners. */
   g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GArray) high = g_array_new (FALSE, FALSE, sizeof (int));
-  int floor = 7 + (int)spec->publish->len + 1;
-  int sources[] = { tap_fd, net->helper_fd, ready[1], alive[0] };
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init (&fa);
-  for (guint i = 0; i < G_N_ELEMENTS (sources); i++)
-    {
-      int fd = fcntl (sources[i], F_DUPFD_CLOEXEC, floor);
-      g_array_append_val (high, fd);
-      posix_spawn_file_actions_adddup2 (&fa, fd, 3 + (int)i);
-    }
+  g_autoptr (GArray) fds = g_array_new (FALSE, FALSE, sizeof (int));
+  int fixed[] = { -1, -1, -1, tap_fd, net->helper_fd, ready[1], alive[0] };
+  g_array_append_vals (fds, fixed, G_N_ELEMENTS (fixed));
   g_ptr_array_add (argv, g_strdup ("sbx-net"));
   g_ptr_array_add (argv, g_strdup_printf ("--mtu=%u", spec->mtu));
   if (spec->no_ipv6)
     g_ptr_array_add (argv, g_strdup ("--no-ipv6"));
   if (spec->allow_host_loopback)
     g_ptr_array_add (argv, g_strdup ("--allow-host-loopback"));
-  int next_fd = 7;
   for (guint i = 0; i < spec->publish->len; i++)
     {
       const SbxPublish *p = spec->publish->pdata[i];
-      int fd = fcntl (g_array_index (net->listeners, int, i), F_DUPFD_CLOEXEC, floor);
-      g_array_append_val (high, fd);
-      posix_spawn_file_actions_adddup2 (&fa, fd, next_fd);
       g_ptr_array_add (argv,
-                       g_strdup_printf ("--%s=%d:%u", p->udp ? "udp" : "tcp", next_fd++, p->port));
+                       g_strdup_printf ("--%s=%u:%u", p->udp ? "udp" : "tcp", fds->len, p->port));
+      g_array_append_val (fds, g_array_index (net->listeners, int, i));
     }
   g_ptr_array_add (argv, NULL);
 
-  extern char **environ;
-  int r = posix_spawn (&net->pid, helper, &fa, NULL, (char **)argv->pdata, environ);
-  posix_spawn_file_actions_destroy (&fa);
-  for (guint i = 0; i < high->len; i++)
-    close (g_array_index (high, int, i));
+  SbxHelper h = {
+    .exe = net->exe,
+    .name = net->exe_path,
+    .argv = (char *const *)argv->pdata,
+    .join_pidfd = -1,
+    .fds = (const int *)fds->data,
+    .n_fds = fds->len,
+  };
+  net->pid = sbx_helper_spawn (&h, &net->pidfd, error);
   close (ready[1]);
   close (alive[0]);
   net->ready_fd = ready[0];
@@ -351,14 +363,12 @@ sbx_net_start (SbxNet *net, const SbxSpec *spec, int tap_fd, GError **error)
       close (g_array_index (net->listeners, int, i));
   g_array_set_size (net->listeners, 0);
   sbx_util_close_fdp (&net->helper_fd);
-  if (r != 0)
+  sbx_util_close_fdp (&net->exe);
+  if (net->pid < 0)
     {
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (r), "cannot run %s: %s", helper,
-                   g_strerror (r));
       net->pid = 0;
       return FALSE;
     }
-  net->pidfd = (int)syscall (SYS_pidfd_open, net->pid, 0);
   return TRUE;
 }
 
@@ -402,6 +412,8 @@ sbx_net_free (SbxNet *net)
         ;
     }
   sbx_util_close_fdp (&net->pidfd);
+  sbx_util_close_fdp (&net->exe);
+  g_free (net->exe_path);
   for (guint i = 0; net->listeners != NULL && i < net->listeners->len; i++)
     if (g_array_index (net->listeners, int, i) >= 0)
       close (g_array_index (net->listeners, int, i));

@@ -498,17 +498,17 @@ kernel_refused (int fs, GArray *dirs, const char *rel, int errsv)
   if (kernel_older_than (5, 11))
     sbx_die ("cannot mount a kernel overlay on %s: %s (overlayfs in a user namespace needs "
              "Linux 5.11; try --overlay fuse)",
-             rel, g_strerror (errsv));
+             rel, sbx_util_strerror (errsv));
   if (*said == '\0')
     {
       g_autofree char *layers = list_layers (dirs);
       sbx_die ("cannot mount a kernel overlay on %s over %s: %s (dmesg may say why)", rel, layers,
-               g_strerror (errsv));
+               sbx_util_strerror (errsv));
     }
   if (first != NULL)
     sbx_die ("cannot mount a kernel overlay on %s: %s %s: %s (%s)", rel, first->option, first->top,
-             said, g_strerror (errsv));
-  sbx_die ("cannot mount a kernel overlay on %s: %s (%s)", rel, said, g_strerror (errsv));
+             said, sbx_util_strerror (errsv));
+  sbx_die ("cannot mount a kernel overlay on %s: %s (%s)", rel, said, sbx_util_strerror (errsv));
 }
 
 /* @rel ("/usr", or "/" itself) below the directory @top. */
@@ -967,6 +967,14 @@ sbx_overlay_build (SbxOverlay *o, const SbxSpec *spec, const char *staging, cons
   o->fuse_bin = spec->fuse_overlayfs;
   if (spec->overlay == SBX_OVERLAY_KERNEL)
     o->fuse_bin = NULL;
+
+  /* A kept layer is checked by path before the run (spec.c); these are the
+   * directories the kernel gets, checked now that our ids are mapped. */
+  if (o->upper_fd >= 0
+      && (!sbx_util_dir_is_private (o->upper_fd) || !sbx_util_dir_is_private (o->work_fd)))
+    sbx_die ("--upper %s: not yours alone any more (its owner or mode changed since sbx checked "
+             "it)",
+             o->upper_path);
 
   /* A throwaway writable layer lives on a tmpfs in the sandbox's own mount
    * namespace: it is gone with the sandbox, however the sandbox ends. */

@@ -230,6 +230,7 @@ build_dev (SbxRootfs *r, gboolean root_mapped)
         sbx_die_errno ("cannot create /dev/%s", dev_nodes[i]);
       if (move_mount (r->dev_trees[i], "", dev, dev_nodes[i], MOVE_MOUNT_F_EMPTY_PATH) < 0)
         sbx_die_errno ("cannot bind /dev/%s", dev_nodes[i]);
+      sbx_util_close_fdp (&r->dev_trees[i]);
     }
   for (guint i = 0; i < G_N_ELEMENTS (links); i++)
     if (symlinkat (links[i].target, dev, links[i].name) < 0)

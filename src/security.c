@@ -195,14 +195,25 @@ sbx_security_install_seccomp (void)
 }
 
 void
-sbx_security_isolate_process (const SbxSpec *spec)
+sbx_security_new_session (gboolean share_tty)
 {
   /* Without a new session, a command could push keystrokes into the
    * caller's terminal with ioctl(TIOCSTI) (CVE-2017-5226). */
-  if (!spec->share_tty && setsid () < 0)
+  if (!share_tty && setsid () < 0)
     sbx_die_errno ("setsid");
-  /* No execve() inside gains privileges: setuid bits and file capabilities
-   * are ignored from here on. */
+}
+
+void
+sbx_security_no_new_privs (void)
+{
+  /* Setuid bits and file capabilities are ignored from here on. */
   if (prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     sbx_die_errno ("cannot set no_new_privs");
+}
+
+void
+sbx_security_isolate_process (const SbxSpec *spec)
+{
+  sbx_security_new_session (spec->share_tty);
+  sbx_security_no_new_privs ();
 }

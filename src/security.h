@@ -51,5 +51,11 @@ void sbx_security_load_seccomp (const struct sock_fprog *prog);
 void sbx_security_install_seccomp (void);
 
 /* The command's session: a new one unless --share-tty (TIOCSTI,
- * CVE-2017-5226), then no_new_privs.  Dies on failure. */
+ * CVE-2017-5226).  Dies on failure. */
+void sbx_security_new_session (gboolean share_tty);
+
+/* no_new_privs: no execve() gains privileges from here on.  Dies on failure. */
+void sbx_security_no_new_privs (void);
+
+/* Both of the above. */
 void sbx_security_isolate_process (const SbxSpec *spec);

@@ -15,7 +15,6 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <sys/capability.h>
-#include <ftw.h>
 #include <sys/stat.h>
 
 GQuark
@@ -848,7 +847,7 @@ sbx_spec_load_profile (SbxSpec *spec, const char *name, GError **error)
   cleanup_fd int fd = open (path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return fail (error, "--profile", "%s: %s (example profiles are in %s)", path,
-                 g_strerror (errno), SBX_PROFILES_DIR);
+                 sbx_util_strerror (errno), SBX_PROFILES_DIR);
   if (!g_file_get_contents (path, &text, NULL, &local)
       || !g_key_file_load_from_data (kf, text, -1, G_KEY_FILE_NONE, &local))
     {
@@ -895,8 +894,8 @@ validate_bind (SbxSpec *spec, SbxMount *m, GError **error)
     m->dst = g_canonicalize_filename (m->src, "/");
   if (stat (m->src, &st) < 0)
     return strstr (m->option, m->src) != NULL
-               ? fail (error, m->option, "%s", g_strerror (errno))
-               : fail (error, m->option, "%s: %s", m->src, g_strerror (errno));
+               ? fail (error, m->option, "%s", sbx_util_strerror (errno))
+               : fail (error, m->option, "%s: %s", m->src, sbx_util_strerror (errno));
   return TRUE;
 }
 
@@ -908,11 +907,11 @@ canonical_dir (const char *option, const char *path, char **out, GError **error)
   struct stat st;
   g_autofree char *real = realpath (path, NULL);
   if (real == NULL)
-    return fail (error, option, "%s: %s", path, g_strerror (errno));
+    return fail (error, option, "%s: %s", path, sbx_util_strerror (errno));
   if (stat (real, &st) < 0 || !S_ISDIR (st.st_mode))
     return fail (error, option, "%s: not a directory", path);
   if (access (real, X_OK) < 0)
-    return fail (error, option, "%s: %s", path, g_strerror (errno));
+    return fail (error, option, "%s: %s", path, sbx_util_strerror (errno));
   *out = g_steal_pointer (&real);
   return TRUE;
 }
@@ -937,14 +936,6 @@ make_layer_dir (SbxSpec *spec, const char *path, mode_t mode)
   return errno == EEXIST;
 }
 
-static int
-remove_entry (const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-  /* FTW_DNR: an overlay's work directory, mode 0 and empty. */
-  (type == FTW_DP || type == FTW_DNR ? rmdir : unlink) (path);
-  return 0;
-}
-
 void
 sbx_spec_remove_created (GPtrArray *created)
 {
@@ -952,8 +943,33 @@ sbx_spec_remove_created (GPtrArray *created)
    * setup (the command never ran): it all goes, depth first, without
    * following a symlink. */
   for (guint i = created->len; i > 0; i--)
-    nftw (created->pdata[i - 1], remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    sbx_util_remove_tree (created->pdata[i - 1], FALSE);
   g_ptr_array_set_size (created, 0);
+}
+
+/* Whether the kept layer's directory @path is the caller's alone: owned by
+ * the caller, writable by nobody else.  Another user who could write there
+ * could plant files that the sandbox then finds in its tree, programs and
+ * libraries among them, or swap the directory itself. */
+static gboolean
+layer_dir_private (const SbxSpec *spec, const char *option, const char *path, GError **error)
+{
+  struct stat st;
+  if (lstat (path, &st) < 0)
+    return fail (error, option, "%s: %s", path, sbx_util_strerror (errno));
+  if (!S_ISDIR (st.st_mode))
+    return fail (error, option, "%s: not a directory", path);
+  if (st.st_uid != spec->uid)
+    return fail (error, option,
+                 "%s belongs to uid %u, not to you: another user could plant files in the "
+                 "sandbox's layer",
+                 path, (guint)st.st_uid);
+  if ((st.st_mode & 022) != 0)
+    return fail (error, option,
+                 "%s is writable by %s: they could plant files in the sandbox's layer; "
+                 "'chmod go-w %s' closes it",
+                 path, (st.st_mode & 002) ? "all users" : "its group", path);
+  return TRUE;
 }
 
 /* The kept writable layer: in --upper DIR (created when missing, as podman
@@ -974,7 +990,7 @@ prepare_upper (SbxSpec *spec, GError **error)
       if (!g_file_test (dir, G_FILE_TEST_EXISTS))
         g_ptr_array_add (spec->created, g_strdup (dir));
       if (g_mkdir_with_parents (dir, 0700) < 0)
-        return fail (error, option, "cannot create %s: %s", dir, g_strerror (errno));
+        return fail (error, option, "cannot create %s: %s", dir, sbx_util_strerror (errno));
     }
   else if (spec->upper != NULL)
     {
@@ -984,20 +1000,23 @@ prepare_upper (SbxSpec *spec, GError **error)
       if (mkdir (spec->upper, 0700) == 0)
         g_ptr_array_add (spec->created, g_strdup (spec->upper));
       else if (errno != EEXIST)
-        return fail (error, option, "%s: %s", spec->upper, g_strerror (errno));
+        return fail (error, option, "%s: %s", spec->upper, sbx_util_strerror (errno));
       if (!canonical_dir (option, spec->upper, &dir, error))
         return FALSE;
     }
   else
     return TRUE;
 
+  /* Before anything is made in it. */
+  if (!layer_dir_private (spec, option, dir, error))
+    return FALSE;
   g_clear_pointer (&spec->upper, g_free);
   spec->upper = g_build_filename (dir, "upper", NULL);
   spec->upper_work = g_build_filename (dir, "work", NULL);
   if (!make_layer_dir (spec, spec->upper, 0755) || !make_layer_dir (spec, spec->upper_work, 0700))
-    return fail (error, option, "%s: %s", dir, g_strerror (errno));
+    return fail (error, option, "%s: %s", dir, sbx_util_strerror (errno));
   if (access (spec->upper, W_OK | X_OK) < 0 || access (spec->upper_work, W_OK | X_OK) < 0)
-    return fail (error, option, "%s: %s", dir, g_strerror (errno));
+    return fail (error, option, "%s: %s", dir, sbx_util_strerror (errno));
   /* The kernel refuses an upper inside a lower layer or around one: say so
    * now, naming both. */
   for (guint i = 0; i <= spec->layers->len; i++)
@@ -1006,6 +1025,9 @@ prepare_upper (SbxSpec *spec, GError **error)
       if (lower != NULL && (is_under (dir, lower) || is_under (lower, dir)))
         return fail (error, option, "%s overlaps the layer %s", dir, lower);
     }
+  if (!layer_dir_private (spec, option, spec->upper, error)
+      || !layer_dir_private (spec, option, spec->upper_work, error))
+    return FALSE;
   struct stat st;
   if (stat (dir, &st) == 0 && (st.st_mode & 0011) != 0)
     sbx_warn ("%s %s is open to other users: files inside may belong to your subordinate ids, "
@@ -1025,7 +1047,7 @@ find_fuse (SbxSpec *spec, GError **error)
   if (fd < 0)
     return fail (error, "--overlay fuse",
                  "/dev/fuse: %s (desktops have it mode 0666; see 'sbx doctor')",
-                 g_strerror (errno));
+                 sbx_util_strerror (errno));
   close (fd);
   spec->fuse_overlayfs = g_steal_pointer (&bin);
   return TRUE;

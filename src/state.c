@@ -2,9 +2,11 @@
 /* state.c: the registry of named sandboxes, without a daemon.
  *
  * Liveness is an OFD lock, not a pid: the kernel drops it when the monitor
- * and PID 1 are gone, however they died, so a state file left by a SIGKILLed
- * monitor is recognised as stale, and a pid reused by an unrelated process is
- * never taken for the sandbox (its start time is checked too). */
+ * is gone, however it died, so a state file left by a SIGKILLed monitor is
+ * recognised as stale, and a pid reused by an unrelated process is never
+ * taken for the sandbox (its start time is checked too).  PID 1 does not
+ * share the lock (it holds no host fd); a new claim waits for the PID 1 a
+ * stale state names to be gone. */
 #include "config.h"
 
 #include "state.h"
@@ -13,6 +15,7 @@
 #include <errno.h>
 #include <sys/socket.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -121,6 +124,30 @@ same_file (int fd, const char *path)
          && a.st_ino == b.st_ino;
 }
 
+static gboolean read_state (const char *path, SbxSandboxInfo *info);
+
+/* Waits, a few seconds at most, until the PID 1 recorded in the state file
+ * @path is gone.  The lock of a name is held by the monitor alone (PID 1
+ * holds no host fd: docs/security.md), and a monitor that was killed
+ * releases it while its sandbox is still being torn down. */
+static gboolean
+wait_previous (const char *path)
+{
+  g_autoptr (SbxSandboxInfo) info = g_new0 (SbxSandboxInfo, 1);
+  if (!read_state (path, info) || info->pid_start_time == 0)
+    return TRUE;
+  cleanup_fd int pidfd = (int)syscall (SYS_pidfd_open, info->pid, 0);
+  /* Checked after opening, so that the pidfd is the recorded process. */
+  if (pidfd < 0 || sbx_state_pid_start_time (info->pid) != info->pid_start_time)
+    return TRUE;
+  struct pollfd p = { .fd = pidfd, .events = POLLIN };
+  int r;
+  do
+    r = poll (&p, 1, 10000);
+  while (r < 0 && errno == EINTR);
+  return r > 0;
+}
+
 SbxStateClaim *
 sbx_state_claim (const char *name, GError **error)
 {
@@ -137,7 +164,7 @@ sbx_state_claim (const char *name, GError **error)
       if (g_mkdir_with_parents (dir, 0700) < 0)
         {
           g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "cannot create %s: %s",
-                       dir, g_strerror (errno));
+                       dir, sbx_util_strerror (errno));
           return NULL;
         }
       int fd = open (lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -146,7 +173,7 @@ sbx_state_claim (const char *name, GError **error)
       if (fd < 0)
         {
           g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "cannot open %s: %s",
-                       lock, g_strerror (errno));
+                       lock, sbx_util_strerror (errno));
           return NULL;
         }
       struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
@@ -159,7 +186,7 @@ sbx_state_claim (const char *name, GError **error)
                          "a sandbox named %s is already running", name);
           else
             g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errsv), "cannot lock %s: %s",
-                         lock, g_strerror (errsv));
+                         lock, sbx_util_strerror (errsv));
           return NULL;
         }
       if (!same_file (fd, lock))
@@ -167,8 +194,17 @@ sbx_state_claim (const char *name, GError **error)
           close (fd);
           continue;
         }
-      /* Ours now: whatever state a dead monitor left is stale. */
+      /* Ours now: whatever state a dead monitor left is stale.  Its PID 1
+       * may still be on its way out (killed with the monitor), holding the
+       * kept layer in its mounts: the name is free once it is gone. */
       g_autofree char *state = g_build_filename (dir, STATE_FILE, NULL);
+      if (!wait_previous (state))
+        {
+          close (fd);
+          g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_EXIST,
+                       "a sandbox named %s is still shutting down", name);
+          return NULL;
+        }
       unlink (state);
       SbxStateClaim *claim = g_new0 (SbxStateClaim, 1);
       claim->dir = g_steal_pointer (&dir);

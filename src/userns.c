@@ -4,11 +4,11 @@
 #include "config.h"
 
 #include "userns.h"
+#include "helper.h"
 #include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <string.h>
 #include <sched.h>
@@ -16,8 +16,6 @@
 
 /* The kernel accepts at most 340 lines per map (since Linux 4.15). */
 #define MAX_MAP_LINES 340
-
-extern char **environ;
 
 void
 sbx_userns_plan_free (SbxIdMapPlan *plan)
@@ -28,6 +26,8 @@ sbx_userns_plan_free (SbxIdMapPlan *plan)
   g_array_unref (plan->gid_lines);
   g_free (plan->newuidmap);
   g_free (plan->newgidmap);
+  sbx_util_close_fdp (&plan->newuidmap_fd);
+  sbx_util_close_fdp (&plan->newgidmap_fd);
   g_free (plan);
 }
 
@@ -193,6 +193,7 @@ sbx_userns_plan (const SbxSpec *spec)
   g_autoptr (GArray) gid_ranges = NULL;
   const char *why = NULL;
 
+  plan->newuidmap_fd = plan->newgidmap_fd = -1;
   plan->inside_uid = spec->identity == SBX_ID_ROOT ? 0 : spec->uid;
   plan->inside_gid = spec->identity == SBX_ID_ROOT ? 0 : spec->gid;
 
@@ -207,6 +208,9 @@ sbx_userns_plan (const SbxSpec *spec)
       else if ((plan->newuidmap = sbx_userns_find_helper ("newuidmap")) == NULL
                || (plan->newgidmap = sbx_userns_find_helper ("newgidmap")) == NULL)
         why = "newuidmap/newgidmap not found (install the uidmap package)";
+      else if ((plan->newuidmap_fd = sbx_helper_open (plan->newuidmap, NULL)) < 0
+               || (plan->newgidmap_fd = sbx_helper_open (plan->newgidmap, NULL)) < 0)
+        why = "newuidmap/newgidmap cannot be opened";
     }
   /* Root may write any map itself; a single mapping is its natural default
    * and not worth a warning on every run. */
@@ -219,6 +223,8 @@ sbx_userns_plan (const SbxSpec *spec)
     {
       g_clear_pointer (&plan->newuidmap, g_free);
       g_clear_pointer (&plan->newgidmap, g_free);
+      sbx_util_close_fdp (&plan->newuidmap_fd);
+      sbx_util_close_fdp (&plan->newgidmap_fd);
     }
   if (plan->newuidmap == NULL)
     {
@@ -230,10 +236,10 @@ sbx_userns_plan (const SbxSpec *spec)
   return g_steal_pointer (&plan);
 }
 
-/* Starts `helper PID inside outside count ...` without waiting. */
+/* Starts `helper PID inside outside count ...` without waiting for it. */
 static gboolean
-spawn_map_helper (const char *helper, pid_t pid, const GArray *lines, pid_t *helper_pid,
-                  GError **error)
+spawn_map_helper (const char *helper, int helper_fd, pid_t pid, const GArray *lines,
+                  pid_t *helper_pid, GError **error)
 {
   g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
 
@@ -248,15 +254,14 @@ spawn_map_helper (const char *helper, pid_t pid, const GArray *lines, pid_t *hel
     }
   g_ptr_array_add (argv, NULL);
 
-  /* posix_spawn uses vfork: cheap, and the monitor has no threads yet. */
-  int r = posix_spawn (helper_pid, helper, NULL, NULL, (char **)argv->pdata, environ);
-  if (r != 0)
-    {
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (r), "cannot run %s: %s", helper,
-                   g_strerror (r));
-      return FALSE;
-    }
-  return TRUE;
+  SbxHelper h = {
+    .exe = helper_fd,
+    .name = helper,
+    .argv = (char *const *)argv->pdata,
+    .join_pidfd = -1,
+  };
+  *helper_pid = sbx_helper_spawn (&h, NULL, error);
+  return *helper_pid > 0;
 }
 
 static gboolean
@@ -267,7 +272,7 @@ wait_map_helper (const char *helper, pid_t helper_pid, GError **error)
     if (errno != EINTR)
       {
         g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "waiting for %s: %s", helper,
-                     g_strerror (errno));
+                     sbx_util_strerror (errno));
         return FALSE;
       }
   if (WIFEXITED (status) && WEXITSTATUS (status) == 0)
@@ -302,7 +307,7 @@ write_single_maps (const SbxIdMapPlan *plan, pid_t pid, GError **error)
   if (failed == NULL)
     return TRUE;
   g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno),
-               "cannot write %s of pid %d: %s", failed, (int)pid, g_strerror (errno));
+               "cannot write %s of pid %d: %s", failed, (int)pid, sbx_util_strerror (errno));
   return FALSE;
 }
 
@@ -334,8 +339,10 @@ sbx_userns_start_maps (const SbxIdMapPlan *plan, pid_t pid)
    * If one fails, the child is killed before it is released (monitor.c):
    * a uid map written alone never reaches the command.  See
    * docs/decisions.md. */
-  if (spawn_map_helper (plan->newgidmap, pid, plan->gid_lines, &w->gid_helper, &w->error))
-    spawn_map_helper (plan->newuidmap, pid, plan->uid_lines, &w->uid_helper, &w->error);
+  if (spawn_map_helper (plan->newgidmap, plan->newgidmap_fd, pid, plan->gid_lines, &w->gid_helper,
+                        &w->error))
+    spawn_map_helper (plan->newuidmap, plan->newuidmap_fd, pid, plan->uid_lines, &w->uid_helper,
+                      &w->error);
   return w;
 }
 
@@ -374,7 +381,7 @@ sbx_userns_run_mapped (const SbxSpec *caller, int (*func) (gpointer data), gpoin
   if (pipe2 (go, O_CLOEXEC) < 0)
     {
       g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "pipe: %s",
-                   g_strerror (errno));
+                   sbx_util_strerror (errno));
       return -1;
     }
   pid_t pid = sbx_util_clone3 (CLONE_NEWUSER, NULL);
@@ -393,7 +400,7 @@ sbx_userns_run_mapped (const SbxSpec *caller, int (*func) (gpointer data), gpoin
     {
       close (go[1]);
       g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno),
-                   "cannot create a user namespace: %s", g_strerror (errno));
+                   "cannot create a user namespace: %s", sbx_util_strerror (errno));
       return -1;
     }
   gboolean mapped = sbx_userns_write_maps (plan, pid, error);

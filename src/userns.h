@@ -28,6 +28,8 @@ typedef struct
   GArray *gid_lines;
   char *newuidmap; /* NULL: single mapping, written directly */
   char *newgidmap;
+  int newuidmap_fd; /* ... opened once found (helper.h), or -1 */
+  int newgidmap_fd;
   uid_t inside_uid; /* the caller's ids as seen inside */
   gid_t inside_gid;
 } SbxIdMapPlan;

@@ -4,6 +4,7 @@
 
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
@@ -12,16 +13,25 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <linux/close_range.h>
 #include <sys/syscall.h>
 
 /* Where sbx_die() sends its message: -1 means stderr.  This is process state,
  * not an option: the sandbox child sets it once it owns the sync socket. */
 static int error_channel = -1;
+static gboolean child_process;
 
 void
 sbx_util_set_error_channel (int fd)
 {
   error_channel = fd;
+}
+
+void
+sbx_util_die_with_exit (void)
+{
+  child_process = TRUE;
 }
 
 static SBX_NORETURN void
@@ -31,7 +41,7 @@ die_with (int code, int errsv, const char *fmt, va_list ap)
   int n = vsnprintf (text, sizeof text, fmt, ap);
 
   if (errsv != 0 && n >= 0 && (size_t)n < sizeof text)
-    snprintf (text + n, sizeof text - n, ": %s", strerror (errsv));
+    snprintf (text + n, sizeof text - n, ": %s", sbx_util_strerror (errsv));
 
   if (error_channel >= 0 && sbx_msg_send (error_channel, SBX_MSG_ERROR, code, 0, text, -1))
     _exit (code);
@@ -39,7 +49,7 @@ die_with (int code, int errsv, const char *fmt, va_list ap)
   fprintf (stderr, "sbx: %s\n", text);
   /* A child of the monitor must not run atexit handlers or flush stdio
    * buffers it inherited; the monitor itself exits normally. */
-  if (error_channel >= 0)
+  if (error_channel >= 0 || child_process)
     _exit (code);
   exit (code);
 }
@@ -95,6 +105,155 @@ sbx_info (const char *fmt, ...)
   if (error_channel >= 0 && sbx_msg_send (error_channel, SBX_MSG_INFO, 0, 0, text, -1))
     return;
   fprintf (stderr, "sbx: %s\n", text);
+}
+
+const char *
+sbx_util_strerror (int errnum)
+{
+  /* strerror() would look the text up in the catalog of LC_MESSAGES, and
+   * g_strerror() converts it from the locale's charset, both by path. */
+  const char *text = strerrordesc_np (errnum);
+  return text != NULL ? text : "Unknown error";
+}
+
+static int
+compare_ints (gconstpointer a, gconstpointer b)
+{
+  int x = *(const int *)a, y = *(const int *)b;
+  return (x > y) - (x < y);
+}
+
+void
+sbx_util_close_fds_except (const int *keep, guint n_keep)
+{
+  int sorted[16];
+  guint n = 0;
+
+  g_assert (n_keep <= G_N_ELEMENTS (sorted));
+  for (guint i = 0; i < n_keep; i++)
+    if (keep[i] > 2)
+      sorted[n++] = keep[i];
+  qsort (sorted, n, sizeof *sorted, compare_ints);
+  /* close_range() over every gap between the kept ones. */
+  unsigned int from = 3;
+  for (guint i = 0; i < n; i++)
+    {
+      if ((unsigned int)sorted[i] > from)
+        syscall (SYS_close_range, from, (unsigned int)sorted[i] - 1, 0);
+      from = (unsigned int)sorted[i] + 1;
+    }
+  syscall (SYS_close_range, from, ~0U, 0);
+}
+
+void
+sbx_util_cloexec_from (int lowfd)
+{
+  syscall (SYS_close_range, (unsigned int)lowfd, ~0U, CLOSE_RANGE_CLOEXEC);
+}
+
+gboolean
+sbx_util_dir_is_private (int fd)
+{
+  struct stat st;
+  return fstat (fd, &st) == 0 && S_ISDIR (st.st_mode) && st.st_uid == getuid ()
+         && (st.st_mode & 022) == 0;
+}
+
+/* Deeper than this, a tree is left (and reported): each level holds an fd. */
+#define REMOVE_MAX_DEPTH 256
+
+static guint remove_below (int dirfd, const char *path, gboolean report, guint depth);
+
+static void
+remove_failed (const char *path, const char *name, gboolean report, int errsv)
+{
+  if (report)
+    fprintf (stderr, "sbx: cannot remove %s/%s: %s\n", path, name, sbx_util_strerror (errsv));
+}
+
+/* Opens the subdirectory @name of @dirfd to empty it: an overlay's work
+ * directories have mode 0, so they are opened to us first when ours. */
+static int
+open_subdir (int dirfd, const char *name)
+{
+  int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+  int fd = openat (dirfd, name, flags);
+  if (fd < 0 && errno == EACCES && fchmodat (dirfd, name, 0700, 0) == 0)
+    fd = openat (dirfd, name, flags);
+  return fd;
+}
+
+/* Removes the entries of @dirfd (and closes it); returns how many failed. */
+static guint
+remove_below (int dirfd, const char *path, gboolean report, guint depth)
+{
+  DIR *d = fdopendir (dirfd);
+  struct dirent *e;
+  guint failed = 0;
+
+  if (d == NULL)
+    {
+      close (dirfd);
+      return 1;
+    }
+  while ((e = readdir (d)) != NULL)
+    {
+      const char *name = e->d_name;
+      struct stat st;
+      if (strcmp (name, ".") == 0 || strcmp (name, "..") == 0
+          || fstatat (dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        continue;
+      if (S_ISDIR (st.st_mode))
+        {
+          g_autofree char *sub_path = g_build_filename (path, name, NULL);
+          int sub = depth < REMOVE_MAX_DEPTH ? open_subdir (dirfd, name) : -1;
+          if (sub < 0 && depth >= REMOVE_MAX_DEPTH)
+            errno = ELOOP;
+          int errsv = errno;
+          guint below = sub >= 0 ? remove_below (sub, sub_path, report, depth + 1) : 0;
+          failed += below;
+          if (sub < 0)
+            {
+              remove_failed (path, name, report, errsv);
+              failed++;
+            }
+          else if (below == 0 && unlinkat (dirfd, name, AT_REMOVEDIR) < 0)
+            {
+              remove_failed (path, name, report, errno);
+              failed++;
+            }
+        }
+      else if (unlinkat (dirfd, name, 0) < 0)
+        {
+          remove_failed (path, name, report, errno);
+          failed++;
+        }
+    }
+  closedir (d);
+  return failed;
+}
+
+gboolean
+sbx_util_remove_tree (const char *path, gboolean report)
+{
+  int fd = open (path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT)
+    return TRUE;
+  if (fd < 0)
+    {
+      if (report)
+        fprintf (stderr, "sbx: cannot remove %s: %s\n", path, sbx_util_strerror (errno));
+      return FALSE;
+    }
+  if (remove_below (fd, path, report, 0) > 0)
+    return FALSE;
+  if (rmdir (path) < 0 && errno != ENOENT)
+    {
+      if (report)
+        fprintf (stderr, "sbx: cannot remove %s: %s\n", path, sbx_util_strerror (errno));
+      return FALSE;
+    }
+  return TRUE;
 }
 
 void

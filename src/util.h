@@ -13,6 +13,16 @@
 #define SBX_EXIT_CANNOT_EXEC 126 /* the command exists but cannot be executed */
 #define SBX_EXIT_NOT_FOUND   127 /* the command was not found */
 
+/* Built with AddressSanitizer, which cannot follow a second process in the
+ * same memory (CLONE_VM): sbx forks instead there. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SBX_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SBX_ASAN 1
+#endif
+#endif
+
 #define SBX_NORETURN     __attribute__ ((noreturn))
 #define SBX_PRINTF(a, b) __attribute__ ((format (printf, a, b)))
 
@@ -28,6 +38,36 @@ void sbx_info (const char *fmt, ...) SBX_PRINTF (1, 2);
 
 /* Route sbx_die*() through @fd (a SOCK_SEQPACKET to the monitor); -1 resets. */
 void sbx_util_set_error_channel (int fd);
+
+/* sbx_die*() then leave with _exit(): for a child of sbx that prints its
+ * errors itself (no atexit handler or stdio buffer of the parent's runs). */
+void sbx_util_die_with_exit (void);
+
+/* The English description of @errnum (strerrordesc_np), for every message
+ * sbx prints.  Never translated and never converted to another charset:
+ * it reads no message catalog and loads no charset module, whichever mount
+ * namespace the caller is in.  A sandbox's tree is hostile, and glibc finds
+ * catalogs (libc.mo) and converters (gconv) by path there
+ * (docs/security.md). */
+const char *sbx_util_strerror (int errnum);
+
+/* Closes every fd above 2 but the @n_keep in @keep. */
+void sbx_util_close_fds_except (const int *keep, guint n_keep);
+
+/* Marks every fd from @lowfd up close-on-exec: what the caller left open
+ * must not reach a program sbx starts. */
+void sbx_util_cloexec_from (int lowfd);
+
+/* Whether the directory @fd is ours alone: owned by our uid (as the
+ * current user namespace sees it), writable by nobody else. */
+gboolean sbx_util_dir_is_private (int fd);
+
+/* Removes the directory @path and everything below it, each entry relative
+ * to its directory's fd: no symlink is followed, and a directory swapped
+ * for a symlink meanwhile leads nowhere (a kept layer is hostile input).
+ * With @report, prints "sbx: cannot remove PATH: why" for each entry left.
+ * TRUE when nothing is left. */
+gboolean sbx_util_remove_tree (const char *path, gboolean report);
 
 /* A fd closed when it goes out of scope. */
 void sbx_util_close_fdp (int *fdp);
