@@ -26,16 +26,6 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
-/* Where the sandbox is, as far as the monitor knows: what PID 1 may say
- * depends on it (message_expected()). */
-typedef enum
-{
-  RUN_SETUP,    /* cloned; its ids are being mapped */
-  RUN_BUILDING, /* released: PID 1 builds the root, sbx's own code */
-  RUN_STARTED,  /* the command runs: PID 1 is as untrusted as it is */
-  RUN_EXITED,   /* PID 1 reported the command's status */
-} RunState;
-
 /* What the monitor learns about the sandbox while it runs. */
 typedef struct
 {
@@ -45,7 +35,7 @@ typedef struct
   pid_t pid;
   int pidfd;
   int sock;
-  RunState state;
+  SbxRunState state;
   guint32 seen;         /* the message types received, as bits */
   int fuse_exe;         /* fuse-overlayfs, opened on the host, or -1 */
   SbxFuse *fuse;        /* fuse-overlayfs, when the sandbox asked for it */
@@ -276,38 +266,31 @@ report_oom (const SbxRun *run, int code)
              run->spec->memory_text, run->oom_kills);
 }
 
-/* Whether PID 1 may send a message of @type now.  Before the command
- * starts PID 1 runs only sbx's code and asks for what the setup needs, each
- * once; after that it is as untrusted as the command (it could have been
- * taken over through what it shares with it), and it may only report the
- * command's status.  Above all, fuse-overlayfs is started only while PID 1
- * builds the root: the monitor enters PID 1's mount namespace for it,
- * which is the sandbox's own tree after pivot_root. */
-static gboolean
-message_expected (SbxRun *run, SbxMsgType type)
+gboolean
+sbx_monitor_message_expected (SbxRunState state, guint32 seen, guint32 type,
+                              const SbxRunNeeds *needs)
 {
-  const SbxSpec *spec = run->spec;
-  gboolean setup = run->state == RUN_SETUP || run->state == RUN_BUILDING;
-  gboolean building = run->state == RUN_BUILDING;
-  gboolean first = type < 32 && !(run->seen & (1u << type));
-  switch (type)
+  gboolean setup = state == SBX_RUN_SETUP || state == SBX_RUN_BUILDING;
+  gboolean building = state == SBX_RUN_BUILDING;
+  gboolean first = type < 32 && !(seen & (1u << type));
+  switch ((SbxMsgType)type)
     {
     case SBX_MSG_ERROR:
     case SBX_MSG_WARNING:
     case SBX_MSG_INFO:
       return setup;
     case SBX_MSG_TAP_FD:
-      return setup && first && spec->net == SBX_NET_SLIRP;
+      return setup && first && needs->slirp;
     case SBX_MSG_NET_WAIT:
-      return building && first && spec->net == SBX_NET_SLIRP;
+      return building && first && needs->slirp;
     case SBX_MSG_FUSE_START:
-      return building && first && run->fuse_exe >= 0;
+      return building && first && needs->fuse;
     case SBX_MSG_NAMESPACES:
-      return building && first && spec->name != NULL;
+      return building && first && needs->named;
     case SBX_MSG_STARTED:
       return building && first;
     case SBX_MSG_EXIT:
-      return run->state == RUN_STARTED && first;
+      return state == SBX_RUN_STARTED && first;
     case SBX_MSG_GO:
     case SBX_MSG_FUSE_FAILED:
     case SBX_MSG_NET_READY:
@@ -316,6 +299,17 @@ message_expected (SbxRun *run, SbxMsgType type)
     default:
       return FALSE;
     }
+}
+
+static gboolean
+message_expected (const SbxRun *run, guint32 type)
+{
+  SbxRunNeeds needs = {
+    .slirp = run->spec->net == SBX_NET_SLIRP,
+    .fuse = run->fuse_exe >= 0,
+    .named = run->spec->name != NULL,
+  };
+  return sbx_monitor_message_expected (run->state, run->seen, type, &needs);
 }
 
 /* Handles one message from the sandbox; FALSE on EOF. */
@@ -327,7 +321,7 @@ read_message (int sock, SbxRun *run)
   int fd = -1;
   if (!sbx_msg_recv (sock, &msg, &fd, &sender))
     return FALSE;
-  if (!message_expected (run, (SbxMsgType)msg.type))
+  if (!message_expected (run, msg.type))
     {
       sbx_util_close_fdp (&fd);
       /* Once killed, whatever else is queued is of no interest. */
@@ -361,7 +355,7 @@ read_message (int sock, SbxRun *run)
       fprintf (stderr, "sbx: %s\n", msg.text);
       break;
     case SBX_MSG_EXIT:
-      run->state = RUN_EXITED;
+      run->state = SBX_RUN_EXITED;
       run->have_status = TRUE;
       run->alone = msg.code == 1;
       run->status = (int)msg.value;
@@ -374,7 +368,7 @@ read_message (int sock, SbxRun *run)
       /* The root is entered and the command forked: from now on `sbx exec`
        * can join, so this is when a named sandbox becomes visible. */
       command_started = TRUE;
-      run->state = RUN_STARTED;
+      run->state = SBX_RUN_STARTED;
       if (run->claim != NULL)
         {
           g_autoptr (GError) error = NULL;
@@ -679,7 +673,7 @@ sbx_monitor_run (const SbxSpec *spec)
         sbx_die ("%s", error->message);
       sbx_die ("%s: %s", asked, error->message);
     }
-  run.state = RUN_BUILDING;
+  run.state = SBX_RUN_BUILDING;
   if (!sbx_msg_send (sock, SBX_MSG_GO, 0, 0, NULL, -1))
     {
       /* It died while the maps were written: its message says why. */

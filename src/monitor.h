@@ -4,7 +4,37 @@
 
 #include "spec.h"
 
+#include <glib.h>
+
 /* Clones the sandbox, maps its ids, releases it, relays signals and waits.
  * Returns the exit status of the contract: the command's own, 128+N for a
  * signal, 125/126/127 for sbx's own failures. */
 int sbx_monitor_run (const SbxSpec *spec);
+
+/* Where the sandbox is, as far as the monitor knows. */
+typedef enum
+{
+  SBX_RUN_SETUP,    /* cloned; its ids are being mapped */
+  SBX_RUN_BUILDING, /* released: PID 1 builds the root, sbx's own code */
+  SBX_RUN_STARTED,  /* the command runs: PID 1 is as untrusted as it is */
+  SBX_RUN_EXITED,   /* PID 1 reported the command's status */
+} SbxRunState;
+
+/* What a run asks of the monitor, which the sandbox may then request. */
+typedef struct
+{
+  gboolean slirp; /* tap0 and sbx-net */
+  gboolean fuse;  /* fuse-overlayfs may be started */
+  gboolean named; /* a named sandbox reports its namespaces */
+} SbxRunNeeds;
+
+/* Whether PID 1 may send a message of @type (SbxMsgType) in @state, @seen
+ * holding the types it sent so far as bits.  Before the command starts PID
+ * 1 runs only sbx's code and asks for what the setup needs, each once;
+ * after that it is as untrusted as the command (it could have been taken
+ * over through what it shares with it), and may only report the command's
+ * status.  Above all, fuse-overlayfs is started only while PID 1 builds the
+ * root: the monitor enters PID 1's mount namespace for it, which is the
+ * sandbox's own tree after pivot_root.  Anything else ends the sandbox. */
+gboolean sbx_monitor_message_expected (SbxRunState state, guint32 seen, guint32 type,
+                                       const SbxRunNeeds *needs);

@@ -1015,6 +1015,9 @@ prepare_upper (SbxSpec *spec, GError **error)
   spec->upper_work = g_build_filename (dir, "work", NULL);
   if (!make_layer_dir (spec, spec->upper, 0755) || !make_layer_dir (spec, spec->upper_work, 0700))
     return fail (error, option, "%s: %s", dir, sbx_util_strerror (errno));
+  if (!layer_dir_private (spec, option, spec->upper, error)
+      || !layer_dir_private (spec, option, spec->upper_work, error))
+    return FALSE;
   if (access (spec->upper, W_OK | X_OK) < 0 || access (spec->upper_work, W_OK | X_OK) < 0)
     return fail (error, option, "%s: %s", dir, sbx_util_strerror (errno));
   /* The kernel refuses an upper inside a lower layer or around one: say so
@@ -1025,9 +1028,6 @@ prepare_upper (SbxSpec *spec, GError **error)
       if (lower != NULL && (is_under (dir, lower) || is_under (lower, dir)))
         return fail (error, option, "%s overlaps the layer %s", dir, lower);
     }
-  if (!layer_dir_private (spec, option, spec->upper, error)
-      || !layer_dir_private (spec, option, spec->upper_work, error))
-    return FALSE;
   struct stat st;
   if (stat (dir, &st) == 0 && (st.st_mode & 0011) != 0)
     sbx_warn ("%s %s is open to other users: files inside may belong to your subordinate ids, "

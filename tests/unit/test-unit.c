@@ -3,13 +3,21 @@
  * sizes, hostnames, limits), and the compiled seccomp filter. */
 #include "config.h"
 
+#include "diff.h"
+#include "monitor.h"
 #include "seccomp-rules.h"
 #include "security.h"
 #include "spec.h"
 #include "userns.h"
 #include "util.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <glib.h>
+#include <glib/gstdio.h>
+#include <locale.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static void
 test_parse_u64 (void)
@@ -266,6 +274,120 @@ test_seccomp_program (void)
   g_assert_cmpmem (prog.filter, prog.len * sizeof *prog.filter, fresh, (gsize)n * sizeof *fresh);
 }
 
+/* The monitor's protocol: each message only in the state that expects it,
+ * each setup request once; after the command started only its status. */
+static void
+test_protocol (void)
+{
+  const SbxRunNeeds all = { .slirp = TRUE, .fuse = TRUE, .named = TRUE };
+  const SbxRunNeeds none = { 0 };
+  guint32 fuse = 1u << SBX_MSG_FUSE_START;
+
+  g_assert_true (sbx_monitor_message_expected (SBX_RUN_BUILDING, 0, SBX_MSG_FUSE_START, &all));
+  g_assert_false (sbx_monitor_message_expected (SBX_RUN_BUILDING, fuse, SBX_MSG_FUSE_START, &all));
+  g_assert_false (sbx_monitor_message_expected (SBX_RUN_STARTED, 0, SBX_MSG_FUSE_START, &all));
+  g_assert_false (sbx_monitor_message_expected (SBX_RUN_SETUP, 0, SBX_MSG_FUSE_START, &all));
+  g_assert_false (sbx_monitor_message_expected (SBX_RUN_BUILDING, 0, SBX_MSG_FUSE_START, &none));
+  g_assert_true (sbx_monitor_message_expected (SBX_RUN_SETUP, 0, SBX_MSG_TAP_FD, &all));
+  g_assert_false (sbx_monitor_message_expected (SBX_RUN_SETUP, 0, SBX_MSG_TAP_FD, &none));
+  g_assert_false (sbx_monitor_message_expected (SBX_RUN_STARTED, 0, SBX_MSG_TAP_FD, &all));
+  g_assert_false (
+      sbx_monitor_message_expected (SBX_RUN_BUILDING, 1u << SBX_MSG_TAP_FD, SBX_MSG_TAP_FD, &all));
+  g_assert_true (sbx_monitor_message_expected (SBX_RUN_BUILDING, 0, SBX_MSG_NAMESPACES, &all));
+  g_assert_false (sbx_monitor_message_expected (SBX_RUN_BUILDING, 0, SBX_MSG_NAMESPACES, &none));
+  g_assert_true (sbx_monitor_message_expected (SBX_RUN_BUILDING, 0, SBX_MSG_STARTED, &none));
+  g_assert_false (sbx_monitor_message_expected (SBX_RUN_STARTED, 1u << SBX_MSG_STARTED,
+                                                SBX_MSG_STARTED, &none));
+  g_assert_true (sbx_monitor_message_expected (SBX_RUN_STARTED, 0, SBX_MSG_EXIT, &none));
+  g_assert_false (sbx_monitor_message_expected (SBX_RUN_BUILDING, 0, SBX_MSG_EXIT, &none));
+  g_assert_false (
+      sbx_monitor_message_expected (SBX_RUN_EXITED, 1u << SBX_MSG_EXIT, SBX_MSG_EXIT, &none));
+  /* After the start, nothing but the status: no errors, warnings or lines
+   * for the caller's terminal either. */
+  for (guint32 t = 0; t < 32; t++)
+    if (t != SBX_MSG_EXIT)
+      g_assert_false (sbx_monitor_message_expected (SBX_RUN_STARTED, 0, t, &all));
+  /* What only the monitor sends, never accepted from the sandbox. */
+  guint32 ours[] = { SBX_MSG_GO,        SBX_MSG_FUSE_FAILED,
+                     SBX_MSG_NET_READY, SBX_MSG_SOCKET_REQUEST,
+                     SBX_MSG_SOCKET,    99,
+                     G_MAXUINT32 };
+  for (guint i = 0; i < G_N_ELEMENTS (ours); i++)
+    g_assert_false (sbx_monitor_message_expected (SBX_RUN_BUILDING, 0, ours[i], &all));
+}
+
+/* Error texts are English and come from no catalog, whatever the locale. */
+static void
+test_strerror (void)
+{
+  setlocale (LC_ALL, "C.UTF-8");
+  g_assert_cmpstr (sbx_util_strerror (ENOENT), ==, "No such file or directory");
+  g_assert_cmpstr (sbx_util_strerror (EACCES), ==, "Permission denied");
+  g_assert_cmpstr (sbx_util_strerror (123456), ==, "Unknown error");
+  setlocale (LC_ALL, "C");
+}
+
+/* Only the fds asked for survive. */
+static void
+test_close_fds_except (void)
+{
+  int fds[6];
+  for (guint i = 0; i < G_N_ELEMENTS (fds); i++)
+    fds[i] = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+  int keep[] = { fds[4], fds[1], -1, 2 };
+  sbx_util_close_fds_except (keep, G_N_ELEMENTS (keep));
+  for (guint i = 0; i < G_N_ELEMENTS (fds); i++)
+    g_assert_cmpint (fcntl (fds[i], F_GETFD) >= 0, ==, i == 1 || i == 4);
+  g_assert_cmpint (fcntl (2, F_GETFD), >=, 0);
+  close (fds[1]);
+  close (fds[4]);
+}
+
+/* A tree is removed through fds: a symlink in it, to a directory outside,
+ * is removed as a symlink, and what it points at stays; a directory of mode
+ * 0 (an overlay's work directory) goes too. */
+static void
+test_remove_tree (void)
+{
+  g_autofree char *base = g_dir_make_tmp ("sbx-unit-XXXXXX", NULL);
+  g_autofree char *tree = g_build_filename (base, "tree", NULL);
+  g_autofree char *outside = g_build_filename (base, "outside", NULL);
+  g_autofree char *kept = g_build_filename (outside, "kept", NULL);
+  g_autofree char *deep = g_build_filename (tree, "a", "b", NULL);
+  g_autofree char *link = g_build_filename (tree, "a", "link", NULL);
+  g_autofree char *closed = g_build_filename (tree, "closed", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (deep, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (outside, 0755), ==, 0);
+  g_assert_true (g_file_set_contents (kept, "x", -1, NULL));
+  g_assert_cmpint (symlink (outside, link), ==, 0);
+  g_assert_cmpint (mkdir (closed, 0), ==, 0);
+  g_assert_true (sbx_util_remove_tree (tree, FALSE));
+  g_assert_false (g_file_test (tree, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (kept, G_FILE_TEST_IS_REGULAR));
+  g_assert_true (sbx_util_remove_tree (base, FALSE));
+}
+
+/* The scan of a layer does not follow its symlinks: a directory of the
+ * layer that is a symlink to the host's /etc is one added entry. */
+static void
+test_diff_symlink (void)
+{
+  g_autofree char *base = g_dir_make_tmp ("sbx-unit-XXXXXX", NULL);
+  g_autofree char *upper = g_build_filename (base, "upper", NULL);
+  g_autofree char *lower = g_build_filename (base, "lower", NULL);
+  g_autofree char *link = g_build_filename (upper, "etc-link", NULL);
+  g_assert_cmpint (mkdir (upper, 0755), ==, 0);
+  g_assert_cmpint (mkdir (lower, 0755), ==, 0);
+  g_assert_cmpint (symlink ("/etc", link), ==, 0);
+  const char *lowers[] = { lower, NULL };
+  g_autoptr (GPtrArray) changes = sbx_diff_scan_here (upper, lowers);
+  g_assert_cmpuint (changes->len, ==, 1);
+  SbxChange *c = changes->pdata[0];
+  g_assert_cmpint (c->kind, ==, 'A');
+  g_assert_cmpstr (c->path, ==, "/etc-link");
+  g_assert_true (sbx_util_remove_tree (base, FALSE));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -280,5 +402,10 @@ main (int argc, char **argv)
   g_test_add_func ("/spec/parse-cpus", test_parse_cpus);
   g_test_add_func ("/spec/limits-strv", test_limits_strv);
   g_test_add_func ("/security/seccomp-program", test_seccomp_program);
+  g_test_add_func ("/monitor/protocol", test_protocol);
+  g_test_add_func ("/util/strerror", test_strerror);
+  g_test_add_func ("/util/close-fds-except", test_close_fds_except);
+  g_test_add_func ("/util/remove-tree", test_remove_tree);
+  g_test_add_func ("/diff/symlink", test_diff_symlink);
   return g_test_run ();
 }
