@@ -147,20 +147,20 @@ host_allows_userfaultfd (void)
 }
 
 void
-sbx_security_seccomp_program (struct sock_fprog *prog)
+sbx_security_seccomp_variant (struct sock_fprog *prog, gboolean deny_userfaultfd)
 {
-  gboolean deny_uffd = !host_allows_userfaultfd ();
 #ifdef SBX_SECCOMP_PRECOMPILED
   /* Compiled by libseccomp at build time (seccomp-gen.c): the same rules,
    * without a fifth of a millisecond of compiling on every run. */
-  prog->filter = (struct sock_filter *)(deny_uffd ? sbx_seccomp_filter : sbx_seccomp_filter_uffd);
-  prog->len
-      = deny_uffd ? G_N_ELEMENTS (sbx_seccomp_filter) : G_N_ELEMENTS (sbx_seccomp_filter_uffd);
+  prog->filter
+      = (struct sock_filter *)(deny_userfaultfd ? sbx_seccomp_filter : sbx_seccomp_filter_uffd);
+  prog->len = deny_userfaultfd ? G_N_ELEMENTS (sbx_seccomp_filter)
+                               : G_N_ELEMENTS (sbx_seccomp_filter_uffd);
 #else
   /* A cross build: compiled here, for the running architecture. */
   static struct sock_filter program[BPF_MAXINSNS];
   int r = 0;
-  scmp_filter_ctx ctx = sbx_seccomp_rules_build (deny_uffd, &r);
+  scmp_filter_ctx ctx = sbx_seccomp_rules_build (deny_userfaultfd, &r);
   if (ctx != NULL)
     {
       r = sbx_seccomp_rules_export (ctx, program, G_N_ELEMENTS (program));
@@ -174,6 +174,12 @@ sbx_security_seccomp_program (struct sock_fprog *prog)
   prog->filter = program;
   prog->len = (unsigned short)r;
 #endif
+}
+
+void
+sbx_security_seccomp_program (struct sock_fprog *prog)
+{
+  sbx_security_seccomp_variant (prog, !host_allows_userfaultfd ());
 }
 
 void

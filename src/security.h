@@ -40,8 +40,15 @@ void sbx_security_drop_all_caps (void);
 void sbx_security_close_inherited_fds (void);
 
 /* The default system call filter, compiled (at build time where possible):
- * denied calls fail with EPERM.  @prog points at static storage. */
+ * denied calls fail with EPERM.  @prog points at static storage.  It
+ * denies userfaultfd unless the host lets unprivileged users have it
+ * anyway. */
 void sbx_security_seccomp_program (struct sock_fprog *prog);
+
+/* One of the two variants sbx_security_seccomp_program() picks from, with
+ * userfaultfd denied or not: the unit test evaluates both, whatever this
+ * host's setting.  @prog may point at storage the next call reuses. */
+void sbx_security_seccomp_variant (struct sock_fprog *prog, gboolean deny_userfaultfd);
 
 /* Installs @prog on this process.  Last before execve(), after
  * no_new_privs; allocates nothing.  Dies on failure. */
