@@ -348,7 +348,7 @@ make_dirs (SbxOverlay *o, int dirfd, const char *rel, gboolean like_lower)
 {
   g_auto (GStrv) parts = g_strsplit (rel[0] == '/' ? rel + 1 : rel, "/", -1);
   g_autoptr (GString) path = g_string_new (NULL);
-  int fd = dup (dirfd);
+  int fd = fcntl (dirfd, F_DUPFD_CLOEXEC, 0);
   for (guint i = 0; fd >= 0 && parts[i] != NULL; i++)
     {
       if (parts[i][0] == '\0')

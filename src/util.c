@@ -176,10 +176,9 @@ remove_failed (const char *path, const char *name, gboolean report, int errsv)
 static int
 open_subdir (int dirfd, const char *name)
 {
-  int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
-  int fd = openat (dirfd, name, flags);
+  int fd = openat (dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0 && errno == EACCES && fchmodat (dirfd, name, 0700, 0) == 0)
-    fd = openat (dirfd, name, flags);
+    fd = openat (dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   return fd;
 }
 
