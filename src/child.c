@@ -186,8 +186,8 @@ typedef struct
   const SbxChildConfig *config;
   cap_t caps;               /* config->caps, for libcap */
   struct sock_fprog filter; /* the seccomp filter; .len 0: --seccomp=unconfined */
-  gboolean shared_memory;   /* spawned with CLONE_VM: PID 1 reports a failed exec */
-  int exec_errno;           /* set here when execve() failed */
+  int exec_errno;           /* set when execve() failed: PID 1 reports it */
+  int exec_report;          /* forked: the pipe the errno goes back through, or -1 */
 } CommandStart;
 
 /* Reports a failed execve() of the command (126, or 127 when not found). */
@@ -224,20 +224,37 @@ exec_command (void *data)
     sbx_security_load_seccomp (&start->filter);
 
   execvp (spec->argv[0], spec->argv);
-  if (!start->shared_memory)
-    exec_failed (spec, errno);
   start->exec_errno = errno;
+  if (start->exec_report >= 0
+      && write (start->exec_report, &start->exec_errno, sizeof start->exec_errno) < 0)
+    _exit (SBX_EXIT_CANNOT_EXEC);
   _exit (SBX_EXIT_CANNOT_EXEC);
 }
 
-/* The command's process as a plain fork: a copy of PID 1. */
+/* The command's process as a plain fork: a copy of PID 1.  PID 1 waits for
+ * its execve() as it does with CLONE_VFORK, over a close-on-exec pipe, so
+ * that a failed exec is reported by PID 1 before the command counts as
+ * started (the monitor takes no error after that). */
 static pid_t
 fork_command (CommandStart *start)
 {
-  start->shared_memory = FALSE;
+  int report[2];
+  if (pipe2 (report, O_CLOEXEC) < 0)
+    return -1;
+  start->exec_report = report[1];
   pid_t pid = fork ();
   if (pid == 0)
     exec_command (start);
+  close (report[1]);
+  start->exec_report = -1;
+  int errsv = 0;
+  ssize_t n;
+  do
+    n = read (report[0], &errsv, sizeof errsv);
+  while (n < 0 && errno == EINTR);
+  close (report[0]);
+  if (pid > 0 && n == sizeof errsv)
+    start->exec_errno = errsv;
   return pid;
 }
 
@@ -262,7 +279,6 @@ spawn_command (CommandStart *start)
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
   if (stack == MAP_FAILED)
     return fork_command (start);
-  start->shared_memory = TRUE;
   pid_t pid = clone (exec_command, (char *)stack + size, CLONE_VM | CLONE_VFORK | SIGCHLD, start);
   int errsv = errno;
   munmap (stack, size);
@@ -342,7 +358,9 @@ sbx_child_run (const SbxChildConfig *config)
 
   /* Everything the command's process needs is made here: it allocates
    * nothing itself. */
-  CommandStart start = { .config = config, .caps = sbx_security_caps_new (config->caps) };
+  CommandStart start = { .config = config,
+                         .caps = sbx_security_caps_new (config->caps),
+                         .exec_report = -1 };
   if (!spec->seccomp_unconfined)
     sbx_security_seccomp_program (&start.filter);
   environ = sbx_child_build_environment (spec, workdir);
