@@ -130,8 +130,23 @@ enter_workdir (const SbxSpec *spec)
   return "/";
 }
 
+/* Root's PATH, as `su -` and sudo's secure_path give it. */
+#define ROOT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* Whether @path names a directory ".../sbin". */
+static gboolean
+path_has_sbin (const char *path)
+{
+  g_auto (GStrv) dirs = g_strsplit (path, ":", -1);
+  for (char **d = dirs; *d != NULL; d++)
+    if (strcmp (*d, "/sbin") == 0 || g_str_has_suffix (*d, "/sbin")
+        || g_str_has_suffix (*d, "/sbin/"))
+      return TRUE;
+  return FALSE;
+}
+
 char **
-sbx_child_build_environment (const SbxSpec *spec, const char *workdir)
+sbx_child_build_environment (const SbxSpec *spec, gboolean root_inside, const char *workdir)
 {
   char **env = spec->clearenv ? g_new0 (char *, 1) : g_get_environ ();
 
@@ -147,6 +162,14 @@ sbx_child_build_environment (const SbxSpec *spec, const char *workdir)
                 ? g_environ_setenv (env, "XDG_RUNTIME_DIR", run, TRUE)
                 : g_environ_unsetenv (env, "XDG_RUNTIME_DIR");
     }
+
+  /* A desktop user's PATH has no sbin directory, where root's tools live
+   * (ldconfig, which dpkg runs; useradd, which package scripts run): root
+   * inside gets root's, as with `su -` or sudo.  An -e PATH=... still
+   * wins. */
+  const char *path = g_environ_getenv (env, "PATH");
+  if (root_inside && path != NULL && !path_has_sbin (path))
+    env = g_environ_setenv (env, "PATH", ROOT_PATH, TRUE);
 
   for (guint i = 0; i < spec->env->len; i++)
     {
@@ -363,7 +386,7 @@ sbx_child_run (const SbxChildConfig *config)
                          .exec_report = -1 };
   if (!spec->seccomp_unconfined)
     sbx_security_seccomp_program (&start.filter);
-  environ = sbx_child_build_environment (spec, workdir);
+  environ = sbx_child_build_environment (spec, config->inside_uid == 0, workdir);
 
   wait_for_network (config);
   pid_t command = spawn_command (&start);

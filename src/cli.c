@@ -184,6 +184,29 @@ caller_spec (void)
 }
 
 /* One NAME argument, valid. */
+/* The NAME... of stop and rm: at least one, each valid. */
+static char **
+names (const char *cmd, char **rest)
+{
+  if (rest == NULL || rest[0] == NULL)
+    sbx_cli_usage_error (cmd, "no sandbox name given");
+  for (char **n = rest; *n != NULL; n++)
+    if (!sbx_state_name_valid (*n))
+      sbx_cli_usage_error (cmd, "'%s' is not a valid sandbox name", *n);
+  return rest;
+}
+
+/* Reports a failure of one of several names, as podman does; the caller
+ * goes on with the others.  Returns this name's exit status. */
+static int
+each_name_status (gboolean ok, GError *error)
+{
+  if (ok)
+    return 0;
+  fprintf (stderr, "sbx: %s\n", error->message);
+  return SBX_EXIT_FAILURE;
+}
+
 static const char *
 single_name (const char *cmd, char **rest)
 {
@@ -281,15 +304,23 @@ sbx_cli_stop (int argc, char **argv)
       "Seconds between SIGTERM and SIGKILL (default 10)", "SECONDS" },
     { NULL },
   };
-  g_auto (GStrv) rest = parse_subcommand ("stop", "NAME",
-                                          "Stop a named sandbox: SIGTERM, then SIGKILL after the "
+  g_auto (GStrv) rest = parse_subcommand ("stop", "NAME...",
+                                          "Stop named sandboxes: SIGTERM, then SIGKILL after the "
                                           "grace time.",
                                           entries, NULL, FALSE, argc, argv);
   g_autofree char *owned_time = time_text;
   guint64 grace = 10;
   if (time_text != NULL && !sbx_util_parse_u64 (time_text, 24 * 3600, &grace))
     sbx_cli_usage_error ("stop", "--time: '%s' is not a number of seconds (0 to 86400)", time_text);
-  return sbx_named_stop (single_name ("stop", rest), (guint)grace);
+  int status = 0;
+  for (char **n = names ("stop", rest); *n != NULL; n++)
+    {
+      g_autoptr (GError) error = NULL;
+      gboolean ok = sbx_named_stop (*n, (guint)grace, &error);
+      if (each_name_status (ok, error) != 0)
+        status = SBX_EXIT_FAILURE;
+    }
+  return status;
 }
 
 int
@@ -301,11 +332,18 @@ sbx_cli_rm (int argc, char **argv)
     { NULL },
   };
   g_auto (GStrv) rest
-      = parse_subcommand ("rm", "NAME", "Delete a stopped named sandbox and its kept layer.",
+      = parse_subcommand ("rm", "NAME...", "Delete stopped named sandboxes and their kept layers.",
                           entries, NULL, FALSE, argc, argv);
-  const char *name = single_name ("rm", rest);
   g_autoptr (SbxSpec) caller = caller_spec ();
-  return sbx_named_rm (caller, name, force);
+  int status = 0;
+  for (char **n = names ("rm", rest); *n != NULL; n++)
+    {
+      g_autoptr (GError) error = NULL;
+      gboolean ok = sbx_named_rm (caller, *n, force, &error);
+      if (each_name_status (ok, error) != 0)
+        status = SBX_EXIT_FAILURE;
+    }
+  return status;
 }
 
 int

@@ -148,7 +148,7 @@ exec_inside (const SbxSandboxInfo *info, const SbxSpec *spec, const sigset_t *ma
   sbx_security_no_new_privs ();
   sbx_security_apply_caps (info->caps, info->inside_uid == 0);
 
-  environ = sbx_child_build_environment (spec, workdir);
+  environ = sbx_child_build_environment (spec, info->inside_uid == 0, workdir);
 
   /* Last before exec: die with `sbx exec`.  Our parent is outside the PID
    * namespace (getppid() is 0), so its liveness is checked on a pipe. */

@@ -111,19 +111,18 @@ wait_state_gone (const SbxSandboxInfo *info)
     sbx_state_remove_runtime (info->name, NULL);
 }
 
-int
-sbx_named_stop (const char *name, guint grace_seconds)
+gboolean
+sbx_named_stop (const char *name, guint grace_seconds, GError **error)
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (SbxSandboxInfo) info = sbx_state_lookup (name, &error);
+  g_autoptr (SbxSandboxInfo) info = sbx_state_lookup (name, error);
   if (info == NULL)
-    sbx_die ("%s", error->message);
+    return FALSE;
   if (info->status != SBX_STATUS_RUNNING)
-    return 0; /* as podman: stopping a stopped sandbox is not an error */
+    return TRUE; /* as podman: stopping a stopped sandbox is not an error */
 
-  cleanup_fd int pidfd = sbx_state_open_pidfd (info, FALSE, &error);
+  cleanup_fd int pidfd = sbx_state_open_pidfd (info, FALSE, NULL);
   if (pidfd < 0)
-    return 0; /* it exited meanwhile */
+    return TRUE; /* it exited meanwhile */
   /* PID 1 relays SIGTERM to the command and exits with it. */
   sbx_util_pidfd_send_signal (pidfd, SIGTERM);
   if (!wait_exit (pidfd, (int)MIN (grace_seconds, 24u * 3600) * 1000))
@@ -134,7 +133,7 @@ sbx_named_stop (const char *name, guint grace_seconds)
       wait_exit (pidfd, -1);
     }
   wait_state_gone (info);
-  return 0;
+  return TRUE;
 }
 
 /* In the mapped user namespace: files of subordinate ids are ours there. */
@@ -149,51 +148,64 @@ remove_tree (gpointer data)
  * runs, so a lookup reports it stopped until then) while its kept layer is
  * removed under it.  NULL without a runtime directory: then no sandbox can
  * hold a name either. */
-static SbxStateClaim *
-claim_for_rm (const char *name)
+static gboolean
+claim_for_rm (const char *name, SbxStateClaim **claim, GError **error)
 {
-  g_autoptr (GError) error = NULL;
+  g_autoptr (GError) local = NULL;
   g_autofree char *root = sbx_state_runtime_root (NULL);
+  *claim = NULL;
   if (root == NULL)
-    return NULL;
-  SbxStateClaim *claim = sbx_state_claim (name, &error);
-  if (claim == NULL && g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_EXIST))
-    sbx_die ("cannot remove %s: it is in use (a sandbox of that name is running or starting)",
-             name);
-  if (claim == NULL)
-    sbx_die ("cannot remove %s: %s", name, error->message);
-  return claim;
+    return TRUE;
+  *claim = sbx_state_claim (name, &local);
+  if (*claim != NULL)
+    return TRUE;
+  if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_EXIST))
+    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_EXIST,
+                 "cannot remove %s: it is in use (a sandbox of that name is running or starting)",
+                 name);
+  else
+    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "cannot remove %s: %s", name,
+                 local->message);
+  return FALSE;
 }
 
-int
-sbx_named_rm (const SbxSpec *caller, const char *name, gboolean force)
+gboolean
+sbx_named_rm (const SbxSpec *caller, const char *name, gboolean force, GError **error)
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (SbxSandboxInfo) info = sbx_state_lookup (name, &error);
+  g_autoptr (SbxSandboxInfo) info = sbx_state_lookup (name, error);
   if (info == NULL)
-    sbx_die ("%s", error->message);
+    return FALSE;
   if (info->status == SBX_STATUS_RUNNING)
     {
       if (!force)
-        sbx_die ("%s is running; stop it first or use 'sbx rm -f %s'", name, name);
-      sbx_named_stop (name, 10);
+        {
+          g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_EXIST,
+                       "%s is running; stop it first or use 'sbx rm -f %s'", name, name);
+          return FALSE;
+        }
+      if (!sbx_named_stop (name, 10, error))
+        return FALSE;
     }
   /* Held from here to the end: the stale state and the kept layer go while
    * nobody can claim the name.  Releasing it removes the runtime state. */
-  SbxStateClaim *claim = claim_for_rm (name);
+  SbxStateClaim *claim;
+  if (!claim_for_rm (name, &claim, error))
+    return FALSE;
+  gboolean ok = TRUE;
   if (info->data_dir != NULL)
     {
-      int status = sbx_userns_run_mapped (caller, remove_tree, info->data_dir, &error);
-      if (status < 0 || !WIFEXITED (status) || WEXITSTATUS (status) != 0)
-        {
-          sbx_state_release (claim);
-          if (status < 0)
-            sbx_die ("cannot remove %s: %s", info->data_dir, error->message);
-          sbx_die ("cannot remove %s completely", info->data_dir);
-        }
+      g_autoptr (GError) local = NULL;
+      int status = sbx_userns_run_mapped (caller, remove_tree, info->data_dir, &local);
+      if (status < 0)
+        g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "cannot remove %s: %s",
+                     info->data_dir, local->message);
+      else if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
+        g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "cannot remove %s completely",
+                     info->data_dir);
+      ok = status >= 0 && WIFEXITED (status) && WEXITSTATUS (status) == 0;
     }
   sbx_state_release (claim);
-  return 0;
+  return ok;
 }
 
 int

@@ -11,12 +11,13 @@
 int sbx_named_ps (gboolean all, gboolean json);
 
 /* SIGTERM to the sandbox's PID 1, SIGKILL after @grace_seconds, and waits
- * until it and its state are gone. */
-int sbx_named_stop (const char *name, guint grace_seconds);
+ * until it and its state are gone.  A stopped sandbox is no error; an
+ * unknown name is. */
+gboolean sbx_named_stop (const char *name, guint grace_seconds, GError **error);
 
 /* Deletes a sandbox that is not running (or, with @force, stops it first):
  * its runtime state and its kept layer. */
-int sbx_named_rm (const SbxSpec *caller, const char *name, gboolean force);
+gboolean sbx_named_rm (const SbxSpec *caller, const char *name, gboolean force, GError **error);
 
 /* Prints the changes of a named sandbox's kept layer, or of @upper. */
 int sbx_named_diff (const SbxSpec *caller, const char *name, const char *upper,

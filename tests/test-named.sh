@@ -245,6 +245,19 @@ is "$(printf '%s' "$json" | python3 -c 'import json,sys; print("\n".join(c["kind
   "$want" "diff --json NAME carries the same changes"
 sbx rm changer
 
+# Several names at once, as podman: each reported, the others still done.
+for n in multi-a multi-b; do
+  background bg_pid "$SBX" run --net none --name "$n" -- sleep 60
+done
+for _ in $(seq 200); do [ "$(sbx ps | grep -c '^multi-')" = 2 ] && break; sleep 0.02; done
+out=$(sbx stop --time 1 multi-a nosuch multi-b 2>&1); rc=$?
+is "$rc:$out" "125:sbx: no sandbox named nosuch" "stop NAME...: an unknown name is reported on its own line, exit 125"
+is "$(sbx ps | grep -c '^multi-')" "0" "... and the names around it are stopped"
+out=$(sbx rm multi-a nosuch multi-b 2>&1); rc=$?
+is "$rc:$out" "125:sbx: no sandbox named nosuch" "rm NAME...: the same"
+is "$(sbx ps -a | grep -c '^multi-'):$(ls "$TEST_HOME/.local/share/sbx" | grep -c '^multi-')" "0:0" \
+  "... and both layers are gone"
+
 out=$(sbx diff --upper "$TEST_DIR/none" 2>&1); rc=$?
 is "$rc:$out" "125:sbx: $TEST_DIR/none: No such file or directory" "diff of a missing layer fails clearly"
 out=$(sbx diff 2>&1); rc=$?

@@ -101,6 +101,19 @@ is "$(sbx run -- hostname)" "$(hostname)" "without --hostname the host's name is
 
 out=$(as_user env FOO=outer "$SBX" run -e BAR=1 -e FOO=inner -- sh -c 'echo $FOO $BAR')
 is "$out" "inner 1" "-e sets and overrides variables"
+# Root's PATH for --map-root when the caller's (a desktop's) has no sbin.
+desktop=/usr/local/bin:/usr/bin:/bin
+root_path=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+is "$(as_user env PATH=$desktop "$SBX" run --map-root -- sh -c 'echo $PATH; command -v ldconfig')" \
+  "$root_path
+/usr/sbin/ldconfig" "--map-root with a PATH without sbin: root's PATH inside (ldconfig found)"
+is "$(as_user env PATH=$desktop "$SBX" run -- sh -c 'echo $PATH')" "$desktop" \
+  "keep-id keeps the caller's PATH"
+is "$(as_user env PATH=/opt/x/sbin:$desktop "$SBX" run --map-root -- sh -c 'echo $PATH')" \
+  "/opt/x/sbin:$desktop" "--map-root keeps a PATH that has an sbin directory"
+is "$(as_user env PATH=$desktop "$SBX" run --map-root -e PATH=/bin:/usr/bin -- sh -c 'echo $PATH')" \
+  "/bin:/usr/bin" "-e PATH=... wins over root's PATH"
+
 out=$(as_user env FOO=outer "$SBX" run --clearenv -e ONLY=1 -- /usr/bin/env | sort | tr '\n' ' ')
 is "$out" "ONLY=1 PWD=$TEST_DIR " "--clearenv leaves only -e variables and PWD"
 out=$(as_user env FOO=passed "$SBX" run --clearenv -e FOO -- /usr/bin/env | grep FOO)
