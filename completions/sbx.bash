@@ -4,11 +4,11 @@
 # The `sbx run` options that take a value, and all of them, sorted.
 _sbx_run_value_opts='--bind --boottime --cap-add --cap-drop --cpus --env --hostname --io-weight
   --layer --memory --monotonic --mtu --name --net --overlay --pids-limit --profile --publish --ro-bind
-  --rootfs --seccomp --tmpfs --upper --workdir -e -p -w'
+  --rootfs --seccomp --shm-size --tmp-size --tmpfs --upper --upper-size --workdir -e -p -w'
 _sbx_run_opts='--allow-host-loopback --bind --boottime --cap-add --cap-drop --clearenv --cpus --env
   --help --hostname --io-weight --layer --map-root --memory --monotonic --mtu --name --net --no-ipv6
-  --no-subids --overlay --pids-limit --profile --publish --ro-bind --rootfs --seccomp --share-tty --tmpfs
-  --upper --verbose --workdir -e -h -p -v -w'
+  --no-subids --overlay --pids-limit --profile --publish --ro-bind --rootfs --seccomp --share-tty
+  --shm-size --tmp-size --tmpfs --upper --upper-size --verbose --workdir -e -h -p -v -w'
 
 # Capability names for --cap-add/--cap-drop, from the kernel's list.
 _sbx_caps () {
@@ -92,7 +92,7 @@ _sbx_run () {
       COMPREPLY=($(compgen -e -S = -- "$value"))
       return ;;
     --hostname | --monotonic | --boottime | --name | --mtu | --publish | -p | --cpus | --memory \
-      | --pids-limit | --io-weight)
+      | --pids-limit | --io-weight | --upper-size | --tmp-size | --shm-size)
       return ;;
   esac
 

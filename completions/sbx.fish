@@ -5,7 +5,7 @@
 # options are still being typed.
 function __sbx_inner_command
     set -l words (commandline -opc) (commandline -ct)
-    set -l value_opts --bind --boottime --cap-add --cap-drop --cpus --env --hostname --io-weight --layer --memory --monotonic --mtu --name --net --overlay --pids-limit --profile --publish --ro-bind --rootfs --seccomp --tmpfs --upper --workdir -e -p -w
+    set -l value_opts --bind --boottime --cap-add --cap-drop --cpus --env --hostname --io-weight --layer --memory --monotonic --mtu --name --net --overlay --pids-limit --profile --publish --ro-bind --rootfs --seccomp --shm-size --tmp-size --tmpfs --upper --upper-size --workdir -e -p -w
     set -l i 3
     while test $i -le (count $words)
         set -l w $words[$i]
@@ -113,8 +113,11 @@ complete -c sbx -n __sbx_in_run_options -l ro-bind -r -F -d 'Bind a host path in
 complete -c sbx -n __sbx_in_run_options -l rootfs -x -a '(__fish_complete_directories)' -d 'Lowest layer'
 complete -c sbx -n __sbx_in_run_options -l seccomp -x -a 'default unconfined' -d 'System call filter'
 complete -c sbx -n __sbx_in_run_options -l share-tty -d "Keep the caller's session"
+complete -c sbx -n __sbx_in_run_options -l shm-size -x -d 'Cap of /dev/shm: a size or N% of RAM'
+complete -c sbx -n __sbx_in_run_options -l tmp-size -x -d 'Cap of /tmp, /var/tmp, /run: a size or N% of RAM'
 complete -c sbx -n __sbx_in_run_options -l tmpfs -x -a '(__fish_complete_directories)' -d 'Mount a fresh tmpfs: DST[:SIZE]'
 complete -c sbx -n __sbx_in_run_options -l upper -x -a '(__fish_complete_directories)' -d 'Keep the writable layer in DIR'
+complete -c sbx -n __sbx_in_run_options -l upper-size -x -d 'Cap of the throwaway layer: a size or N% of RAM'
 complete -c sbx -n __sbx_in_run_options -s v -l verbose -d 'Say what sbx sets up'
 complete -c sbx -n __sbx_in_run_options -s w -l workdir -x -a '(__fish_complete_directories)' -d 'Working directory inside'
 complete -c sbx -n '__fish_seen_subcommand_from run; and not __sbx_inner_command >/dev/null; and not string match -q -- "-*" (commandline -ct)' -a '(__fish_complete_command)'

@@ -977,15 +977,20 @@ sbx_overlay_build (SbxOverlay *o, const SbxSpec *spec, const char *staging, cons
              o->upper_path);
 
   /* A throwaway writable layer lives on a tmpfs in the sandbox's own mount
-   * namespace: it is gone with the sandbox, however the sandbox ends. */
+   * namespace: it is gone with the sandbox, however the sandbox ends.  It
+   * is capped (--upper-size): its pages stay in RAM (or swap) charged to no
+   * process, so without a cap a command could fill half the RAM there
+   * where the OOM killer cannot trace it back. */
   if (o->upper_fd < 0)
     {
-      static const char *const layer_opts[] = { "mode", "0755", NULL };
+      const char *const layer_opts[] = { "mode", "0755", "size", spec->upper_size, NULL };
       const char *layer = SBX_STAGING_LAYER;
       cleanup_fd int tmp = -1;
       int fs = fsopen ("tmpfs", FSOPEN_CLOEXEC);
+      /* Every option must take: a cap that did not would pass silently. */
       for (const char *const *opt = layer_opts; fs >= 0 && *opt; opt += 2)
-        fsconfig (fs, FSCONFIG_SET_STRING, opt[0], opt[1], 0);
+        if (fsconfig (fs, FSCONFIG_SET_STRING, opt[0], opt[1], 0) < 0)
+          sbx_die_errno ("cannot create the writable layer: option %s=%s", opt[0], opt[1]);
       if (fs < 0 || fsconfig (fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0
           || (tmp = fsmount (fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)) < 0
           || mkdir (layer, 0755) < 0

@@ -200,14 +200,17 @@ mount_new_fs (SbxRootfs *r, const char *type, const char *const *options, guint6
 }
 
 static void
-build_dev (SbxRootfs *r, gboolean root_mapped)
+build_dev (SbxRootfs *r, const SbxSpec *spec, gboolean root_mapped)
 {
   const char *const dev_opts[]
       = { "mode", "0755", "size", "64k", root_mapped ? "uid" : NULL, "0", "gid", "0", NULL };
   static const char *const pts_opts[]
       = { "newinstance", NULL, "ptmxmode", "0666", "mode", "620", NULL };
-  const char *const shm_opts[]
-      = { "mode", "1777", root_mapped ? "uid" : NULL, "0", "gid", "0", NULL };
+  /* Capped (--shm-size): what a tmpfs holds is pinned in RAM and charged
+   * to no process, so the OOM killer cannot find the sandbox behind it. */
+  const char *const shm_opts[] = {
+    "mode", "1777", "size", spec->shm_size, root_mapped ? "uid" : NULL, "0", "gid", "0", NULL
+  };
   static const struct
   {
     const char *name, *target;
@@ -275,10 +278,11 @@ build_sys (SbxRootfs *r)
  * /run is full of sockets that act for whoever connects (the system bus,
  * docker.sock, the journal, every session's bus and agents in /run/user). */
 static void
-build_run (SbxRootfs *r, gboolean root_mapped, uid_t uid, gid_t gid)
+build_run (SbxRootfs *r, const SbxSpec *spec, gboolean root_mapped, uid_t uid, gid_t gid)
 {
-  const char *const run_opts[]
-      = { "mode", "0755", "size", "10%", root_mapped ? "uid" : NULL, "0", "gid", "0", NULL };
+  const char *const run_opts[] = {
+    "mode", "0755", "size", spec->tmp_size, root_mapped ? "uid" : NULL, "0", "gid", "0", NULL
+  };
   mount_new_fs (r, "tmpfs", run_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, "/run");
   cleanup_fd int run = open_inside (r, "/run", O_PATH | O_DIRECTORY);
   g_autofree char *name = g_strdup_printf ("%u", (guint)uid);
@@ -349,16 +353,17 @@ bind_resolv_conf (SbxRootfs *r, const SbxSpec *spec)
     sbx_die_errno ("cannot bind the sandbox's /etc/resolv.conf");
 }
 
-/* A --tmpfs: owned by the caller inside (root with --map-root), mode 0755. */
+/* A --tmpfs: owned by the caller inside (root with --map-root), mode 0755,
+ * of its SIZE or else of --tmp-size (never the kernel's half of the RAM). */
 static int
-new_user_tmpfs (const SbxMount *m, uid_t uid, gid_t gid)
+new_user_tmpfs (const SbxSpec *spec, const SbxMount *m, uid_t uid, gid_t gid)
 {
   g_autofree char *uid_text = g_strdup_printf ("%u", uid);
   g_autofree char *gid_text = g_strdup_printf ("%u", gid);
-  g_autofree char *size_text = g_strdup_printf ("%" G_GUINT64_FORMAT, m->size);
-  const char *opts[] = {
-    "mode", "0755", "uid", uid_text, "gid", gid_text, m->size ? "size" : NULL, size_text, NULL
-  };
+  g_autofree char *size_text
+      = m->size ? g_strdup_printf ("%" G_GUINT64_FORMAT, m->size) : g_strdup (spec->tmp_size);
+  const char *opts[]
+      = { "mode", "0755", "uid", uid_text, "gid", gid_text, "size", size_text, NULL };
   return new_fs ("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, m->option);
 }
 
@@ -406,7 +411,7 @@ build_user_mounts (SbxRootfs *r, const SbxSpec *spec, uid_t uid, gid_t gid)
     {
       const SbxMount *m = spec->mounts->pdata[i];
       cleanup_fd int tree = m->kind == SBX_MOUNT_BIND ? sbx_steal_fd (&r->mount_trees[i])
-                                                      : new_user_tmpfs (m, uid, gid);
+                                                      : new_user_tmpfs (spec, m, uid, gid);
       struct stat st;
       gboolean is_dir = m->kind == SBX_MOUNT_TMPFS
                         || (fstatat (tree, "", &st, AT_EMPTY_PATH) == 0 && S_ISDIR (st.st_mode));
@@ -427,9 +432,12 @@ sbx_rootfs_build (SbxRootfs *r, const SbxSpec *spec, uid_t inside_uid, gid_t ins
 {
   static const char *const staging_opts[] = { "mode", "0700", "size", "64k", NULL };
   /* /tmp, /dev and /dev/shm belong to root inside, as on any system, when
-   * root is mapped at all (not with --no-subids keep-id). */
-  const char *const tmp_opts[]
-      = { "mode", "1777", root_mapped ? "uid" : NULL, "0", "gid", "0", NULL };
+   * root is mapped at all (not with --no-subids keep-id).  Each is capped
+   * (--tmp-size): the kernel's default, half the RAM per tmpfs, would let a
+   * sandbox pin several times what the OOM killer can charge to it. */
+  const char *const tmp_opts[] = {
+    "mode", "1777", "size", spec->tmp_size, root_mapped ? "uid" : NULL, "0", "gid", "0", NULL
+  };
 
   cleanup_fd int staging = new_fs ("tmpfs", staging_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
                                    "the staging directory");
@@ -445,7 +453,7 @@ sbx_rootfs_build (SbxRootfs *r, const SbxSpec *spec, uid_t inside_uid, gid_t ins
 
   /* A /proc of the sandbox's own PID namespace. */
   mount_new_fs (r, "proc", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, "/proc");
-  build_dev (r, root_mapped);
+  build_dev (r, spec, root_mapped);
   /* A fresh /tmp: the host's /tmp (X11 and ssh-agent sockets) stays outside. */
   mount_new_fs (r, "tmpfs", tmp_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, "/tmp");
   /* /var/tmp too: the kernel driver could not create anything in the host's
@@ -455,7 +463,7 @@ sbx_rootfs_build (SbxRootfs *r, const SbxSpec *spec, uid_t inside_uid, gid_t ins
   if (var >= 0)
     mount_new_fs (r, "tmpfs", tmp_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, "/var/tmp");
   build_sys (r);
-  build_run (r, root_mapped, inside_uid, inside_gid);
+  build_run (r, spec, root_mapped, inside_uid, inside_gid);
   if (spec->net == SBX_NET_SLIRP)
     bind_resolv_conf (r, spec);
   build_user_mounts (r, spec, inside_uid, inside_gid);

@@ -46,6 +46,9 @@ sbx_spec_new (void)
   spec->publish = g_ptr_array_new_with_free_func ((GDestroyNotify)sbx_publish_free);
   spec->created = g_ptr_array_new_with_free_func (g_free);
   spec->identity = SBX_ID_KEEP;
+  spec->upper_size = g_strdup (SBX_UPPER_SIZE_DEFAULT);
+  spec->tmp_size = g_strdup (SBX_TMP_SIZE_DEFAULT);
+  spec->shm_size = g_strdup (SBX_SHM_SIZE_DEFAULT);
   return spec;
 }
 
@@ -74,6 +77,9 @@ sbx_spec_free (SbxSpec *spec)
   g_free (spec->upper);
   g_free (spec->upper_work);
   g_free (spec->fuse_overlayfs);
+  g_free (spec->upper_size);
+  g_free (spec->tmp_size);
+  g_free (spec->shm_size);
   g_free (spec->memory_text);
   g_ptr_array_unref (spec->publish);
   g_ptr_array_unref (spec->created);
@@ -182,6 +188,36 @@ sbx_spec_parse_tmpfs (const char *text, SbxMount **out, GError **error)
   return TRUE;
 }
 
+/* The cap of a tmpfs sbx makes, in the form tmpfs's "size=" takes: "N%"
+ * (N from 1 to 100) stays a percentage, which tmpfs computes against the
+ * RAM itself; a size (64M, 1.5G) becomes a number of bytes. */
+gboolean
+sbx_spec_parse_tmpfs_size (const char *option, const char *text, char **out, GError **error)
+{
+  size_t len = strlen (text);
+  guint64 v;
+
+  if (len > 1 && text[len - 1] == '%')
+    {
+      g_autofree char *digits = g_strndup (text, len - 1);
+      if (!sbx_util_parse_u64 (digits, 100, &v) || v == 0)
+        return fail (
+            error, option,
+            "'%s' is not a size (a percentage of the RAM is a whole number from 1%% to 100%%)",
+            text);
+      *out = g_strdup_printf ("%" G_GUINT64_FORMAT "%%", v);
+      return TRUE;
+    }
+  if (!sbx_util_parse_size (text, &v) || v == 0)
+    return fail (error, option, "'%s' is not a size above zero (use e.g. 64M, 1.5G or 10%%)", text);
+  /* tmpfs rounds bytes up to pages (DIV_ROUND_UP), which wraps to 0 pages,
+   * no cap at all, within the last page (64K at most) below 2^64. */
+  if (v > G_MAXUINT64 - 65535)
+    return fail (error, option, "'%s' is too large for a tmpfs", text);
+  *out = g_strdup_printf ("%" G_GUINT64_FORMAT, v);
+  return TRUE;
+}
+
 gboolean
 sbx_spec_hostname_valid (const char *name)
 {
@@ -261,6 +297,40 @@ set_tmpfs (SbxSpec *spec, const char *value, GError **error)
     return FALSE;
   g_ptr_array_add (spec->mounts, m);
   return TRUE;
+}
+
+/* --upper-size, --tmp-size, --shm-size: one parser, so that the three
+ * accept and refuse the same values. */
+static gboolean
+set_tmpfs_size (const char *option, char **field, const char *value, GError **error)
+{
+  g_autofree char *size = NULL;
+  if (!sbx_spec_parse_tmpfs_size (option, value, &size, error))
+    return FALSE;
+  g_free (*field);
+  *field = g_steal_pointer (&size);
+  return TRUE;
+}
+
+static gboolean
+set_upper_size (SbxSpec *spec, const char *value, GError **error)
+{
+  if (!set_tmpfs_size ("--upper-size", &spec->upper_size, value, error))
+    return FALSE;
+  spec->upper_size_given = TRUE;
+  return TRUE;
+}
+
+static gboolean
+set_tmp_size (SbxSpec *spec, const char *value, GError **error)
+{
+  return set_tmpfs_size ("--tmp-size", &spec->tmp_size, value, error);
+}
+
+static gboolean
+set_shm_size (SbxSpec *spec, const char *value, GError **error)
+{
+  return set_tmpfs_size ("--shm-size", &spec->shm_size, value, error);
 }
 
 static gboolean
@@ -687,6 +757,12 @@ static const SbxOption run_options[] = {
     set_ro_bind, TRUE },
   { "tmpfs", 0, TRUE, "filesystem", "DST[:SIZE]", "Mount a fresh tmpfs (repeatable)", set_tmpfs,
     TRUE },
+  { "upper-size", 0, TRUE, "filesystem", "SIZE",
+    "Cap of the throwaway writable layer: a size or N% of RAM (default 25%)", set_upper_size },
+  { "tmp-size", 0, TRUE, "filesystem", "SIZE",
+    "Cap of /tmp, /var/tmp, /run, a --tmpfs without SIZE (default 10% of RAM)", set_tmp_size },
+  { "shm-size", 0, TRUE, "filesystem", "SIZE", "Cap of /dev/shm: a size or N% of RAM (default 64M)",
+    set_shm_size },
   { "workdir", 'w', TRUE, "filesystem", "DIR",
     "Working directory inside (default: the current one if it exists inside, else /)",
     set_workdir },
@@ -1098,6 +1174,13 @@ sbx_spec_validate (SbxSpec *spec, GError **error)
       g_set_error (error, SBX_SPEC_ERROR, 0, "the command is an empty string");
       return FALSE;
     }
+  /* Only the throwaway layer lives in memory; a kept one is a directory on
+   * disk, which a tmpfs cap cannot bound.  Said before anything is made. */
+  if (spec->upper_size_given && (spec->upper != NULL || spec->name != NULL))
+    return fail (error, "--upper-size",
+                 "the writable layer is kept on disk with %s, not in memory; --upper-size caps "
+                 "only the throwaway layer",
+                 spec->upper != NULL ? "--upper DIR" : "--name");
   for (guint i = 0; i < spec->mounts->len; i++)
     {
       SbxMount *m = spec->mounts->pdata[i];

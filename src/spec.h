@@ -50,7 +50,7 @@ typedef struct
   char *src;    /* absolute host path (binds) */
   char *dst;    /* absolute, lexically canonical path inside */
   gboolean ro;  /* binds */
-  guint64 size; /* tmpfs bytes, 0 = kernel default */
+  guint64 size; /* tmpfs bytes, 0 = the --tmp-size */
   char *option; /* the option as typed, for messages: "--bind /a:/b" */
 } SbxMount;
 
@@ -76,6 +76,12 @@ typedef struct
   char *upper_work;  /* the overlay work directory beside the kept upper */
   SbxOverlayDriver overlay;
   char *fuse_overlayfs; /* the fuse-overlayfs binary when it is usable, else NULL */
+  /* Caps of the tmpfs mounts sbx makes, as tmpfs's "size=" option takes
+   * them: "N%" of the RAM or a number of bytes (sbx_spec_parse_tmpfs_size). */
+  char *upper_size;          /* the throwaway writable layer */
+  gboolean upper_size_given; /* --upper-size was given (refused with a kept layer) */
+  char *tmp_size;            /* /tmp, /var/tmp, /run, a --tmpfs without SIZE */
+  char *shm_size;            /* /dev/shm */
 
   /* network */
   SbxNetMode net;
@@ -161,6 +167,8 @@ const char *sbx_spec_wanted_workdir (const SbxSpec *spec);
 /* Pure parsers, exported for the unit tests. */
 gboolean sbx_spec_parse_bind (const char *text, gboolean force_ro, SbxMount **out, GError **error);
 gboolean sbx_spec_parse_tmpfs (const char *text, SbxMount **out, GError **error);
+gboolean sbx_spec_parse_tmpfs_size (const char *option, const char *text, char **out,
+                                    GError **error);
 gboolean sbx_spec_hostname_valid (const char *name);
 gboolean sbx_spec_parse_publish (const char *text, SbxPublish **out, GError **error);
 gboolean sbx_spec_parse_cpus (const char *text, guint64 max_cpus, guint64 *usec);
@@ -174,6 +182,13 @@ gboolean sbx_spec_has_limits (const SbxSpec *spec);
 char **sbx_spec_limits_strv (const SbxSpec *spec);
 void sbx_publish_free (SbxPublish *publish);
 void sbx_mount_free (SbxMount *mount);
+
+/* The defaults of --upper-size, --tmp-size and --shm-size (docs/decisions.md
+ * says why these): a sandbox pins at most about 55% of the RAM plus 64 MiB in
+ * its own tmpfs mounts. */
+#define SBX_UPPER_SIZE_DEFAULT "25%"
+#define SBX_TMP_SIZE_DEFAULT   "10%"
+#define SBX_SHM_SIZE_DEFAULT   "67108864" /* 64M, as podman */
 
 #define SBX_SPEC_ERROR (sbx_spec_error_quark ())
 GQuark sbx_spec_error_quark (void);

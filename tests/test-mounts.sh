@@ -106,6 +106,104 @@ is "$out" "755 0 0" "--tmpfs with --map-root belongs to root inside"
 out=$(sbx run --tmpfs /tmp/small:64K -- sh -c 'head -c 100000 /dev/zero > /tmp/small/f; echo rc=$?' 2>&1)
 like "$out" "No space left on device" "the --tmpfs size is enforced"
 
+# --- caps of the RAM-backed filesystems -------------------------------------------------
+# What a tmpfs holds stays in RAM charged to no process, so every tmpfs of a
+# sandbox is capped: the throwaway layer (--upper-size, 25% of the RAM),
+# /tmp, /var/tmp, /run and a --tmpfs without SIZE (--tmp-size, 10%),
+# /dev/shm (--shm-size, 64M).  tmpfs computes "size=N%" against the RAM's
+# pages (MemTotal) and rounds up to a page; df -k shows the cap in KiB.
+
+mem_kib=$(awk '$1 == "MemTotal:" {print $2}' /proc/meminfo)
+page_kib=$(( $(getconf PAGESIZE) / 1024 ))
+# pct_kib N: the size in KiB of a tmpfs mounted with size=N%.
+pct_kib () { echo $(( ($1 * mem_kib / 100 + page_kib - 1) / page_kib * page_kib )); }
+# near GOT WANT DESCRIPTION: GOT is WANT KiB, give or take two pages.
+near () {
+  case $1 in
+    '' | *[!0-9]*) not_ok "$3"; diag "got: '$1'" "want: $2 KiB"; return ;;
+  esac
+  if [ "$1" -ge $(( $2 - 2 * page_kib )) ] && [ "$1" -le $(( $2 + 2 * page_kib )) ]; then
+    ok "$3"
+  else
+    not_ok "$3"
+    diag "got:  $1 KiB" "want: $2 KiB (give or take two pages of $page_kib KiB)"
+  fi
+}
+# caps ARGS...: the size in KiB of each filesystem inside `sbx run ARGS`,
+# one "PATH KIB" line each.  A kernel overlay (and fuse-overlayfs) reports
+# its upper's filesystem: /usr and the caller's home show the layer's tmpfs.
+caps () {
+  sbx run "$@" -- sh -c 'for p in /usr "$HOME" /tmp /var/tmp /run /dev/shm /tmp/t; do
+    [ -e "$p" ] && echo "$p $(df -Pk "$p" | awk "NR == 2 {print \$2}")"; done' 2>&1
+}
+# cap_of PATH: the size of PATH in the last caps output.
+cap_of () { printf '%s\n' "$out" | awk -v p="$1" '$1 == p {print $2}'; }
+
+diag "MemTotal: $mem_kib KiB; 25%: $(pct_kib 25) KiB, 10%: $(pct_kib 10) KiB"
+out=$(caps --tmpfs /tmp/t)
+diag "$out"
+near "$(cap_of /usr)" "$(pct_kib 25)" "the throwaway layer (df /usr) is capped at 25% of the RAM"
+near "$(cap_of "$TEST_HOME")" "$(pct_kib 25)" "... and so is the caller's home (the same layer)"
+for p in /tmp /var/tmp /run; do
+  near "$(cap_of $p)" "$(pct_kib 10)" "$p is capped at 10% of the RAM"
+done
+near "$(cap_of /tmp/t)" "$(pct_kib 10)" "a --tmpfs without SIZE is capped at 10% of the RAM"
+is "$(cap_of /dev/shm)" "65536" "/dev/shm is capped at 64M"
+
+out=$(caps --map-root --tmpfs /tmp/t)
+near "$(cap_of /usr)" "$(pct_kib 25)" "--map-root: the layer (df /usr, fuse-overlayfs) is capped at 25%"
+near "$(cap_of /tmp)" "$(pct_kib 10)" "--map-root: /tmp is capped at 10%"
+is "$(cap_of /dev/shm)" "65536" "--map-root: /dev/shm is capped at 64M"
+
+out=$(caps --upper-size 2M --tmp-size 1M --shm-size 3M --tmpfs /tmp/t)
+is "$(printf '%s\n' "$out" | awk '{print $2}' | tr '\n' ' ')" "2048 2048 1024 1024 1024 3072 1024 " \
+  "--upper-size, --tmp-size and --shm-size set the caps (/usr ~ /tmp /var/tmp /run /dev/shm --tmpfs)"
+out=$(caps --tmp-size 1M --tmpfs /tmp/t:2M)
+is "$(cap_of /tmp/t)" "2048" "a --tmpfs with SIZE keeps its SIZE"
+out=$(caps --upper-size 5% --tmp-size 3% --shm-size=1%)
+near "$(cap_of /usr)" "$(pct_kib 5)" "--upper-size N% is a percentage of the RAM"
+near "$(cap_of /run)" "$(pct_kib 3)" "--tmp-size N% is a percentage of the RAM"
+near "$(cap_of /dev/shm)" "$(pct_kib 1)" "--shm-size N% is a percentage of the RAM"
+
+# A write beyond the cap fails as on a full disk.
+out=$(sbx run --shm-size 1M -- sh -c 'head -c 2M /dev/zero > /dev/shm/f; echo rc=$?' 2>&1)
+like "$out" "No space left on device" "a write beyond --shm-size fails"
+out=$(sbx run --tmp-size 1M -- sh -c 'head -c 2M /dev/zero > /tmp/f; echo rc=$?' 2>&1)
+like "$out" "No space left on device" "a write beyond --tmp-size fails in /tmp"
+out=$(sbx run --tmp-size 1M -- sh -c 'head -c 2M /dev/zero > /run/user/$(id -u)/f; echo rc=$?' 2>&1)
+like "$out" "No space left on device" "... and in /run"
+out=$(sbx run --upper-size 2M -- sh -c 'head -c 4M /dev/zero > "$HOME/f"; echo rc=$?' 2>&1)
+like "$out" "No space left on device" "a write beyond --upper-size fails (kernel overlay, the home)"
+check "... and nothing reached the host" test ! -e "$TEST_HOME/f"
+out=$(sbx run --map-root --upper-size 2M -- sh -c 'head -c 4M /dev/zero > /usr/local/f; echo rc=$?' 2>&1)
+like "$out" "No space left on device" "a write beyond --upper-size fails (--map-root, /usr/local)"
+
+for opt in --upper-size --tmp-size --shm-size; do
+  for v in 0 -1 1X '' 18446744073709551616; do
+    rejects "$opt: '$v' is not a size above zero" "$opt" "$v"
+  done
+  for v in 101% 0%; do
+    rejects "$opt: '$v' is not a size (a percentage of the RAM is a whole number from 1% to 100%)" "$opt=$v"
+  done
+done
+rejects "sbx: --upper-size: the writable layer is kept on disk with --upper DIR, not in memory; --upper-size caps only the throwaway layer" \
+  --upper-size 1G --upper "$TEST_DIR/kept"
+check "... and DIR was not created" test ! -e "$TEST_DIR/kept"
+rejects "sbx: --upper-size: the writable layer is kept on disk with --name, not in memory; --upper-size caps only the throwaway layer" \
+  --name capped --upper-size 1G
+
+# Profile keys, through the same setters.
+as_user mkdir -p "$TEST_HOME/.config/sbx"
+printf '[run]\nupper-size=3M\ntmp-size=2M\nshm-size=1M\n' | as_user tee "$TEST_HOME/.config/sbx/caps.conf" >/dev/null
+out=$(caps --profile caps --tmpfs /tmp/t)
+is "$(printf '%s\n' "$out" | awk '{print $2}' | tr '\n' ' ')" "3072 3072 2048 2048 2048 1024 2048 " \
+  "upper-size, tmp-size and shm-size in a profile set the caps"
+out=$(caps --profile caps --shm-size 4M)
+is "$(cap_of /dev/shm)" "4096" "... and the command line wins over the profile"
+printf '[run]\nshm-size=0\n' | as_user tee "$TEST_HOME/.config/sbx/badcap.conf" >/dev/null
+rejects "sbx: $TEST_HOME/.config/sbx/badcap.conf:2: shm-size: '0' is not a size above zero (use e.g. 64M, 1.5G or 10%)" \
+  --profile badcap
+
 # A kernel interface mounted elsewhere on the host (a chroot's /proc, as a
 # debootstrap leaves while it works): no overlay takes it as a layer, and
 # the host's processes have no business inside.

@@ -193,6 +193,48 @@ test_parse_tmpfs (void)
 }
 
 static void
+test_parse_tmpfs_size (void)
+{
+  const struct
+  {
+    const char *text, *want;
+  } good[] = {
+    { "25%", "25%" },      { "1%", "1%" },           { "100%", "100%" },   { "010%", "10%" },
+    { "64M", "67108864" }, { "1.5G", "1610612736" }, { "512K", "524288" }, { "1", "1" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *out = NULL;
+      g_assert_true (sbx_spec_parse_tmpfs_size ("--tmp-size", good[i].text, &out, &error));
+      g_assert_cmpstr (out, ==, good[i].want);
+    }
+
+  const char *bad[] = { "",
+                        "0",
+                        "-1",
+                        "1X",
+                        "101%",
+                        "0%",
+                        "%",
+                        "1.5%",
+                        "-5%",
+                        "1.5",
+                        "1M%",
+                        "18446744073709551616",
+                        "18446744073709551615" };
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      char *out = NULL;
+      g_assert_false (sbx_spec_parse_tmpfs_size ("--shm-size", bad[i], &out, &error));
+      g_assert_null (out);
+      g_autofree char *prefix = g_strdup_printf ("--shm-size: '%s' ", bad[i]);
+      g_assert_true (g_str_has_prefix (error->message, prefix));
+    }
+}
+
+static void
 test_hostname (void)
 {
   g_assert_true (sbx_spec_hostname_valid ("box"));
@@ -398,6 +440,7 @@ main (int argc, char **argv)
   g_test_add_func ("/userns/build-map", test_build_map);
   g_test_add_func ("/spec/parse-bind", test_parse_bind);
   g_test_add_func ("/spec/parse-tmpfs", test_parse_tmpfs);
+  g_test_add_func ("/spec/parse-tmpfs-size", test_parse_tmpfs_size);
   g_test_add_func ("/spec/hostname", test_hostname);
   g_test_add_func ("/spec/parse-cpus", test_parse_cpus);
   g_test_add_func ("/spec/limits-strv", test_limits_strv);
