@@ -389,6 +389,8 @@ sbx_child_run (const SbxChildConfig *config)
   environ = sbx_child_build_environment (spec, config->inside_uid == 0, workdir);
 
   wait_for_network (config);
+  /* Named before the command exists: it may read /proc/1/comm at once. */
+  prctl (PR_SET_NAME, "sbx-init", 0, 0, 0);
   pid_t command = spawn_command (&start);
   if (command < 0)
     sbx_die_errno ("cannot start the command");
@@ -415,6 +417,5 @@ sbx_child_run (const SbxChildConfig *config)
    * command that keeps some capabilities (--map-root). */
   sbx_security_drop_all_caps ();
   prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
-  prctl (PR_SET_NAME, "sbx-init", 0, 0, 0);
   sbx_init_run (command, config->sync_fd, signal_fd, config->net_fd);
 }
