@@ -187,6 +187,43 @@ require_root () {
   is_root || return 1
 }
 
+# --- a build the account can reach ---------------------------------------------
+
+# A clone in root's home (/root is 0700) is out of the test account's reach.
+# Run by root, the script then goes on in a mount namespace of its own where
+# the directory in the way is a 0755 tmpfs holding only the tree, bound at
+# its own path: the host's permissions stay as they are, and nothing of it
+# outlives the script.
+_searchable_by_account () {
+  setpriv --reuid="$SBX_TEST_USER" --regid="$SBX_TEST_USER" --init-groups test -x "$1" 2>/dev/null
+}
+_reach_build () {
+  local tree blocked= dir stash
+  is_root && [ -z "${SBX_TEST_REACHED:-}" ] && id "$SBX_TEST_USER" >/dev/null 2>&1 || return 0
+  _searchable_by_account "$SBX" && return 0
+  tree=${SBX_SOURCE_DIR:-$(dirname "$(dirname "$(dirname "$SBX")")")}
+  # The outermost directory on the way to the tree that the account cannot
+  # search.
+  dir=$tree
+  while [ "$dir" != / ]; do
+    _searchable_by_account "$dir" || blocked=$dir
+    dir=$(dirname "$dir")
+  done
+  [ -n "$blocked" ] && [ "$blocked" != "$tree" ] || return 0
+  stash=$(mktemp -d /run/sbx-test-reach.XXXXXX) || return 0
+  exec unshare -m --propagation private -- bash -c '
+    set -e
+    tree=$1 blocked=$2 stash=$3; shift 3
+    mount --rbind "$tree" "$stash"
+    mount -t tmpfs -o mode=0755 sbx-test-reach "$blocked"
+    mkdir -p "$tree"
+    mount --rbind "$stash" "$tree"
+    umount -l "$stash"
+    rmdir "$stash"
+    exec env SBX_TEST_REACHED=1 bash "$@"' _ "$tree" "$blocked" "$stash" "$0" "$@"
+}
+_reach_build "$@"
+
 # --- scratch space -------------------------------------------------------------
 
 # Not under /tmp or /var/tmp: the sandbox gets fresh ones, so a test's
