@@ -62,7 +62,6 @@ typedef struct
   SbxPorts *ports;
   GPtrArray *timers; /* Timer*, libslirp's */
   GArray *pfds;      /* struct pollfd: this round's poll set */
-  guint8 frame[65536 + 64];
 } Loop;
 
 /* The first entries of the poll set. */
@@ -336,17 +335,19 @@ build_poll_set (Loop *loop)
 static gboolean
 read_frames (Loop *loop)
 {
+  /* Aligned for libslirp's copy of each frame into its buffers. */
+  static guint8 frame[65536 + 64] __attribute__ ((aligned (64)));
   gint64 now = sbx_net_now_ms ();
   for (int k = 0; k < FRAMES_PER_ROUND; k++)
     {
-      ssize_t len = read (SBX_NET_TAP_FD, loop->frame, sizeof loop->frame);
+      ssize_t len = read (SBX_NET_TAP_FD, frame, sizeof frame);
       if (len < 0 && (errno == EAGAIN || errno == EINTR))
         return TRUE;
       if (len <= 0)
         return FALSE;
       const guint8 *out;
       size_t out_len;
-      if (sbx_frame_filter_input (loop->filter, loop->frame, (size_t)len, now, &out, &out_len)
+      if (sbx_frame_filter_input (loop->filter, frame, (size_t)len, now, &out, &out_len)
           == SBX_FRAME_PASS)
         slirp_input (loop->slirp, out, (int)out_len);
     }
