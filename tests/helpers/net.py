@@ -56,6 +56,39 @@ def udp_client(host, port, msg):
     s.sendto(msg.encode(), (host, int(port)))
     print(s.recvfrom(65536)[0].decode())
 
+def udp_big(host, port, size):
+    # One datagram of SIZE bytes and its echo: over a small MTU, fragments
+    # both ways.
+    size = int(size)
+    data = bytes((i * 7 + i // 251) & 0xFF for i in range(size))
+    s = socket.socket(family(host), socket.SOCK_DGRAM)
+    s.settimeout(3)
+    s.sendto(data, (host, int(port)))
+    got = s.recvfrom(65536)[0]
+    print("ok %d" % len(got) if got == data else "bad %d" % len(got))
+
+def hammer(host, port, secs, threads):
+    # THREADS clients connecting, sending a byte and closing, for SECS
+    # seconds, whether or not anything answers.
+    import time
+    end = time.time() + float(secs)
+    counts = [0, 0]
+    def client():
+        while time.time() < end:
+            try:
+                with socket.create_connection((host, int(port)), timeout=2) as c:
+                    c.sendall(b"x")
+                    c.recv(16)
+                counts[0] += 1
+            except OSError:
+                counts[1] += 1
+    ts = [threading.Thread(target=client) for _ in range(int(threads))]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    print("done %d %d" % tuple(counts))
+
 def bulk(host, port, size):
     size = int(size)
     c = socket.create_connection((host, int(port)), timeout=30)
@@ -134,7 +167,7 @@ def dns(host, port, name, ip):
         s.sendto(r, addr)
 
 modes = {"tcp-echo": tcp_echo, "tcp-client": tcp_client, "udp-echo": udp_echo,
-         "udp-client": udp_client, "bulk": bulk, "concurrent": concurrent,
+         "udp-client": udp_client, "udp-big": udp_big, "hammer": hammer, "bulk": bulk, "concurrent": concurrent,
          "half-close": half_close, "dns": dns}
 try:
     modes[sys.argv[1]](*sys.argv[2:])
