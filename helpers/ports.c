@@ -466,6 +466,24 @@ sbx_ports_fill (SbxPorts *ports, GArray *pfds)
     }
 }
 
+/* Whether @fd is what was asked of PID 1: an unconnected socket of @family
+ * and @type.  PID 1 runs beside the command and is not trusted once it
+ * runs (docs/security.md): what it hands over is checked, not assumed. */
+static gboolean
+socket_is (int fd, int family, int type)
+{
+  int domain = -1, kind = -1;
+  socklen_t len = sizeof domain;
+  struct sockaddr_storage peer;
+  socklen_t peer_len = sizeof peer;
+  if (getsockopt (fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 || domain != family)
+    return FALSE;
+  len = sizeof kind;
+  if (getsockopt (fd, SOL_SOCKET, SO_TYPE, &kind, &len) < 0 || kind != type)
+    return FALSE;
+  return getpeername (fd, (struct sockaddr *)&peer, &peer_len) < 0 && errno == ENOTCONN;
+}
+
 gboolean
 sbx_ports_receive_socket (SbxPorts *ports)
 {
@@ -478,6 +496,9 @@ sbx_ports_receive_socket (SbxPorts *ports)
   gpointer who = p != NULL ? p->who : NULL;
   gboolean udp = p != NULL && p->udp;
   g_free (p);
+  if (fd >= 0 && who != NULL
+      && !socket_is (fd, udp ? AF_INET : ((Conn *)who)->family, udp ? SOCK_DGRAM : SOCK_STREAM))
+    sbx_util_close_fdp (&fd);
   if (who == NULL || fd < 0)
     {
       if (fd >= 0)

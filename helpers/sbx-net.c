@@ -409,7 +409,7 @@ main (int argc, char **argv)
       int wait_ms = build_poll_set (loop);
       int n = poll ((struct pollfd *)loop->pfds->data, loop->pfds->len, wait_ms);
       if (n < 0 && errno != EINTR)
-        sbx_net_fatal ("poll: %s", strerror (errno));
+        sbx_net_fatal ("poll: %s", sbx_util_strerror (errno));
       if (!dispatch (loop, n < 0))
         return 0;
       sbx_ports_sweep (loop->ports);

@@ -381,9 +381,8 @@ sbx_child_run (const SbxChildConfig *config)
 
   /* Everything the command's process needs is made here: it allocates
    * nothing itself. */
-  CommandStart start = { .config = config,
-                         .caps = sbx_security_caps_new (config->caps),
-                         .exec_report = -1 };
+  CommandStart start
+      = { .config = config, .caps = sbx_security_caps_new (config->caps), .exec_report = -1 };
   if (!spec->seccomp_unconfined)
     sbx_security_seccomp_program (&start.filter);
   environ = sbx_child_build_environment (spec, config->inside_uid == 0, workdir);

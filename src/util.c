@@ -499,14 +499,18 @@ sbx_msg_recv (int sock, SbxMsg *msg, int *fd_out, pid_t *pid_out)
   while (n < 0 && errno == EINTR);
   if (n == 0)
     errno = 0;
-  if (n < (ssize_t)offsetof (SbxMsg, text))
-    return FALSE;
-
-  if (n < (ssize_t)sizeof *msg)
+  /* Too short to be a message: still, nothing it carried stays open. */
+  gboolean whole = n >= (ssize_t)offsetof (SbxMsg, text);
+  if (!whole)
+    {
+      fd_out = NULL;
+      pid_out = NULL;
+    }
+  else if (n < (ssize_t)sizeof *msg)
     ((char *)msg)[n] = '\0';
   msg->text[sizeof msg->text - 1] = '\0';
 
-  for (struct cmsghdr *c = CMSG_FIRSTHDR (&mh); c != NULL; c = CMSG_NXTHDR (&mh, c))
+  for (struct cmsghdr *c = CMSG_FIRSTHDR (&mh); n > 0 && c != NULL; c = CMSG_NXTHDR (&mh, c))
     if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
       {
         int fd;
@@ -522,7 +526,7 @@ sbx_msg_recv (int sock, SbxMsg *msg, int *fd_out, pid_t *pid_out)
         memcpy (&creds, CMSG_DATA (c), sizeof creds);
         *pid_out = creds.pid;
       }
-  return TRUE;
+  return whole;
 }
 
 pid_t
