@@ -612,29 +612,29 @@ isolate_filesystem (void)
   g_autofree char *resolv = realpath ("/etc/resolv.conf", NULL);
 
   if (unshare (CLONE_NEWUSER | CLONE_NEWNS) < 0)
-    fatal ("cannot isolate itself (user namespace): %s", strerror (errno));
+    fatal ("cannot isolate itself (user namespace): %s", sbx_util_strerror (errno));
   g_autofree char *uid_map = g_strdup_printf ("%u %u 1", uid, uid);
   g_autofree char *gid_map = g_strdup_printf ("%u %u 1", gid, gid);
   if (!sbx_util_write_file_at (AT_FDCWD, "/proc/self/setgroups", "deny")
       || !sbx_util_write_file_at (AT_FDCWD, "/proc/self/gid_map", gid_map)
       || !sbx_util_write_file_at (AT_FDCWD, "/proc/self/uid_map", uid_map))
-    fatal ("cannot map its ids: %s", strerror (errno));
+    fatal ("cannot map its ids: %s", sbx_util_strerror (errno));
   if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0
       || mount ("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=64k,mode=0755")
              < 0
       || mkdir ("/tmp/etc", 0755) < 0)
-    fatal ("cannot isolate itself (mounts): %s", strerror (errno));
+    fatal ("cannot isolate itself (mounts): %s", sbx_util_strerror (errno));
   if (resolv != NULL)
     {
       int fd = open ("/tmp/etc/resolv.conf", O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
       if (fd >= 0)
         close (fd);
       if (mount (resolv, "/tmp/etc/resolv.conf", NULL, MS_BIND, NULL) < 0)
-        fatal ("cannot bind %s: %s", resolv, strerror (errno));
+        fatal ("cannot bind %s: %s", resolv, sbx_util_strerror (errno));
     }
   if (chdir ("/tmp") < 0 || syscall (SYS_pivot_root, ".", ".") < 0 || umount2 (".", MNT_DETACH) < 0
       || chdir ("/") < 0)
-    fatal ("cannot isolate itself (pivot_root): %s", strerror (errno));
+    fatal ("cannot isolate itself (pivot_root): %s", sbx_util_strerror (errno));
 }
 
 #ifdef __SANITIZE_ADDRESS__
@@ -723,7 +723,7 @@ isolate_syscalls (void)
   if (ctx != NULL)
     seccomp_release (ctx);
   if (r != 0)
-    fatal ("cannot install its seccomp filter: %s", strerror (-r));
+    fatal ("cannot install its seccomp filter: %s", sbx_util_strerror (-r));
 }
 
 static void
@@ -741,9 +741,9 @@ isolate (void)
   struct __user_cap_data_struct data[2] = { { 0 } };
   if (prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0
       || syscall (SYS_capset, &hdr, data) < 0)
-    fatal ("cannot drop its capabilities: %s", strerror (errno));
+    fatal ("cannot drop its capabilities: %s", sbx_util_strerror (errno));
   if (prctl (PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-    fatal ("cannot harden itself: %s", strerror (errno));
+    fatal ("cannot harden itself: %s", sbx_util_strerror (errno));
   isolate_syscalls ();
 }
 
@@ -909,7 +909,7 @@ main (int argc, char **argv)
         wait_ms = 1000;
       int n = poll ((struct pollfd *)pfds->data, pfds->len, wait_ms);
       if (n < 0 && errno != EINTR)
-        fatal ("poll: %s", strerror (errno));
+        fatal ("poll: %s", sbx_util_strerror (errno));
 
       struct pollfd *p = (struct pollfd *)pfds->data;
       if (p[2].revents)
