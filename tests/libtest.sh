@@ -5,10 +5,12 @@
 # account with subordinate ranges: the caller itself when it is not root, or
 # $SBX_TEST_USER (default sbxtest, created by scripts/setup-host) when the
 # suite runs as root, as in CI.  Cases that need root are marked and skipped
-# otherwise.
+# one by one otherwise.
 #
 # Environment: SBX (path of the sbx binary, set by meson), SBX_MUST_WORK=1
-# (a skip of a core capability is a failure), SBX_TEST_USER.
+# (a skip of a core capability is a failure), SBX_TEST_USER, SBX_TEST_TMPDIR
+# (the scratch base instead of /var/lib/sbx-tests[/USER]).  Nothing else of
+# the caller's environment reaches the commands the tests run (as_user).
 
 set -u
 
@@ -209,10 +211,6 @@ require_rootless () {
 # sanitized: sbx was built with AddressSanitizer, whose shadow memory makes
 # sizes meaningless.
 sanitized () { grep -qa -m1 __asan_init "$SBX"; }
-
-require_root () {
-  is_root || return 1
-}
 
 # --- a build the account can reach ---------------------------------------------
 
