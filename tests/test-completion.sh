@@ -12,6 +12,7 @@ src=${SBX_SOURCE_DIR:?}/completions
 
 # Every option of `sbx run --help` is known to each completion.
 opts=$(sbx run --help | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u)
+like "$opts" "--map-root" "sbx run --help lists the options the completions are checked against"
 for f in sbx.bash _sbx sbx.fish; do
   missing=
   for o in $opts; do

@@ -6,6 +6,7 @@
 # as --map-root sees it (root -> the caller, id N -> subordinate START+N-1);
 # then packages built and installed inside with dpkg and apt, files owned by
 # several ids.  The same for root's run and for the account's own.
+# SBX_DISTRO_TARBALL names another tarball of a Debian 12 tree.
 . "$(dirname "$0")/libtest.sh"
 require_rootless
 
