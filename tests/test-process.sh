@@ -49,9 +49,11 @@ like "$out" "^sbx: cannot set the clock offsets" "... with the reason"
 # code of its own, then signals the monitor on the host.
 relay () {
   local sig=$1 code=$2 rc
-  as_user "$SBX" run -- sh -c "trap 'exit $code' $sig; echo ready; while :; do sleep 0.05; done" >"sig.out" 2>&1 &
+  # A file of its own: the previous case's "ready" must not be taken for
+  # this one's (the signal would come before the trap).
+  as_user "$SBX" run -- sh -c "trap 'exit $code' $sig; echo ready; while :; do sleep 0.05; done" >"sig.$sig.out" 2>&1 &
   local pid=$!
-  for _ in $(seq 100); do grep -q ready sig.out 2>/dev/null && break; sleep 0.05; done
+  for _ in $(seq 100); do grep -q ready "sig.$sig.out" 2>/dev/null && break; sleep 0.05; done
   local monitor
   # The monitor (comm sbx), not PID 1 (sbx-init, a clone with the same args).
   monitor=$(ps -u "$(test_uid)" -o pid=,comm=,args= | awk -v c="exit $code" '$2 == "sbx" && index($0, c) {print $1}')
