@@ -398,7 +398,8 @@ sbx_net_free (SbxNet *net)
   sbx_util_close_fdp (&net->sandbox_fd);
   sbx_util_close_fdp (&net->helper_fd);
   sbx_util_close_fdp (&net->ready_fd);
-  /* EOF on its alive pipe ends it; SIGTERM in case it is busy. */
+  /* EOF on its alive pipe ends it; SIGKILL if it has not gone within
+   * 200 ms (busy, or stuck). */
   sbx_util_close_fdp (&net->alive_fd);
   if (net->pid > 0)
     {

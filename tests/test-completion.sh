@@ -1,14 +1,18 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # test-completion.sh: drives the shell completions as a shell would and
-# checks they know every option `sbx run --help` lists.
+# checks they know every option `sbx run --help` lists.  The shells run as
+# the test account in the test's environment: the sandbox names they offer
+# are the account's, kept in the test's own XDG directories.
 . "$(dirname "$0")/libtest.sh"
+require_rootless
 
 src=${SBX_SOURCE_DIR:?}/completions
 [ -r /usr/share/bash-completion/bash_completion ] || skip_all "bash-completion is not installed"
 
 # Every option of `sbx run --help` is known to each completion.
-opts=$("$SBX" run --help | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u)
+opts=$(sbx run --help | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u)
+like "$opts" "--map-root" "sbx run --help lists the options the completions are checked against"
 for f in sbx.bash _sbx sbx.fish; do
   missing=
   for o in $opts; do
@@ -20,9 +24,15 @@ for f in sbx.bash _sbx sbx.fish; do
   is "$missing" "" "$f knows every option of sbx run"
 done
 
+# The completions ask `sbx ps -a` for names: the binary under test first in
+# PATH.
+mkdir -p "$TEST_DIR/bin"
+ln -s "$SBX" "$TEST_DIR/bin/sbx"
+shell_path=$TEST_DIR/bin:$DESKTOP_PATH
+
 # comp WORDS...: the bash completions for the last word of "WORDS".
 comp () {
-  bash --norc --noprofile -c '
+  as_user env PATH="$shell_path" bash --norc --noprofile -c '
     . /usr/share/bash-completion/bash_completion
     . "$1"
     shift
@@ -49,9 +59,9 @@ is "$(comp sbx run --overlay '')" "auto fuse kernel " "bash: --overlay values"
 like "$(comp sbx run --map-root --)" "--bind .*--workdir" "bash: every option after another option"
 
 # --profile NAME: the profiles in $XDG_CONFIG_HOME/sbx, without ".conf".
-mkdir -p "$TEST_DIR/config/sbx/sub.conf"
-touch "$TEST_DIR/config/sbx/build.conf" "$TEST_DIR/config/sbx/untrusted.conf" "$TEST_DIR/config/sbx/notes.txt"
-export XDG_CONFIG_HOME=$TEST_DIR/config
+profiles=$TEST_HOME/.config/sbx
+as_user mkdir -p "$profiles/sub.conf"
+as_user touch "$profiles/build.conf" "$profiles/untrusted.conf" "$profiles/notes.txt"
 is "$(comp sbx run --profile '')" "build untrusted " "bash: --profile completes the profile names"
 is "$(comp sbx run --profile=u)" "untrusted " "bash: --profile=PREFIX"
 like "$(comp sbx run --profile build --net none -- ls --al)" "--all" "bash: --profile's value is skipped before the inner command"
@@ -62,13 +72,10 @@ like "$(comp sbx run --hostname h1 ls --al)" "--all" "bash: after the first non-
 like "$(comp sbx run --net none uname)" "^uname " "bash: the inner command itself is completed from PATH"
 
 # Sandbox names for exec/stop/rm/diff: the completion asks `sbx ps -a`.
-mkdir -p "$TEST_DIR/bin"
-ln -s "$SBX" "$TEST_DIR/bin/sbx"
-export PATH="$TEST_DIR/bin:$PATH" XDG_RUNTIME_DIR=$TEST_RUNTIME
-"$SBX" run --name comp-one -- sleep 60 >/dev/null 2>&1 &
-"$SBX" run --name comp-two -- sleep 60 >/dev/null 2>&1 &
-for _ in $(seq 100); do [ "$("$SBX" ps | grep -c '^comp-')" = 2 ] && break; sleep 0.05; done
-at_exit '"$SBX" stop --time 0 comp-one; "$SBX" stop --time 0 comp-two'
+background comp_one "$SBX" run --net none --name comp-one -- sleep 60
+background comp_two "$SBX" run --net none --name comp-two -- sleep 60
+at_exit 'sbx rm -f comp-one comp-two >/dev/null 2>&1'
+for _ in $(seq 100); do [ "$(sbx ps | grep -c '^comp-')" = 2 ] && break; sleep 0.05; done
 for cmd in exec stop rm diff; do
   is "$(comp sbx $cmd comp-)" "comp-one comp-two " "bash: $cmd completes sandbox names"
 done
@@ -77,11 +84,14 @@ is "$(comp sbx stop --ti)" "--time " "bash: stop options"
 
 if command -v fish >/dev/null; then
   # Not --no-config: that also hides fish's own completions (ls's, here).
-  mkdir -p "$TEST_DIR/fish"
-  fcomp () { HOME=$TEST_DIR/fish XDG_CONFIG_HOME=$TEST_DIR/fish fish -c "source $src/sbx.fish; complete -C '$*'" 2>&1 | cut -f1 | sort | tr '\n' ' '; }
+  as_user mkdir -p "$TEST_DIR/fish"
+  fcomp () {
+    as_user env PATH="$shell_path" HOME="$TEST_DIR/fish" XDG_CONFIG_HOME="$TEST_DIR/fish" \
+      fish -c "source $src/sbx.fish; complete -C '$*'" 2>&1 | cut -f1 | sort | tr '\n' ' '
+  }
   like "$(fcomp 'sbx ')" "diff doctor exec help ps rm run stop" "fish: subcommands"
   is "$(fcomp 'sbx doctor --')" "--help --json " "fish: doctor options"
-  cp -r "$TEST_DIR/config/sbx" "$TEST_DIR/fish/"  # fcomp's XDG_CONFIG_HOME
+  as_user cp -r "$profiles" "$TEST_DIR/fish/"  # fcomp's XDG_CONFIG_HOME
   is "$(fcomp 'sbx run --profile ')" "build untrusted " "fish: --profile completes the profile names"
   like "$(fcomp 'sbx run --profile build ls --al')" "--all" "fish: --profile's value is skipped before the inner command"
   is "$(fcomp 'sbx stop comp-')" "comp-one comp-two " "fish: stop completes sandbox names"
@@ -95,7 +105,7 @@ else
 fi
 
 if command -v zsh >/dev/null; then
-  out=$(zsh -f -c "autoload -Uz compinit; compinit -u -D; fpath=($src \$fpath); autoload -Uz _sbx; print -r -- \${+functions[_sbx]}" 2>&1)
+  out=$(as_user zsh -f -c "autoload -Uz compinit; compinit -u -D; fpath=($src \$fpath); autoload -Uz _sbx; print -r -- \${+functions[_sbx]}" 2>&1)
   is "$out" "1" "zsh: the completion function loads"
   # zcomp LINE: what zsh's completion offers for LINE, typed into an
   # interactive zsh on a pseudo-terminal (zpty); every compadd is recorded.
@@ -111,7 +121,7 @@ zpty -d z
 EOF
   zcomp () {
     rm -f "$TEST_DIR/zhits"
-    ZCOMP_HITS=$TEST_DIR/zhits timeout 20 zsh -f "$TEST_DIR/zcomp.zsh" "$src" "$1" >/dev/null 2>&1
+    as_user env PATH="$shell_path" ZCOMP_HITS="$TEST_DIR/zhits" timeout 20 zsh -f "$TEST_DIR/zcomp.zsh" "$src" "$1" >/dev/null 2>&1
     grep -v '^$' "$TEST_DIR/zhits" 2>/dev/null | sort -u | tr '\n' ' '
   }
   like "$(zcomp 'sbx ')" "diff doctor exec help ps rm run stop" "zsh: subcommands"

@@ -7,8 +7,9 @@
 . "$(dirname "$0")/libtest.sh"
 require_rootless
 
-
-ncpu=$(nproc)
+# The CPUs as sbx counts them: sysconf(_SC_NPROCESSORS_ONLN), which getconf
+# asks too.  Not nproc(1): it honours the affinity mask and OMP_NUM_THREADS.
+ncpu=$(getconf _NPROCESSORS_ONLN)
 before=$(snapshot_host)
 for v in x 0 -1M 1X 1.5 99999999999999999999 17179869184G ""; do
   rejects "sbx: --memory: '$v' is not a size above zero (use e.g. 512M or 2G)" --memory "$v"

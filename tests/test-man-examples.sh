@@ -55,9 +55,15 @@ fixture () {
   if is_root; then chown -R "$SBX_TEST_USER:" "$1"; fi
 }
 
-# script BLOCK DIR: the example as a bash script.
+# script BLOCK DIR: the example as a bash script.  A host port it
+# publishes (-p [IP:]HOSTPORT:PORT) becomes one free now, everywhere in the
+# block (the curl that fetches it too): the page's port may be taken here.
 script () {
-  local block=$1 dir=$2 line name
+  local block=$1 dir=$2 line name port
+  local -A ports=()
+  for port in $(grep -oE -- '(-p|--publish)[ =]+([^ :]+:)?[0-9]+:' "$block" | grep -oE '[0-9]+:$' | tr -d :); do
+    [ -n "${ports[$port]:-}" ] || ports[$port]=$(free_port)
+  done
   cat <<EOF
 set -e -o pipefail
 export HOME=$dir/home XDG_CONFIG_HOME=$dir/home/.config XDG_DATA_HOME=$dir/home/.local/share
@@ -82,6 +88,9 @@ trap leftovers EXIT
 cd "$dir/work"
 EOF
   while IFS= read -r line; do
+    for port in "${!ports[@]}"; do
+      line=$(printf '%s' "$line" | perl -pe "s/(?<![0-9])$port(?![0-9])/${ports[$port]}/g")
+    done
     printf '%s\n' "$line"
     if [[ $line =~ --name[=\ ]([A-Za-z0-9_.-]+).*\&[[:space:]]*$ ]]; then
       printf 'wait_running %s\n' "${BASH_REMATCH[1]}"

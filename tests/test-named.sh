@@ -95,10 +95,11 @@ check "a name whose state is stale can be used again" start doomed -- sleep 600
 sbx stop --time 0 doomed
 
 # A stale state file whose pid now belongs to an unrelated live process must
-# not be taken for the sandbox.
-sleep 600 &
-decoy=$!
-at_exit "kill $decoy"
+# not be taken for the sandbox.  The decoy is the account's own, which a
+# broken stop could signal (root's could not be).
+background decoy sleep 600
+wait_comm "$decoy" sleep
+check "the decoy is the account's, which it may signal" as_user kill -0 "$decoy"
 mkdir -p "$TEST_RUNTIME/sbx/fake"
 cat > "$TEST_RUNTIME/sbx/fake/state" <<STATE
 [sandbox]
@@ -119,7 +120,7 @@ touch "$TEST_RUNTIME/sbx/fake/lock"
 is_root && chown -R "$SBX_TEST_USER:" "$TEST_RUNTIME/sbx/fake"
 like "$(sbx ps)" "fake +$decoy +stale " "a stale state with a reused live pid is shown stale"
 is "$(sbx stop fake; echo $?)" "0" "stop does not signal the unrelated process"
-check "... which is still alive" kill -0 "$decoy"
+check "... which is still alive (not a zombie)" alive "$decoy"
 is "$(sbx exec fake -- true 2>&1; echo $?)" "sbx: fake is not running (stale)
 125" "exec refuses it too"
 sbx rm fake

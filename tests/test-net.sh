@@ -41,7 +41,6 @@ like "$out" "^default via fd00::2 dev tap0" "the IPv6 default route goes via fd0
 like "$out" "^nameserver 10\.0\.2\.3$" "/etc/resolv.conf names 10.0.2.3"
 like "$out" "^65520$" "the MTU is 65520 by default"
 like "$out" "^lo tap0 $" "the sandbox's /sys shows its own interfaces"
-check "the host's /etc/resolv.conf is unchanged" sh -c '! grep -q "^nameserver 10.0.2.3" /etc/resolv.conf'
 out=$(sbx run --mtu 1500 --no-ipv6 -- sh -c 'cat /sys/class/net/tap0/mtu; ip -6 addr show tap0 | grep -c inet6; grep -c fd00 /etc/resolv.conf')
 is "$out" "1500
 0
@@ -305,16 +304,21 @@ before=$(pgrep -u "$uid" -x sbx-net | wc -l)
 sbx run -- true
 is "$(pgrep -u "$uid" -x sbx-net | wc -l)" "$before" "sbx-net is gone after the sandbox exits"
 start_bg victim "$SBX" run -- sh -c 'echo ready; exec sleep 1000'
-helper=$(pgrep -u "$uid" -x sbx-net | tail -1)
-check "sbx-net runs beside the sandbox" test -n "$helper"
-rss=$(awk '/VmRSS/ {print $2}' "/proc/$helper/status" 2>/dev/null)
+helper=$(pgrep -u "$uid" -P "$victim_pid" -x sbx-net)
+check "sbx-net runs beside the sandbox, a child of its monitor" test -n "$helper"
+# Its own memory (RssAnon: the shared libraries' pages depend on the host),
+# against the monitor's, a process of the same libraries beside it.
+rss=$(awk '/RssAnon/ {print $2}' "/proc/$helper/status" 2>/dev/null)
+mon_rss=$(awk '/RssAnon/ {print $2}' "/proc/$victim_pid/status" 2>/dev/null)
 if sanitized; then skip "sbx-net's size under AddressSanitizer says nothing"
-elif [ -n "$rss" ] && [ "$rss" -le 6144 ]; then ok "sbx-net is small (VmRSS ${rss} kB)"; else not_ok "sbx-net is small (VmRSS ${rss:-?} kB)"; fi
+elif [ -n "$rss" ] && [ -n "$mon_rss" ] && [ "$rss" -le $((mon_rss + 1024)) ]; then ok "sbx-net is small (RssAnon ${rss} kB, the monitor's ${mon_rss} kB)"
+else not_ok "sbx-net is small (RssAnon ${rss:-?} kB, more than 1 MiB above the monitor's ${mon_rss:-?} kB)"; fi
 is "$(awk '/^NoNewPrivs/ {print $2} /^CapEff/ {print $2}' "/proc/$helper/status" | tr '\n' ' ')" "0000000000000000 1 " \
   "sbx-net has no capabilities and no_new_privs"
 is "$(awk '/^Seccomp:/ {print $2}' "/proc/$helper/status")" "2" "sbx-net runs under a seccomp filter"
 out=$(ls "/proc/$helper/root/" 2>&1 | tr '\n' ' ')
-like "$out" "(Permission denied|^etc $)" "sbx-net's root is an empty directory of its own (or closed to us)"
+if is_root; then is "$out" "etc " "sbx-net's root is an empty directory of its own"
+else like "$out" "Permission denied" "sbx-net is not dumpable: its root is closed to its own user"; fi
 monitor=$(ps -u "$uid" -o pid=,comm=,args= | awk '$2 == "sbx" && /sleep 1000/ {print $1}')
 kill -KILL "$monitor"
 check "after SIGKILL of sbx, sbx-net is gone within a second" wait_gone "$helper" 1

@@ -49,9 +49,11 @@ like "$out" "^sbx: cannot set the clock offsets" "... with the reason"
 # code of its own, then signals the monitor on the host.
 relay () {
   local sig=$1 code=$2 rc
-  as_user "$SBX" run -- sh -c "trap 'exit $code' $sig; echo ready; while :; do sleep 0.05; done" >"sig.out" 2>&1 &
+  # A file of its own: the previous case's "ready" must not be taken for
+  # this one's (the signal would come before the trap).
+  as_user "$SBX" run -- sh -c "trap 'exit $code' $sig; echo ready; while :; do sleep 0.05; done" >"sig.$sig.out" 2>&1 &
   local pid=$!
-  for _ in $(seq 100); do grep -q ready sig.out 2>/dev/null && break; sleep 0.05; done
+  for _ in $(seq 100); do grep -q ready "sig.$sig.out" 2>/dev/null && break; sleep 0.05; done
   local monitor
   # The monitor (comm sbx), not PID 1 (sbx-init, a clone with the same args).
   monitor=$(ps -u "$(test_uid)" -o pid=,comm=,args= | awk -v c="exit $code" '$2 == "sbx" && index($0, c) {print $1}')
@@ -75,18 +77,28 @@ after=$(snapshot_host)
 is "$after" "$before" "no process or mount is left after success, a usage error, a setup failure or an exec failure"
 
 # A kept layer's directory made for a run that fails before its command
-# starts goes again: a port sbx cannot bind, a bind that fails inside.
-sbx run --upper "$TEST_DIR/new-layer" -p 80:80 -- true 2>/dev/null
+# starts goes again: a port sbx cannot bind (one a listener of the test's
+# holds, picked free at run time), a bind that fails inside.
+background holder python3 -c '
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+print(s.getsockname()[1], flush=True); time.sleep(600)' >"$TEST_DIR/busy.port"
+for _ in $(seq 100); do [ -s "$TEST_DIR/busy.port" ] && break; sleep 0.05; done
+busy=$(cat "$TEST_DIR/busy.port")
+out=$(sbx run --upper "$TEST_DIR/new-layer" -p "$busy:80" -- true 2>&1)
+is "$?:$out" "125:sbx: -p $busy:80: address already in use" "a host port in use is refused before the command starts"
 check "a failed -p leaves no --upper directory behind" test ! -e "$TEST_DIR/new-layer"
 sbx run --map-root --upper "$TEST_DIR/new-layer" --bind "$TEST_DIR/afile:/etc" -- true 2>/dev/null
 check "a setup failure inside leaves no --upper directory behind (not even the layer's lock files)" \
   test ! -e "$TEST_DIR/new-layer"
 [ -e "$TEST_DIR/new-layer" ] && diag "$(find "$TEST_DIR/new-layer" -ls)"
-sbx run --name never-ran -p 80:80 -- true 2>/dev/null
+sbx run --name never-ran -p "$busy:80" -- true 2>/dev/null
 is "$(sbx ps -a | grep -c never-ran)" "0" "a named sandbox that never started leaves no kept layer for ps -a"
 as_user mkdir "$TEST_DIR/old-layer"
-sbx run --upper "$TEST_DIR/old-layer" -p 80:80 -- true 2>/dev/null
+sbx run --upper "$TEST_DIR/old-layer" -p "$busy:80" -- true 2>/dev/null
 check "... but a directory that was there before stays" test -d "$TEST_DIR/old-layer"
+kill "$holder"
+wait "$holder" 2>/dev/null
 
 # SIGKILL of the monitor: everything inside dies within a second.
 as_user "$SBX" run -- sh -c 'sleep 1000 & sleep 1001 & echo started; wait' >kill.out 2>&1 &

@@ -107,11 +107,30 @@ out=$(sbx run --map-root -- sh -c 'stat -c "%U:%G" /usr/bin /etc/passwd; install
 is "$out" "root:root
 root:root
 installed" "--map-root over the host: host files are root's inside and an install into /usr/local works"
-check "... and the host's /usr/local is unchanged" test ! -e /usr/local/bin/sbx-probe
+# (The host's /usr/local is out of the account's reach anyway.)  Where the
+# caller may write on the host, root inside writes into the throwaway layer
+# all the same: the caller's home (kernel overlay) and a directory of the
+# caller's that fuse-overlayfs serves.
+as_user mkdir "$TEST_DIR/mr"
+out=$(cd "$TEST_HOME" && as_user "$SBX" run --map-root -- sh -c "echo y > '$TEST_HOME/probe' && cat '$TEST_HOME/probe'" 2>&1)
+is "$out" "y" "--map-root: root inside writes into the caller's home"
+check "... and the host's is untouched" test ! -e "$TEST_HOME/probe"
+out=$(sbx run --map-root --overlay fuse -- sh -c "echo x > '$TEST_DIR/mr/probe' && cat '$TEST_DIR/mr/probe'" 2>&1)
+is "$out" "x" "--map-root, fuse: root inside writes into a directory of the caller's"
+check "... and the host's is untouched" test ! -e "$TEST_DIR/mr/probe"
+# The same from the home with the auto driver: fuse-overlayfs serves
+# $TEST_DIR, which holds the kernel overlay of the home.
+beside_home () {
+  local out
+  out=$(cd "$TEST_HOME" && as_user "$SBX" run --map-root -- sh -c \
+    "echo x > '$TEST_DIR/mr/beside' && cat '$TEST_DIR/mr/beside'" 2>&1)
+  [ "$out" = x ] || { diag "$out"; return 1; }
+}
+todo "bug: a new entry in a fuse-served directory above a kernel overlay fails with ENOTEMPTY" \
+  "--map-root: root inside creates a file beside the caller's home" beside_home
 out=$(sbx run --map-root --upper "$TEST_DIR/host-layer" -- sh -c 'mkdir -p /usr/local/lib/sbx-probe && echo x > /usr/local/lib/sbx-probe/f')
 is "$(stat -c %u:%g "$TEST_DIR/host-layer/upper/usr/local/lib/sbx-probe/f")" "$uid:$gid" \
   "--map-root: the installed file lands in the upper, owned by the caller"
-check "... and not on the host" test ! -e /usr/local/lib/sbx-probe
 is "$(stat -c %a "$TEST_DIR/host-layer")" "700" \
   "a new --upper DIR is 0700: other users cannot run what the subordinate ids own there"
 as_user mkdir -m 755 "$TEST_DIR/open-layer"
@@ -142,10 +161,12 @@ if command -v dpkg-deb >/dev/null; then
   as_user mkdir -p "$pkg/DEBIAN" "$pkg/usr/local/share/sbx-probe"
   as_user sh -c "printf 'Package: sbx-probe\nVersion: 1.0\nArchitecture: all\nMaintainer: sbx <sbx@example.invalid>\nDescription: probe\n' > '$pkg/DEBIAN/control'; echo data > '$pkg/usr/local/share/sbx-probe/file'"
   as_user dpkg-deb --root-owner-group -b "$pkg" "$TEST_DIR/sbx-probe.deb" >/dev/null
-  out=$(sbx run --map-root -- sh -c "dpkg -i '$TEST_DIR/sbx-probe.deb' >/dev/null 2>&1 && dpkg -s sbx-probe | grep Status && cat /usr/local/share/sbx-probe/file")
+  out=$(sbx run --map-root --upper "$TEST_DIR/dpkg-layer" -- sh -c "dpkg -i '$TEST_DIR/sbx-probe.deb' >/dev/null 2>&1 && dpkg -s sbx-probe | grep Status && cat /usr/local/share/sbx-probe/file")
   is "$out" "Status: install ok installed
 data" "--map-root: dpkg -i installs a package over the host's /"
-  check "... and the host's dpkg database and /usr are unchanged" sh -c '! dpkg -s sbx-probe >/dev/null 2>&1 && test ! -e /usr/local/share/sbx-probe'
+  # (The host's dpkg database is out of the account's reach anyway.)
+  check "... and the layer holds its files and dpkg's record of it" \
+    grep -qx 'Package: sbx-probe' "$TEST_DIR/dpkg-layer/upper/var/lib/dpkg/status"
 else
   skip "dpkg-deb not installed"
 fi
@@ -239,7 +260,10 @@ rejects "sbx: --upper: $TEST_DIR/missing/x: No such file or directory" --upper "
 rejects "overlaps the layer $base" --rootfs "$base" --upper "$base/etc"
 rejects "sbx: --overlay: 'btrfs' is not one of auto, kernel, fuse" --overlay btrfs
 rejects "sbx: --rootfs: empty value" --rootfs ""
-check "a refused --upper created nothing" test ! -e "$TEST_DIR/readonly-dir/x"
+# A run refused for another option makes no --upper DIR where it could.
+rejects "sbx: --rootfs: $TEST_DIR/missing: No such file or directory" \
+  --upper "$TEST_DIR/refused-upper" --rootfs "$TEST_DIR/missing"
+check "a refused run created no --upper DIR" test ! -e "$TEST_DIR/refused-upper"
 if is_root; then
   # /dev/fuse closed to the account, in a mount namespace of the test's own.
   mknod -m 600 "$TEST_DIR/fuse-closed" c 10 229

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test-unit.c: the pure parsers (subordinate ids, id maps, bind specs,
- * sizes, hostnames, limits), and the compiled seccomp filter. */
+ * sizes, hostnames, limits, published ports, sandbox names, mountinfo
+ * escapes), and the compiled seccomp filter. */
 #include "config.h"
 
 #include "diff.h"
 #include "monitor.h"
+#include "overlay.h"
 #include "seccomp-rules.h"
 #include "security.h"
 #include "spec.h"
+#include "state.h"
 #include "userns.h"
 #include "util.h"
 
@@ -16,6 +19,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <locale.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -274,6 +278,115 @@ test_parse_cpus (void)
 }
 
 static void
+assert_publish (const char *text, int family, const char *ip, guint16 host_port, guint16 port,
+                gboolean udp)
+{
+  g_autoptr (GError) error = NULL;
+  SbxPublish *p = NULL;
+  g_assert_true (sbx_spec_parse_publish (text, &p, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (p->family, ==, family);
+  g_assert_cmpstr (p->host_ip, ==, ip);
+  g_assert_cmpuint (p->host_port, ==, host_port);
+  g_assert_cmpuint (p->port, ==, port);
+  g_assert_cmpint (p->udp, ==, udp);
+  g_assert_cmpstr (p->text, ==, text);
+  sbx_publish_free (p);
+}
+
+static void
+test_parse_publish (void)
+{
+  /* HOSTIP defaults to the loopback: nothing is opened to the network
+   * unless asked. */
+  assert_publish ("8080:80", AF_INET, "127.0.0.1", 8080, 80, FALSE);
+  assert_publish ("8080:80/tcp", AF_INET, "127.0.0.1", 8080, 80, FALSE);
+  assert_publish ("5353:53/udp", AF_INET, "127.0.0.1", 5353, 53, TRUE);
+  assert_publish ("0.0.0.0:1:65535", AF_INET, "0.0.0.0", 1, 65535, FALSE);
+  assert_publish ("192.0.2.7:8080:80/udp", AF_INET, "192.0.2.7", 8080, 80, TRUE);
+  assert_publish ("[::1]:8080:80", AF_INET6, "::1", 8080, 80, FALSE);
+  assert_publish ("[::]:8080:80/udp", AF_INET6, "::", 8080, 80, TRUE);
+  assert_publish ("[2001:db8::1]:443:8443", AF_INET6, "2001:db8::1", 443, 8443, FALSE);
+
+  const struct
+  {
+    const char *text, *want;
+  } bad[] = {
+    { "8080", "-p: '8080' is not [HOSTIP:]HOSTPORT:PORT (a lone port is not enough)" },
+    { "", "-p: '' is not [HOSTIP:]HOSTPORT:PORT (a lone port is not enough)" },
+    { "8080/udp", "-p: '8080/udp' is not [HOSTIP:]HOSTPORT:PORT (a lone port is not enough)" },
+    { "0:80", "-p: '0:80': a port is a number from 1 to 65535" },
+    { "8080:0", "-p: '8080:0': a port is a number from 1 to 65535" },
+    { "65536:80", "-p: '65536:80': a port is a number from 1 to 65535" },
+    { "8080:-1", "-p: '8080:-1': a port is a number from 1 to 65535" },
+    { "8080:", "-p: '8080:': a port is a number from 1 to 65535" },
+    { ":80", "-p: ':80': a port is a number from 1 to 65535" },
+    { "x:80", "-p: 'x:80': a port is a number from 1 to 65535" },
+    { " 8080:80", "-p: ' 8080:80': a port is a number from 1 to 65535" },
+    { "8080:80/sctp", "-p: '8080:80/sctp': the protocol is tcp or udp" },
+    { "8080:80/", "-p: '8080:80/': the protocol is tcp or udp" },
+    { "8080:80/UDP", "-p: '8080:80/UDP': the protocol is tcp or udp" },
+    { "nohost:8080:80", "-p: 'nohost:8080:80': 'nohost' is not an IP address" },
+    { "256.0.0.1:8080:80", "-p: '256.0.0.1:8080:80': '256.0.0.1' is not an IP address" },
+    { ":8080:80", "-p: ':8080:80': '' is not an IP address" },
+    { "[::1:8080:80", "-p: '[::1:8080:80': an IPv6 address goes in brackets" },
+    { "[::1]8080:80", "-p: '[::1]8080:80': an IPv6 address goes in brackets" },
+    { "[::1]:x:80", "-p: '[::1]:x:80': a port is a number from 1 to 65535" },
+    { "[nohost]:8080:80", "-p: '[nohost]:8080:80': 'nohost' is not an IP address" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      SbxPublish *p = NULL;
+      g_assert_false (sbx_spec_parse_publish (bad[i].text, &p, &error));
+      g_assert_null (p);
+      g_assert_nonnull (error);
+      g_assert_cmpstr (error->message, ==, bad[i].want);
+    }
+}
+
+static void
+test_name_valid (void)
+{
+  g_autofree char *max = g_strnfill (64, 'x');
+  g_autofree char *too_long = g_strnfill (65, 'x');
+  const char *good[] = { "a", "web", "Web-1", "a.b_c-d", "0", max };
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++)
+    g_assert_true (sbx_state_name_valid (good[i]));
+  const char *bad[] = { "", too_long, "-a", ".hidden", "_a", "a/b", "..", "a b", "a\n", "é" };
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    g_assert_false (sbx_state_name_valid (bad[i]));
+}
+
+static void
+assert_unescaped (const char *field, const char *want)
+{
+  g_autofree char *got = sbx_overlay_unescape_mountinfo (field);
+  g_assert_cmpstr (got, ==, want);
+}
+
+/* The kernel writes space, tab, newline and backslash in mountinfo's paths
+ * as three octal digits (seq_file's mangle_path). */
+static void
+test_unescape_mountinfo (void)
+{
+  assert_unescaped ("/", "/");
+  assert_unescaped ("/plain/path", "/plain/path");
+  assert_unescaped ("/with\\040space", "/with space");
+  assert_unescaped ("/tab\\011new\\012line", "/tab\tnew\nline");
+  assert_unescaped ("/back\\134slash", "/back\\slash");
+  assert_unescaped ("\\040\\040", "  ");
+  /* Only a backslash with three octal digits is an escape, and a decoded
+   * backslash does not start another one. */
+  assert_unescaped ("/a\\134040", "/a\\040");
+  assert_unescaped ("/a\\08", "/a\\08");
+  assert_unescaped ("/a\\400", "/a\\400");
+  assert_unescaped ("/a\\04", "/a\\04");
+  assert_unescaped ("/trailing\\", "/trailing\\");
+  assert_unescaped ("", "");
+}
+
+static void
 test_limits_strv (void)
 {
   SbxSpec spec = { .memory = 64 << 20,
@@ -443,7 +556,10 @@ main (int argc, char **argv)
   g_test_add_func ("/spec/parse-tmpfs-size", test_parse_tmpfs_size);
   g_test_add_func ("/spec/hostname", test_hostname);
   g_test_add_func ("/spec/parse-cpus", test_parse_cpus);
+  g_test_add_func ("/spec/parse-publish", test_parse_publish);
   g_test_add_func ("/spec/limits-strv", test_limits_strv);
+  g_test_add_func ("/state/name-valid", test_name_valid);
+  g_test_add_func ("/overlay/unescape-mountinfo", test_unescape_mountinfo);
   g_test_add_func ("/security/seccomp-program", test_seccomp_program);
   g_test_add_func ("/monitor/protocol", test_protocol);
   g_test_add_func ("/util/strerror", test_strerror);
