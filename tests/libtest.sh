@@ -280,6 +280,11 @@ _test_env=(PATH="$DESKTOP_PATH" HOME="$TEST_HOME" USER="$(test_user_name)"
   LOGNAME="$(test_user_name)" XDG_RUNTIME_DIR="$TEST_RUNTIME"
   XDG_DATA_HOME="$TEST_HOME/.local/share" XDG_CONFIG_HOME="$TEST_HOME/.config"
   XDG_CACHE_HOME="$TEST_HOME/.cache" XDG_STATE_HOME="$TEST_HOME/.local/state" LANG=C.UTF-8)
+# SBX_TEST_PASSENV: names of the caller's variables a script needs to pass on
+# (the systemd guest's session bus for the limits), nothing else.
+for _v in ${SBX_TEST_PASSENV:-}; do
+  [ -n "${!_v+x}" ] && _test_env+=("$_v=${!_v}")
+done
 
 _cleanup_hooks=()
 at_exit () { _cleanup_hooks+=("$*"); }

@@ -9,6 +9,11 @@
 # exit status and sbx's own message.
 SBX=${1:?usage: cgroup.sh SBX}
 export SBX
+# The guest's user has no /var/lib/sbx-tests of its own; its home is fine
+# (no profile hides it here).  The limits need its session bus.
+export SBX_TEST_TMPDIR=${SBX_TEST_TMPDIR:-$HOME/sbx-tests}
+export SBX_TEST_PASSENV="DBUS_SESSION_BUS_ADDRESS"
+mkdir -p "$SBX_TEST_TMPDIR"
 . "$(dirname "$0")/../libtest.sh"
 
 [ -n "${SBX_IN_VM:-}" ] || skip_all "not in the systemd guest (run through shared/vm/vm-tap)"
