@@ -34,6 +34,7 @@ struct SbxPtyProxy
 {
   int master;           /* the pty's master, non-blocking; -1 once hung up */
   int term;             /* the caller's terminal (borrowed) */
+  gboolean keyboard;    /* raw mode and input when in the foreground (SbxPtyRequest) */
   gboolean master_done; /* no slave is open any more (EIO) */
   gboolean term_gone;   /* the caller's terminal hung up */
   gboolean line_start;  /* the last byte typed ended a line: an escape may follow */
@@ -59,11 +60,15 @@ in_foreground (int term)
  * pty, whose own line discipline makes Ctrl-C a SIGINT of its foreground
  * process group.  Not from the background: a job that changed the
  * terminal under the shell's feet would break the shell's line editing (it
- * would also stop on SIGTTOU); SIGCONT brings sbx here again. */
+ * would also stop on SIGTTOU); SIGCONT brings sbx here again.  Not when
+ * sbx feeds a pipe either (sbx_pty_request): the keyboard is then the
+ * pipeline's end's, and the caller's Ctrl-C reaches sbx as a signal, which
+ * it relays. */
 static void
-enter_raw (int term)
+enter_raw (const SbxPtyProxy *p)
 {
-  if (raw_fd >= 0 || !in_foreground (term))
+  int term = p->term;
+  if (!p->keyboard || p->term_gone || raw_fd >= 0 || !in_foreground (term))
     return;
   struct termios raw;
   if (tcgetattr (term, &raw_saved) < 0)
@@ -134,6 +139,14 @@ sbx_pty_request (const SbxSpec *spec, SbxPtyRequest *req)
   req->term = open_terminal (first);
   if (req->term < 0)
     return FALSE;
+  /* In `sbx run -- make | less` the terminal is less's: sbx reading the
+   * keyboard in raw mode would take keys from it and, exiting first, give
+   * it back the modes it had before less changed them.  A program that
+   * feeds a pipe is not the one the keyboard is for (sudo's use_pty
+   * decides the same way); at the end of a pipeline, or with its output in
+   * a file, sbx takes it. */
+  struct stat out;
+  req->keyboard = !(fstat (1, &out) == 0 && (S_ISFIFO (out.st_mode) || S_ISSOCK (out.st_mode)));
   if (!hooked)
     {
       /* The terminal's modes come back on every way out: a return from
@@ -284,13 +297,14 @@ sbx_pty_proxy_new (const SbxPtyRequest *req, int master)
   SbxPtyProxy *p = g_new0 (SbxPtyProxy, 1);
   p->master = master;
   p->term = req->term;
+  p->keyboard = req->keyboard;
   p->line_start = TRUE;
   /* Ours alone: what the sandbox holds is the slave.  Writes must not
    * block on a command that reads no input. */
   int flags = fcntl (master, F_GETFL);
   if (flags >= 0)
     fcntl (master, F_SETFL, flags | O_NONBLOCK);
-  enter_raw (p->term);
+  enter_raw (p);
   send_winsize (p);
   return p;
 }
@@ -395,7 +409,7 @@ suspend (SbxPtyProxy *p)
   sigprocmask (SIG_SETMASK, &old, NULL);
   if (p != NULL && !p->term_gone)
     {
-      enter_raw (p->term);
+      enter_raw (p);
       send_winsize (p);
     }
 }
@@ -511,7 +525,7 @@ sbx_pty_proxy_signal (SbxPtyProxy *p, int signo)
       /* fg (or bg, which leaves the terminal alone: not in the foreground). */
       if (p != NULL && !p->term_gone)
         {
-          enter_raw (p->term);
+          enter_raw (p);
           send_winsize (p);
         }
       break;

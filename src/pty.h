@@ -26,6 +26,8 @@ typedef struct
   gboolean active;        /* the command gets a pty */
   guint std_fds;          /* bit N: fd N (0..2) is the caller's terminal; the slave goes there */
   int term;               /* parent side: a fd of the caller's terminal of our own, else -1 */
+  gboolean keyboard;      /* sbx takes the keyboard (raw mode) when in the foreground: its
+                           * stdout is no pipe into another program that may want it */
   struct termios termios; /* the caller's terminal's, given to the pty */
   struct winsize winsize;
 } SbxPtyRequest;

@@ -308,25 +308,44 @@ fi
 cat > "$TEST_DIR/inner.sh" <<'EOF'
 cat
 [ -t 0 ] || echo stdin-not-tty
-[ -t 1 ] || echo stdout-not-tty
-[ -t 2 ] && echo stderr-tty >&2
+[ -t 1 ] && echo stdout-tty
 read x < /dev/tty
-echo "typed=$x" >&2
+echo "typed=$x"
 EOF
 chmod 644 "$TEST_DIR/inner.sh"
 out=$(drive <<'PY'
-s = ptydrive.Session(["sh", "-c", 'echo piped | "$0" run --net none -- sh "$1/inner.sh" | cat > "$1/pipe.out"', SBX, DIR])
-s.expect("stderr-tty")
+s = ptydrive.Session(["sh", "-c", 'echo piped | "$0" run --net none -- sh "$1/inner.sh"', SBX, DIR])
+s.expect("stdout-tty")
+print("raw at the end of a pipeline:", s.termios() != s.before)
 s.send("keys\r")
 print("rc:", s.wait(20))
 print(s.text())
 s.close()
-print("pipe:", open(DIR + "/pipe.out").read().replace("\n", " "))
 PY
 )
-is "$(field "$out" pipe)" "piped stdin-not-tty stdout-not-tty " "pipes on stdin and stdout stay pipes inside (only the terminal's streams are the pty)..."
-like "$out" "stderr-tty" "... stderr, the terminal, is the pty..."
-like "$out" "typed=keys" "... and the keyboard reaches the command's terminal (/dev/tty inside) although stdin is a pipe"
+like "$out" "^piped$" "at the end of a pipeline (stdin a pipe): stdin stays the pipe inside..."
+is "$(field "$out" "raw at the end of a pipeline")" "True" "... sbx takes the keyboard (raw)..."
+like "$out" "^typed=keys$" "... and what is typed reaches the command's terminal (/dev/tty inside)"
+# In the middle of one (stdout a pipe), the keyboard is the end's: sbx leaves
+# the terminal alone, and the reader at the end gets what is typed.
+out=$(drive <<'PY'
+s = ptydrive.Session(["sh", "-c", '"$0" run --net none -- sh -c "echo ready >&2; exec sleep 3137" '
+                      '| { read k < /dev/tty; echo "reader got $k" >&2; cat; }', SBX])
+s.expect("ready")
+time.sleep(0.3)
+print("terminal left alone:", s.termios() == s.before)
+s.send("keys\r")
+print("reader:", s.expect("reader got keys", timeout=10) is not None)
+s.send("\x03")
+print("rc:", s.wait(20))
+print("termios kept:", s.termios() == s.before)
+s.close()
+PY
+)
+is "$(field "$out" "terminal left alone")" "True" "sbx feeding a pipe (stdout a pipe): the caller's terminal is left as it is..."
+is "$(field "$out" reader)" "True" "... the keyboard goes to the reader at the end of the pipeline, not into the sandbox..."
+for _ in $(seq 100); do gone "sleep 3137" && break; sleep 0.05; done
+check "... and the caller's Ctrl-C still ends the command (a signal to sbx, relayed)" gone "sleep 3137"
 
 # --- --no-pty -------------------------------------------------------------------------------------------------------
 
