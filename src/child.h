@@ -27,8 +27,7 @@ typedef struct
  * PATH when @root_inside and the caller's PATH has no sbin directory, then
  * every -e in order, and PWD.  Shared with `sbx exec`, run inside the
  * sandbox. */
-char **sbx_child_build_environment (const SbxSpec *spec, gboolean root_inside,
-                                    const char *workdir);
+char **sbx_child_build_environment (const SbxSpec *spec, gboolean root_inside, const char *workdir);
 
 /* Runs in the cloned child (PID 1 of the new namespaces): waits until the
  * monitor has mapped the ids, sets up the namespaces and the root, forks the
