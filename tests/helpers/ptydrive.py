@@ -63,6 +63,33 @@ def _job_shell(argv, env, foreground, report, orders):
         os.killpg(job, signal.SIGCONT)
 
 
+def wait_until(predicate, timeout=10):
+    """Polls @predicate until it is true (returns True) or @timeout."""
+    end = time.time() + timeout
+    while time.time() < end:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return bool(predicate())
+
+
+def process_state(cmdline):
+    """The state letter (R, S, T...) of a process whose command line is
+    @cmdline (a list), as the host sees it, or None."""
+    want = "\0".join(cmdline).encode() + b"\0"
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            if open("/proc/%s/cmdline" % pid, "rb").read() != want:
+                continue
+            stat = open("/proc/%s/stat" % pid).read()
+        except OSError:
+            continue
+        return stat.rsplit(")", 1)[1].split()[0]
+    return None
+
+
 class Session:
     def __init__(self, argv, rows=24, cols=80, env=None, job=False, foreground=True):
         """Runs @argv as the session leader of a new terminal, or, with
