@@ -50,7 +50,7 @@ gone () { ! pgrep -u "$uid" -f -- "$1" >/dev/null; }
 out=$(drive <<'PY'
 s = ptydrive.Session([SBX, "run", "--net", "none", "--", "sh", "-c",
     "tty; stty size; stat -c 'owner: %U' $(tty); readlink /proc/self/fd/0 /proc/self/fd/1 /proc/self/fd/2; "
-    "ps -o sid=,pgid=,tty= -p $$; echo raw-check; read x"], rows=31, cols=97)
+    "ps -o sid=,pgid=,tty= -p $$; echo fds: $(ls /proc/self/fd); echo raw-check; read x"], rows=31, cols=97)
 s.expect("raw-check")
 print("raw while it runs:", s.termios() != s.before)
 s.send("\r")
@@ -65,6 +65,7 @@ has_line "$out" "/dev/pts/0" "... its terminal is /dev/pts/0 of the sandbox's ow
 has_line "$out" "31 97" "... with the caller's window size"
 is "$(field "$out" owner)" "$(test_user_name)" "... and belongs to the caller inside"
 is "$(printf '%s\n' "$out" | grep -c '^/dev/pts/0$')" "4" "... stdin, stdout and stderr are that pty (no fd of the caller's terminal inside)"
+is "$(field "$out" fds)" "0 1 2 3" "... and no other fd (3 is ls's own directory)"
 has_line "$out" " *2 +2 pts/0" "... it leads a session and process group whose controlling terminal is that pty"
 is "$(field "$out" "raw while it runs")" "True" "the caller's terminal is raw while the sandbox runs..."
 is "$(field "$out" "termios kept")" "True" "... and its modes are as before once sbx has exited"
