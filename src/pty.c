@@ -121,8 +121,9 @@ sbx_pty_request (const SbxSpec *spec, SbxPtyRequest *req)
 
   memset (req, 0, sizeof *req);
   req->term = -1;
-  /* --share-tty hands the caller's terminal in on purpose; --no-pty keeps
-   * today's streams (a new session without a controlling terminal). */
+  /* --share-tty hands the caller's terminal in on purpose; --no-pty gives
+   * the command sbx's own streams (in a new session without a controlling
+   * terminal). */
   if (spec->share_tty || spec->no_pty)
     return FALSE;
   for (int fd = 0; fd <= 2; fd++)
@@ -142,9 +143,9 @@ sbx_pty_request (const SbxSpec *spec, SbxPtyRequest *req)
   /* In `sbx run -- make | less` the terminal is less's: sbx reading the
    * keyboard in raw mode would take keys from it and, exiting first, give
    * it back the modes it had before less changed them.  A program that
-   * feeds a pipe is not the one the keyboard is for (sudo's use_pty
-   * decides the same way); at the end of a pipeline, or with its output in
-   * a file, sbx takes it. */
+   * feeds a pipe is not the one the keyboard is for (sudo's use_pty leaves
+   * the terminal cooked then too, until the command asks for it); at the
+   * end of a pipeline, or with its output in a file, sbx takes it. */
   struct stat out;
   req->keyboard = !(fstat (1, &out) == 0 && (S_ISFIFO (out.st_mode) || S_ISSOCK (out.st_mode)));
   if (!hooked)
