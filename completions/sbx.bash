@@ -7,7 +7,7 @@ _sbx_run_value_opts='--bind --boottime --cap-add --cap-drop --cpus --env --hostn
   --rootfs --seccomp --shm-size --tmp-size --tmpfs --upper --upper-size --workdir -e -p -w'
 _sbx_run_opts='--allow-host-loopback --bind --boottime --cap-add --cap-drop --clearenv --cpus --env
   --help --hostname --io-weight --layer --map-root --memory --monotonic --mtu --name --net --no-ipv6
-  --no-subids --overlay --pids-limit --profile --publish --ro-bind --rootfs --seccomp --share-tty
+  --no-pty --no-subids --overlay --pids-limit --profile --publish --ro-bind --rootfs --seccomp --share-tty
   --shm-size --tmp-size --tmpfs --upper --upper-size --verbose --workdir -e -h -p -v -w'
 
 # Capability names for --cap-add/--cap-drop, from the kernel's list.
@@ -122,7 +122,7 @@ _sbx_exec () {
     -w | --workdir) return ;;
   esac
   if [[ $cur == -* ]]; then
-    COMPREPLY=($(compgen -W '--clearenv --env --help --share-tty --workdir -e -h -t -w' -- "$cur"))
+    COMPREPLY=($(compgen -W '--clearenv --env --help --no-pty --share-tty --workdir -e -h -t -w' -- "$cur"))
   elif [[ -z $name_seen ]]; then
     COMPREPLY=($(compgen -W "$(_sbx_names)" -- "$cur"))
   else

@@ -79,10 +79,11 @@ complete -c sbx -n '__fish_seen_subcommand_from diff' -l upper -x -a '(__fish_co
 complete -c sbx -n '__fish_seen_subcommand_from diff' -l lower -x -a '(__fish_complete_directories)' -d 'A lower layer'
 complete -c sbx -n '__fish_seen_subcommand_from stop rm diff' -x -a '(__sbx_names)'
 complete -c sbx -n '__fish_seen_subcommand_from exec; and test (count (commandline -opc)) -le 2' -x -a '(__sbx_names)'
-complete -c sbx -n '__fish_seen_subcommand_from exec' -s e -l env -x -d 'Set an environment variable'
-complete -c sbx -n '__fish_seen_subcommand_from exec' -s w -l workdir -x -d 'Working directory inside'
 complete -c sbx -n '__fish_seen_subcommand_from exec' -l clearenv -d 'Start from an empty environment'
+complete -c sbx -n '__fish_seen_subcommand_from exec' -s e -l env -x -d 'Set an environment variable'
+complete -c sbx -n '__fish_seen_subcommand_from exec' -l no-pty -d "No pty of the sandbox's own on a terminal"
 complete -c sbx -n '__fish_seen_subcommand_from exec' -s t -l share-tty -d "Keep the caller's session"
+complete -c sbx -n '__fish_seen_subcommand_from exec' -s w -l workdir -x -d 'Working directory inside'
 
 # sbx run options, sorted
 complete -c sbx -n __sbx_in_run_options -l allow-host-loopback -d "Let 10.0.2.2 reach the host's 127.0.0.1"
@@ -104,6 +105,7 @@ complete -c sbx -n __sbx_in_run_options -l mtu -x -d 'MTU of tap0'
 complete -c sbx -n __sbx_in_run_options -l name -x -d 'A named sandbox'
 complete -c sbx -n __sbx_in_run_options -l net -x -a 'host none slirp' -d 'Network'
 complete -c sbx -n __sbx_in_run_options -l no-ipv6 -d 'No IPv6 on tap0'
+complete -c sbx -n __sbx_in_run_options -l no-pty -d "No pty of the sandbox's own on a terminal"
 complete -c sbx -n __sbx_in_run_options -l no-subids -d "Map only the caller's own ids"
 complete -c sbx -n __sbx_in_run_options -l overlay -x -a 'auto fuse kernel' -d 'Overlay driver'
 complete -c sbx -n __sbx_in_run_options -l pids-limit -x -d 'Most tasks at once'

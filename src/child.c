@@ -6,6 +6,7 @@
 #include "init.h"
 #include "mask.h"
 #include "net.h"
+#include "pty.h"
 #include "rootfs.h"
 #include "security.h"
 #include "state.h"
@@ -211,6 +212,7 @@ typedef struct
   struct sock_fprog filter; /* the seccomp filter; .len 0: --seccomp=unconfined */
   int exec_errno;           /* set when execve() failed: PID 1 reports it */
   int exec_report;          /* forked: the pipe the errno goes back through, or -1 */
+  int pty_slave;            /* the slave of the command's pty, or -1 */
 } CommandStart;
 
 /* Reports a failed execve() of the command (126, or 127 when not found). */
@@ -235,6 +237,11 @@ exec_command (void *data)
    * starts with the mask the caller had. */
   sigprocmask (SIG_SETMASK, &config->caller_mask, NULL);
   sbx_security_isolate_process (spec);
+  /* A session of its own (above) whose controlling terminal is the pty:
+   * the terminal's signals and job control work inside, and the caller's
+   * terminal is not among the command's fds. */
+  if (start->pty_slave >= 0)
+    sbx_pty_attach (start->pty_slave, config->pty.std_fds);
   sbx_security_caps_apply (start->caps, config->caps, config->inside_uid == 0);
 
   /* Last: credential changes above would have cleared it.  If PID 1 is
@@ -360,6 +367,18 @@ sbx_child_run (const SbxChildConfig *config)
 
   sbx_rootfs_build (rootfs, spec, config->inside_uid, config->inside_gid, config->root_mapped,
                     config->sync_fd);
+  /* The command's pty, from the devpts just mounted; its slave belongs to
+   * the opener's ids, which are the command's (PID 1 has the caller's
+   * mapped ids, as the command). */
+  int pty_master = config->pty.active ? sbx_rootfs_open_pty (rootfs) : -1;
+  int pty_slave = -1;
+  if (pty_master >= 0)
+    {
+      g_autoptr (GError) error = NULL;
+      pty_slave = sbx_pty_open_slave (pty_master, &config->pty, &error);
+      if (pty_slave < 0)
+        sbx_die ("%s", error->message);
+    }
   sbx_rootfs_enter (rootfs);
   const char *workdir = enter_workdir (spec);
 
@@ -371,7 +390,7 @@ sbx_child_run (const SbxChildConfig *config)
     sbx_die_errno ("signalfd");
   /* What the setup opened is closed by now; this makes sure of it before
    * the command exists beside us. */
-  int needed[] = { config->sync_fd, config->net_fd, signal_fd };
+  int needed[] = { config->sync_fd, config->net_fd, signal_fd, pty_master, pty_slave };
   sbx_util_close_fds_except (needed, G_N_ELEMENTS (needed));
 
   /* Without --share-tty PID 1 leaves the caller's session too, so that the
@@ -381,18 +400,30 @@ sbx_child_run (const SbxChildConfig *config)
 
   /* Everything the command's process needs is made here: it allocates
    * nothing itself. */
-  CommandStart start
-      = { .config = config, .caps = sbx_security_caps_new (config->caps), .exec_report = -1 };
+  CommandStart start = { .config = config,
+                         .caps = sbx_security_caps_new (config->caps),
+                         .exec_report = -1,
+                         .pty_slave = pty_slave };
   if (!spec->seccomp_unconfined)
     sbx_security_seccomp_program (&start.filter);
   environ = sbx_child_build_environment (spec, config->inside_uid == 0, workdir);
 
   wait_for_network (config);
+  /* The master goes to the monitor, which proxies it, while PID 1 still
+   * runs only sbx's code (it takes it only before "started"); PID 1 keeps
+   * neither end once the command has its slave. */
+  if (pty_master >= 0)
+    {
+      if (!sbx_msg_send (config->sync_fd, SBX_MSG_PTY, 0, 0, NULL, pty_master))
+        _exit (SBX_EXIT_FAILURE);
+      sbx_util_close_fdp (&pty_master);
+    }
   /* Named before the command exists: it may read /proc/1/comm at once. */
   prctl (PR_SET_NAME, "sbx-init", 0, 0, 0);
   pid_t command = spawn_command (&start);
   if (command < 0)
     sbx_die_errno ("cannot start the command");
+  sbx_util_close_fdp (&pty_slave);
   if (start.exec_errno != 0)
     exec_failed (spec, start.exec_errno);
   cap_free (start.caps);
@@ -416,5 +447,7 @@ sbx_child_run (const SbxChildConfig *config)
    * command that keeps some capabilities (--map-root). */
   sbx_security_drop_all_caps ();
   prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
-  sbx_init_run (command, config->sync_fd, signal_fd, config->net_fd);
+  /* The command leads a session and process group of its own unless it
+   * shares the caller's: relayed signals go to the whole group then. */
+  sbx_init_run (command, !spec->share_tty, config->sync_fd, signal_fd, config->net_fd);
 }

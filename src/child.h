@@ -2,6 +2,7 @@
 /* child.h: the sandbox side: from the clone to the exec of the command. */
 #pragma once
 
+#include "pty.h"
 #include "spec.h"
 
 #include <glib.h>
@@ -18,6 +19,7 @@ typedef struct
   int sync_fd;          /* SOCK_SEQPACKET to the monitor */
   int net_fd;           /* socket factory for sbx-net (--net slirp), else -1 */
   sigset_t caller_mask; /* the signal mask the command starts with */
+  SbxPtyRequest pty;    /* the command's own pty, when sbx runs on a terminal */
 } SbxChildConfig;
 
 /* The command's environment: the caller's (or none with --clearenv)

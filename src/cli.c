@@ -133,6 +133,66 @@ print_subcommand_help (const char *cmd, const char *params, const char *summary,
   printf ("\nSee sbx-%s(1).\n", cmd);
 }
 
+static gboolean
+entry_takes_value (const GOptionEntry *e)
+{
+  return e->arg != G_OPTION_ARG_NONE
+         && !(e->flags & (G_OPTION_FLAG_NO_ARG | G_OPTION_FLAG_OPTIONAL_ARG));
+}
+
+/* An on/off option is --opt or --opt=VALUE (DESIGN.md), but GOption takes
+ * the word after an option whose value is optional as that value: in
+ * `sbx run --no-pty make`, "make" would be read as --no-pty's value.  So an
+ * on/off option standing alone among the options becomes --opt=true before
+ * GOption reads them.  Options end where GOption's strict order ends them:
+ * at --, at the first word that is no option and no option's value.
+ * Returns the strings made, to free once parsed. */
+static GPtrArray *
+spell_out_switches (int argc, char **argv, const GOptionEntry *entries)
+{
+  GPtrArray *made = g_ptr_array_new_with_free_func (g_free);
+  for (int i = 1; i < argc; i++)
+    {
+      const char *a = argv[i];
+      if (a[0] != '-' || a[1] == '\0' || strcmp (a, "--") == 0)
+        break;
+      if (a[1] == '-')
+        {
+          const char *name = a + 2, *eq = strchr (name, '=');
+          size_t n = eq != NULL ? (size_t)(eq - name) : strlen (name);
+          for (const GOptionEntry *e = entries; e->long_name != NULL; e++)
+            if (e->long_name[0] != '\0' && strlen (e->long_name) == n
+                && strncmp (e->long_name, name, n) == 0)
+              {
+                if (eq == NULL && (e->flags & G_OPTION_FLAG_OPTIONAL_ARG))
+                  {
+                    argv[i] = g_strconcat (a, "=true", NULL);
+                    g_ptr_array_add (made, argv[i]);
+                  }
+                else if (eq == NULL && entry_takes_value (e))
+                  i++;
+                break;
+              }
+          continue;
+        }
+      /* -w DIR, -wDIR, -vw DIR: a short option's value is the rest of the
+       * word, or the next one. */
+      for (const char *c = a + 1; *c != '\0'; c++)
+        {
+          const GOptionEntry *e = entries;
+          while (e->long_name != NULL && e->short_name != *c)
+            e++;
+          if (e->long_name != NULL && entry_takes_value (e))
+            {
+              if (c[1] == '\0')
+                i++;
+              break;
+            }
+        }
+    }
+  return made;
+}
+
 /* Parses the options of `sbx CMD`, with a --help of ours (exits 0); returns
  * the remaining arguments.  @posix: options end at the first non-option. */
 static char **
@@ -159,6 +219,8 @@ parse_subcommand (const char *cmd, const char *params, const char *summary,
   g_option_context_set_main_group (ctx, group);
   g_option_context_set_help_enabled (ctx, FALSE);
   g_option_context_set_strict_posix (ctx, posix);
+  g_autoptr (GPtrArray) made
+      = spell_out_switches (argc, argv, (const GOptionEntry *)(void *)all->data);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     {
       if (g_ascii_isupper (error->message[0]) && g_ascii_islower (error->message[1]))
@@ -239,7 +301,8 @@ sbx_cli_ps (int argc, char **argv)
   return sbx_named_ps (all, json);
 }
 
-/* exec's -e, -w, --clearenv and --share-tty are run's: same parsing. */
+/* exec's -e, -w, --clearenv, --share-tty and --no-pty are run's: same
+ * parsing. */
 static gboolean
 exec_option_cb (const char *name, const char *value, gpointer data, GError **error)
 {
@@ -270,6 +333,8 @@ sbx_cli_exec (int argc, char **argv)
       "Keep the caller's session and terminal", NULL },
     { "tty", 0, G_OPTION_FLAG_NO_ARG | G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_CALLBACK, exec_option_cb,
       NULL, NULL },
+    { "no-pty", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, exec_option_cb,
+      "No pty of the sandbox's own on a terminal", NULL },
     { NULL },
   };
   fill_caller (spec);
@@ -541,7 +606,9 @@ build_entries (char ***remaining)
       GOptionEntry e = {
         .long_name = o->long_name,
         .short_name = o->short_name,
-        .flags = o->takes_value ? 0 : G_OPTION_FLAG_NO_ARG,
+        .flags = o->takes_value ? 0
+                 : o->on_off    ? G_OPTION_FLAG_OPTIONAL_ARG
+                                : G_OPTION_FLAG_NO_ARG,
         .arg = G_OPTION_ARG_CALLBACK,
         .arg_data = (gpointer)option_cb,
         .description = o->help,
@@ -622,6 +689,8 @@ sbx_cli_run (int argc, char **argv)
   g_option_context_set_help_enabled (ctx, FALSE);
   /* Options end at the command: in `sbx run ls -l`, -l is ls's. */
   g_option_context_set_strict_posix (ctx, TRUE);
+  g_autoptr (GPtrArray) made
+      = spell_out_switches (argc, argv, (const GOptionEntry *)(void *)entries->data);
 
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     {

@@ -75,7 +75,7 @@ serve_socket (int net_fd)
 }
 
 void
-sbx_init_run (pid_t command_pid, int sync_fd, int signal_fd, int net_fd)
+sbx_init_run (pid_t command_pid, gboolean to_group, int sync_fd, int signal_fd, int net_fd)
 {
   struct pollfd fds[] = {
     { .fd = signal_fd, .events = POLLIN },
@@ -107,9 +107,11 @@ sbx_init_run (pid_t command_pid, int sync_fd, int signal_fd, int net_fd)
           continue;
         }
       /* A signal the terminal sent (SI_KERNEL) reached the command directly
-       * when it shares our process group; only relay those sent to us. */
+       * when it shares our process group; only relay those sent to us.  The
+       * command leads its process group (it called setsid()) and cannot
+       * leave it, and it is our child: the group is its until we reap it. */
       if (si.ssi_code != SI_KERNEL)
-        kill (command_pid, (int)si.ssi_signo);
+        kill (to_group ? -command_pid : command_pid, (int)si.ssi_signo);
     }
 
   /* Code 1: nothing else of the sandbox is left (PID 1 has no child, and

@@ -6,6 +6,7 @@
 #include "child.h"
 #include "ext.h"
 #include "init.h"
+#include "pty.h"
 #include "security.h"
 #include "util.h"
 
@@ -18,6 +19,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -115,11 +117,35 @@ check_namespaces (const SbxSandboxInfo *info, int nsdir)
     }
 }
 
+/* In the child, a session leader inside the sandbox: a pty of the
+ * sandbox's own becomes its controlling terminal, in place of the caller's
+ * terminal among its standard streams, and the master goes to our parent,
+ * which proxies it.  The master is looked up in the sandbox's tree, which
+ * the command controls: checked (pty.c) before anything is done with it. */
+static void
+take_pty (const SbxSandboxInfo *info, const SbxPtyRequest *pty, int sock)
+{
+  g_autoptr (GError) error = NULL;
+  int master = sbx_pty_open_master_inside (&error);
+  int slave = master >= 0 ? sbx_pty_open_slave (master, pty, &error) : -1;
+  if (slave < 0)
+    sbx_die ("cannot exec in %s: %s (--no-pty runs the command on sbx's own streams)", info->name,
+             error->message);
+  /* Sent before the slave takes our stderr: from then on our messages go
+   * through the pty, which the parent must be reading. */
+  if (!sbx_msg_send (sock, SBX_MSG_PTY, 0, 0, NULL, master))
+    _exit (SBX_EXIT_FAILURE);
+  close (master);
+  close (sock);
+  sbx_pty_attach (slave, pty->std_fds);
+  close (slave);
+}
+
 /* In the child, inside the sandbox: the same last steps as `sbx run`'s
  * command, so that exec can do no more than the sandbox's own command. */
 static G_NORETURN void
 exec_inside (const SbxSandboxInfo *info, const SbxSpec *spec, const sigset_t *mask,
-             int parent_alive)
+             int parent_alive, const SbxPtyRequest *pty, int pty_sock)
 {
   /* First, before anything can fail and print: out of the caller's
    * session (TIOCSTI), and nothing of the host's in hand but the pipe to
@@ -128,12 +154,14 @@ exec_inside (const SbxSandboxInfo *info, const SbxSpec *spec, const sigset_t *ma
    * stand in its tree until execve(). */
   sbx_util_die_with_exit ();
   sbx_security_new_session (spec->share_tty);
-  int keep[] = { parent_alive };
+  int keep[] = { parent_alive, pty_sock };
   sbx_util_close_fds_except (keep, G_N_ELEMENTS (keep));
   /* Not ptraceable by the sandbox's processes while we still hold the
    * user namespace's full capabilities; execve() resets this. */
   prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
   sigprocmask (SIG_SETMASK, mask, NULL);
+  if (pty->active)
+    take_pty (info, pty, pty_sock);
 
   const char *workdir = spec->workdir != NULL ? spec->workdir : info->workdir;
   if (workdir == NULL || chdir (workdir) < 0)
@@ -167,6 +195,17 @@ exec_inside (const SbxSandboxInfo *info, const SbxSpec *spec, const sigset_t *ma
                 spec->argv[0], sbx_util_strerror (errsv));
 }
 
+/* A signal for the command of `sbx exec`: to its process group (our child
+ * called setsid(), and stays unreaped while we signal), unless it shares
+ * the caller's session; to the child alone in the moment before its
+ * setsid(). */
+static void
+relay_signal (pid_t pid, int pidfd, gboolean share_tty, int signo)
+{
+  if (share_tty || kill (-pid, signo) < 0)
+    sbx_util_pidfd_send_signal (pidfd, signo);
+}
+
 static int
 exit_code_of (int status)
 {
@@ -186,6 +225,11 @@ sbx_join_exec (const SbxSandboxInfo *info, const SbxSpec *spec)
     sbx_die ("%s", error->message);
 
   join_scope (info);
+  /* On a terminal, the command gets a pty of the sandbox's own; the
+   * caller's terminal is read and opened again for the proxy here, where
+   * /proc is still the host's. */
+  SbxPtyRequest pty;
+  sbx_pty_request (spec, &pty);
   /* The host's /proc/self/ns, opened before setns(): it shows what we
    * joined, whatever the sandbox mounted on its own /proc. */
   cleanup_fd int nsdir = open ("/proc/self/ns", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -201,11 +245,15 @@ sbx_join_exec (const SbxSandboxInfo *info, const SbxSpec *spec)
   sbx_util_close_fdp (&nsdir);
   sbx_util_close_fdp (&pidfd);
 
-  int alive[2];
+  int alive[2], pty_sock[2] = { -1, -1 };
   if (pipe2 (alive, O_CLOEXEC) < 0)
     sbx_die_errno ("pipe");
+  if (pty.active && socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pty_sock) < 0)
+    sbx_die_errno ("socketpair");
   sigset_t forwarded, saved;
   sbx_init_forwarded_signals (&forwarded);
+  if (pty.active)
+    sbx_pty_add_signals (&forwarded);
   sigprocmask (SIG_BLOCK, &forwarded, &saved);
 
   /* The child is the first of ours inside the sandbox's PID namespace. */
@@ -216,29 +264,67 @@ sbx_join_exec (const SbxSandboxInfo *info, const SbxSpec *spec)
   if (pid == 0)
     {
       close (alive[1]);
-      exec_inside (info, spec, &saved, alive[0]);
+      sbx_util_close_fdp (&pty_sock[0]);
+      exec_inside (info, spec, &saved, alive[0], &pty, pty_sock[1]);
     }
   close (alive[0]);
+  sbx_util_close_fdp (&pty_sock[1]);
 
   cleanup_fd int signal_fd = signalfd (-1, &forwarded, SFD_CLOEXEC);
-  struct pollfd fds[] = {
-    { .fd = child_pidfd, .events = POLLIN },
-    { .fd = signal_fd, .events = POLLIN },
+  SbxPtyProxy *proxy = NULL;
+  enum
+  {
+    CHILD,
+    SIGNALS,
+    PTY_SOCK,
+    PTY, /* two: the pty's master, the caller's terminal */
+    N_FDS = PTY + 2,
   };
-  while (!(fds[0].revents & POLLIN))
+  struct pollfd fds[N_FDS] = {
+    [CHILD] = { .fd = child_pidfd, .events = POLLIN },
+    [SIGNALS] = { .fd = signal_fd, .events = POLLIN },
+    [PTY_SOCK] = { .fd = -1, .events = POLLIN },
+  };
+  for (;;)
     {
+      fds[PTY_SOCK].fd = pty_sock[0];
+      sbx_pty_proxy_poll (proxy, &fds[PTY]);
       if (poll (fds, G_N_ELEMENTS (fds), -1) < 0 && errno != EINTR)
         sbx_die_errno ("poll");
+      if (sbx_pty_proxy_handle (proxy, &fds[PTY]) == SBX_PTY_END)
+        relay_signal (pid, child_pidfd, spec->share_tty, SIGKILL);
+      if (fds[PTY_SOCK].revents & (POLLIN | POLLHUP | POLLERR))
+        {
+          /* One master from our child while it runs sbx's code (it closes
+           * this socket before execve), checked as run's monitor does. */
+          SbxMsg msg;
+          int master = -1;
+          if (sbx_msg_recv (pty_sock[0], &msg, &master, NULL) && msg.type == SBX_MSG_PTY
+              && master >= 0 && sbx_pty_is_master (master))
+            proxy = sbx_pty_proxy_new (&pty, sbx_steal_fd (&master));
+          sbx_util_close_fdp (&master);
+          sbx_util_close_fdp (&pty_sock[0]);
+        }
       struct signalfd_siginfo si;
-      if ((fds[1].revents & POLLIN) && read (signal_fd, &si, sizeof si) == sizeof si
-          && !(spec->share_tty && si.ssi_code == SI_KERNEL))
-        sbx_util_pidfd_send_signal (child_pidfd, (int)si.ssi_signo);
+      if ((fds[SIGNALS].revents & POLLIN) && read (signal_fd, &si, sizeof si) == sizeof si)
+        {
+          if (pty.active && sbx_pty_owns_signal ((int)si.ssi_signo))
+            sbx_pty_proxy_signal (proxy, (int)si.ssi_signo);
+          else if (!(spec->share_tty && si.ssi_code == SI_KERNEL))
+            relay_signal (pid, child_pidfd, spec->share_tty, (int)si.ssi_signo);
+        }
+      if (fds[CHILD].revents & POLLIN)
+        break;
     }
   int status = 0;
   while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
     ;
   close (child_pidfd);
   close (alive[1]);
+  sbx_util_close_fdp (&pty_sock[0]);
+  /* What the command wrote last, then the caller's terminal as it was. */
+  sbx_pty_proxy_finish (proxy);
+  sbx_util_close_fdp (&pty.term);
   /* We live in the sandbox's namespaces now, where new threads cannot be
    * made (clone(CLONE_THREAD) fails once the PID namespace for children is
    * not ours): leave without running atexit handlers, which may need one (a

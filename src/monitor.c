@@ -10,6 +10,7 @@
 #include "helper.h"
 #include "net.h"
 #include "init.h"
+#include "pty.h"
 #include "security.h"
 #include "state.h"
 #include "userns.h"
@@ -44,6 +45,7 @@ typedef struct
   SbxScope *scope;      /* the systemd user scope holding the sandbox, or NULL */
   char *scope_unit;     /* its name */
   char *namespaces;     /* the sandbox's, as PID 1 reported them */
+  SbxPtyProxy *pty;     /* the command's pty and the caller's terminal, once PID 1 sent it */
   guint64 oom_kills;    /* memory.events oom_kill of the scope, last read */
   gboolean net_ready;   /* sbx-net said it runs */
   gboolean net_waiting; /* the sandbox waits for that */
@@ -142,6 +144,20 @@ start_fuse (SbxRun *run)
         = sbx_fuse_spawn (run->spec, run->fuse_exe, run->pidfd, run->config->root_mapped, &error);
   if (run->fuse == NULL)
     sbx_msg_send (run->sock, SBX_MSG_FUSE_FAILED, 0, 0, error->message, -1);
+}
+
+/* The sandbox's pty: the monitor proxies it from now on (pty.c). */
+static void
+start_pty (SbxRun *run, int master)
+{
+  if (master < 0 || !sbx_pty_is_master (master))
+    {
+      if (master >= 0)
+        close (master);
+      fail_sandbox (run, "the sandbox sent no pty master for the command's terminal");
+      return;
+    }
+  run->pty = sbx_pty_proxy_new (&run->config->pty, master);
 }
 
 /* Whether a session bus is there to ask, without loading GDBus: the address
@@ -287,6 +303,10 @@ sbx_monitor_message_expected (SbxRunState state, guint32 seen, guint32 type,
       return building && first && needs->fuse;
     case SBX_MSG_NAMESPACES:
       return building && first && needs->named;
+    case SBX_MSG_PTY:
+      /* Taken while PID 1 runs sbx's code only: after that a master from
+       * it could be anything the command made. */
+      return building && first && needs->pty;
     case SBX_MSG_STARTED:
       return building && first;
     case SBX_MSG_EXIT:
@@ -308,6 +328,7 @@ message_expected (const SbxRun *run, guint32 type)
     .slirp = run->spec->net == SBX_NET_SLIRP,
     .fuse = run->fuse_exe >= 0,
     .named = run->spec->name != NULL,
+    .pty = run->config->pty.active,
   };
   return sbx_monitor_message_expected (run->state, run->seen, type, &needs);
 }
@@ -337,7 +358,7 @@ read_message (int sock, SbxRun *run)
     }
   if (msg.type < 32)
     run->seen |= 1u << msg.type;
-  if (fd >= 0 && msg.type != SBX_MSG_TAP_FD)
+  if (fd >= 0 && msg.type != SBX_MSG_TAP_FD && msg.type != SBX_MSG_PTY)
     sbx_util_close_fdp (&fd);
   switch ((SbxMsgType)msg.type)
     {
@@ -390,6 +411,9 @@ read_message (int sock, SbxRun *run)
       run->net_waiting = TRUE;
       release_network (run);
       break;
+    case SBX_MSG_PTY:
+      start_pty (run, fd);
+      break;
     case SBX_MSG_GO:
     case SBX_MSG_FUSE_FAILED:
     case SBX_MSG_NET_READY:
@@ -434,44 +458,74 @@ leave_early (const SbxRun *run)
   return TRUE;
 }
 
-/* Relays signals and collects messages until PID 1 is gone. */
+/* A signal for the monitor: the proxy's own (window size, job control of
+ * sbx itself), else relayed to PID 1, which passes it on to the command's
+ * process group. */
+static void
+handle_signal (const SbxSpec *spec, SbxRun *run, const struct signalfd_siginfo *si)
+{
+  int signo = (int)si->ssi_signo;
+  if (run->config->pty.active && sbx_pty_owns_signal (signo))
+    sbx_pty_proxy_signal (run->pty, signo);
+  /* With --share-tty the terminal's signals already reached the command
+   * (same process group); relay only the others. */
+  else if (!(spec->share_tty && si->ssi_code == SI_KERNEL))
+    sbx_util_pidfd_send_signal (run->pidfd, signo);
+}
+
+/* Relays signals, proxies the command's terminal and collects messages
+ * until PID 1 is gone. */
 static int
 wait_for_sandbox (const SbxSpec *spec, SbxRun *run, int sock, int signal_fd)
 {
-  struct pollfd fds[] = {
-    { .fd = run->pidfd, .events = POLLIN },
-    { .fd = sock, .events = POLLIN },
-    { .fd = signal_fd, .events = POLLIN },
-    { .fd = -1, .events = POLLIN },
-    { .fd = -1, .events = POLLIN },
+  enum
+  {
+    PIDFD,
+    SOCK,
+    SIGNALS,
+    FUSE,
+    NET,
+    EVENTS,
+    PTY, /* two: the pty's master, the caller's terminal */
+    N_FDS = PTY + 2,
+  };
+  struct pollfd fds[N_FDS] = {
+    [PIDFD] = { .fd = run->pidfd, .events = POLLIN },
+    [SOCK] = { .fd = sock, .events = POLLIN },
+    [SIGNALS] = { .fd = signal_fd, .events = POLLIN },
+    [FUSE] = { .fd = -1, .events = POLLIN },
+    [NET] = { .fd = -1, .events = POLLIN },
     /* cgroup v2 files signal a change with POLLPRI */
-    { .fd = run->scope != NULL ? run->ext->scope_events_fd (run->scope) : -1, .events = POLLPRI },
+    [EVENTS]
+    = { .fd = run->scope != NULL ? run->ext->scope_events_fd (run->scope) : -1, .events = POLLPRI },
   };
   gboolean sock_open = TRUE;
 
   for (;;)
     {
-      fds[1].fd = sock_open ? sock : -1;
-      fds[3].fd = run->fuse != NULL ? sbx_fuse_pidfd (run->fuse) : -1;
-      fds[4].fd = run->net != NULL ? sbx_net_ready_fd (run->net) : -1;
+      fds[SOCK].fd = sock_open ? sock : -1;
+      fds[FUSE].fd = run->fuse != NULL ? sbx_fuse_pidfd (run->fuse) : -1;
+      fds[NET].fd = run->net != NULL ? sbx_net_ready_fd (run->net) : -1;
+      sbx_pty_proxy_poll (run->pty, &fds[PTY]);
       if (poll (fds, G_N_ELEMENTS (fds), -1) < 0)
         {
           if (errno == EINTR)
             continue;
           sbx_die_errno ("poll");
         }
-      if (fds[1].revents & (POLLIN | POLLHUP | POLLERR))
+      /* The command's output first: a message read below may end the
+       * loop. */
+      if (sbx_pty_proxy_handle (run->pty, &fds[PTY]) == SBX_PTY_END)
+        sbx_util_pidfd_send_signal (run->pidfd, SIGKILL);
+      if (fds[SOCK].revents & (POLLIN | POLLHUP | POLLERR))
         sock_open = read_message (sock, run);
-      if (fds[2].revents & POLLIN)
+      if (fds[SIGNALS].revents & POLLIN)
         {
           struct signalfd_siginfo si;
-          /* With --share-tty the terminal's signals already reached the
-           * command (same process group); relay only the others. */
-          if (read (signal_fd, &si, sizeof si) == sizeof si
-              && !(spec->share_tty && si.ssi_code == SI_KERNEL))
-            sbx_util_pidfd_send_signal (run->pidfd, (int)si.ssi_signo);
+          if (read (signal_fd, &si, sizeof si) == sizeof si)
+            handle_signal (spec, run, &si);
         }
-      if (fds[3].revents & POLLIN)
+      if (fds[FUSE].revents & POLLIN)
         {
           /* The daemon gave up (before mounting, or its mount is gone):
            * the sandbox hears why; it cannot go on without its root. */
@@ -479,7 +533,7 @@ wait_for_sandbox (const SbxSpec *spec, SbxRun *run, int sock, int signal_fd)
           sbx_msg_send (sock, SBX_MSG_FUSE_FAILED, 0, 0, why, -1);
           sbx_fuse_stop (g_steal_pointer (&run->fuse));
         }
-      if (fds[4].revents & (POLLIN | POLLHUP | POLLERR))
+      if (fds[NET].revents & (POLLIN | POLLHUP | POLLERR))
         {
           run->net_ready = sbx_net_check_ready (run->net);
           if (run->net_ready)
@@ -488,9 +542,9 @@ wait_for_sandbox (const SbxSpec *spec, SbxRun *run, int sock, int signal_fd)
             fail_sandbox (run,
                           "sbx-net, the network helper, failed to start (its message is above)");
         }
-      if (fds[5].revents & (POLLPRI | POLLERR))
+      if (fds[EVENTS].revents & (POLLPRI | POLLERR))
         update_oom_kills (run);
-      if (fds[0].revents & POLLIN)
+      if (fds[PIDFD].revents & POLLIN)
         break;
       if (leave_early (run))
         break;
@@ -505,6 +559,9 @@ wait_for_sandbox (const SbxSpec *spec, SbxRun *run, int sock, int signal_fd)
   while (sock_open && !leave_early (run))
     sock_open = read_message (sock, run);
   update_oom_kills (run);
+  /* What the command wrote last, then the caller's terminal as it was,
+   * before any message of ours. */
+  sbx_pty_proxy_finish (g_steal_pointer (&run->pty));
 
   if (run->error_code != 0)
     {
@@ -522,6 +579,7 @@ wait_for_sandbox (const SbxSpec *spec, SbxRun *run, int sock, int signal_fd)
 static void
 release_run (SbxRun *run)
 {
+  sbx_pty_proxy_finish (g_steal_pointer (&run->pty));
   sbx_fuse_stop (g_steal_pointer (&run->fuse));
   sbx_util_close_fdp (&run->fuse_exe);
   sbx_net_free (g_steal_pointer (&run->net));
@@ -613,10 +671,16 @@ sbx_monitor_run (const SbxSpec *spec)
         sbx_warn ("cannot record the layers of %s: %s", spec->name, error->message);
     }
 
+  /* On a terminal the command gets a pty of the sandbox's own; its
+   * settings are read here, on the host, before anything is cloned. */
+  sbx_pty_request (spec, &config.pty);
+
   /* Blocked before the clone so that a signal arriving during setup waits
    * for the signalfd instead of killing the monitor and, with it, the
-   * sandbox. */
+   * sandbox.  With a pty, the proxy's own signals too. */
   sbx_init_forwarded_signals (&forwarded);
+  if (config.pty.active)
+    sbx_pty_add_signals (&forwarded);
   sigprocmask (SIG_BLOCK, &forwarded, &config.caller_mask);
 
   pid_t pid = sbx_util_clone3 (clone_flags (spec), &run.pidfd);
@@ -694,5 +758,6 @@ sbx_monitor_run (const SbxSpec *spec)
     sbx_die_errno ("signalfd");
   int code = wait_for_sandbox (spec, &run, sock, signal_fd);
   release_run (&run);
+  sbx_util_close_fdp (&config.pty.term);
   return code;
 }

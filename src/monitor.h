@@ -26,6 +26,7 @@ typedef struct
   gboolean slirp; /* tap0 and sbx-net */
   gboolean fuse;  /* fuse-overlayfs may be started */
   gboolean named; /* a named sandbox reports its namespaces */
+  gboolean pty;   /* the command gets a pty, whose master PID 1 sends */
 } SbxRunNeeds;
 
 /* Whether PID 1 may send a message of @type (SbxMsgType) in @state, @seen

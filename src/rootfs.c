@@ -14,6 +14,7 @@
 #include "mask.h"
 #include "net.h"
 #include "overlay.h"
+#include "pty.h"
 #include "util.h"
 
 #include <errno.h>
@@ -46,6 +47,7 @@ struct SbxRootfs
   int dev_trees[N_DEV_NODES]; /* clones of the host's device nodes */
   int *mount_trees;           /* per spec->mounts entry: a clone for binds, -1 otherwise */
   int newroot;                /* O_PATH of NEWROOT once attached */
+  int devpts;                 /* the root of the sandbox's devpts, once mounted */
 };
 
 static int
@@ -84,6 +86,7 @@ SbxRootfs *
 sbx_rootfs_prepare (const SbxSpec *spec)
 {
   SbxRootfs *r = g_new0 (SbxRootfs, 1);
+  r->devpts = -1;
 
   /* Private, recursively: a mount made in the sandbox never propagates to the
    * host and a host mount never appears inside later. */
@@ -244,7 +247,8 @@ build_dev (SbxRootfs *r, const SbxSpec *spec, gboolean root_mapped)
   /* A devpts of our own: the host's ptys are not reachable, and ptmx gives
    * ptys of this instance only.  No gid= option: the tty group may be
    * unmapped. */
-  mount_new_fs (r, "devpts", pts_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, "/dev/pts");
+  r->devpts = new_fs ("devpts", pts_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, "/dev/pts");
+  attach_tree (r, r->devpts, "/dev/pts", "devpts");
   mount_new_fs (r, "tmpfs", shm_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, "/dev/shm");
 }
 
@@ -472,6 +476,19 @@ sbx_rootfs_build (SbxRootfs *r, const SbxSpec *spec, uid_t inside_uid, gid_t ins
   sbx_overlay_seal (r->overlay);
 }
 
+int
+sbx_rootfs_open_pty (SbxRootfs *r)
+{
+  g_autoptr (GError) error = NULL;
+  /* Through the mount PID 1 made a moment ago, not through a path: the
+   * sandbox's own devpts instance, so that the command's terminal is one
+   * of the sandbox's, never one of the host's or the caller's. */
+  int master = sbx_pty_open_master_at (r->devpts, &error);
+  if (master < 0)
+    sbx_die ("%s", error->message);
+  return master;
+}
+
 void
 sbx_rootfs_enter (SbxRootfs *r)
 {
@@ -499,6 +516,7 @@ sbx_rootfs_enter (SbxRootfs *r)
   if (chdir ("/") < 0)
     sbx_die_errno ("chdir /");
   sbx_util_close_fdp (&r->newroot);
+  sbx_util_close_fdp (&r->devpts);
   sbx_overlay_free (r->overlay);
   g_free (r->mount_trees);
   g_free (r);

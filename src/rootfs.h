@@ -23,6 +23,11 @@ SbxRootfs *sbx_rootfs_prepare (const SbxSpec *spec);
 void sbx_rootfs_build (SbxRootfs *rootfs, const SbxSpec *spec, uid_t inside_uid, gid_t inside_gid,
                        gboolean root_mapped, int sync_fd);
 
+/* A new pty master of the devpts instance mounted on the sandbox's
+ * /dev/pts (after sbx_rootfs_build, before sbx_rootfs_enter).  Dies on
+ * failure. */
+int sbx_rootfs_open_pty (SbxRootfs *rootfs);
+
 /* pivot_root into the new root and detach the old one, so nothing of the
  * host or of the setup is reachable.  Dies on failure. */
 void sbx_rootfs_enter (SbxRootfs *rootfs);

@@ -713,6 +713,30 @@ set_share_tty (SbxSpec *spec, const char *value, GError **error)
   return TRUE;
 }
 
+gboolean
+sbx_spec_parse_on_off (const char *option, const char *value, gboolean *on, GError **error)
+{
+  static const char *const yes[] = { "true", "yes", "1" }, *const no[] = { "false", "no", "0" };
+  if (value == NULL)
+    {
+      *on = TRUE;
+      return TRUE;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (yes); i++)
+    if (strcmp (value, yes[i]) == 0 || strcmp (value, no[i]) == 0)
+      {
+        *on = strcmp (value, yes[i]) == 0;
+        return TRUE;
+      }
+  return fail (error, option, "'%s' is not one of true, false, yes, no, 1, 0", value);
+}
+
+static gboolean
+set_no_pty (SbxSpec *spec, const char *value, GError **error)
+{
+  return sbx_spec_parse_on_off ("--no-pty", value, &spec->no_pty, error);
+}
+
 static gboolean
 set_verbose (SbxSpec *spec, const char *value, GError **error)
 {
@@ -796,7 +820,11 @@ static const SbxOption run_options[] = {
   { "seccomp", 0, TRUE, "process", "default|unconfined",
     "The system call filter (unconfined: none, with a warning)", set_seccomp },
   { "share-tty", 0, FALSE, "process", NULL,
-    "Keep the caller's session and terminal (default: a new session)", set_share_tty },
+    "Keep the caller's session and terminal (default: a session, and a pty, of its own)",
+    set_share_tty },
+  { "no-pty", 0, FALSE, "process", NULL,
+    "No pty of the sandbox's own on a terminal: the command gets sbx's streams", set_no_pty, FALSE,
+    TRUE },
   { "profile", 0, TRUE, "process", "NAME",
     "Defaults from $XDG_CONFIG_HOME/sbx/NAME.conf (the command line wins)", set_profile },
   { "verbose", 'v', FALSE, "process", NULL, "Say what sbx sets up", set_verbose },
@@ -884,6 +912,14 @@ profile_apply_key (SbxSpec *spec, GKeyFile *kf, const char *key, GError **error)
     return fail (error, option, "unknown key (the keys are the long options of sbx run)");
   if (strcmp (key, "profile") == 0)
     return fail (error, option, "a profile cannot load another profile");
+  if (o->on_off)
+    {
+      /* The setter takes the same words as the command line's --opt=. */
+      g_autofree char *word = g_key_file_get_string (kf, "run", key, &local);
+      if (word == NULL)
+        return fail (error, option, "%s", local->message);
+      return o->set (spec, word, error);
+    }
   if (!o->takes_value)
     {
       gboolean on = g_key_file_get_boolean (kf, "run", key, &local);

@@ -113,6 +113,7 @@ typedef struct
   GPtrArray *env; /* "K=V" strings, applied in order */
   gboolean clearenv;
   gboolean share_tty;
+  gboolean no_pty; /* --no-pty: no pty of the sandbox's own even on a terminal */
   gboolean has_timens_offsets;
   gint64 monotonic_offset;
   gint64 boottime_offset;
@@ -142,6 +143,7 @@ typedef struct
   const char *help;
   SbxOptionSetter set;
   gboolean repeatable; /* may be given several times; a list in a profile */
+  gboolean on_off;     /* no value, or =true|false|yes|no|1|0 (the setter parses it) */
 } SbxOption;
 
 /* The `sbx run` options, terminated by an entry with long_name == NULL. */
@@ -172,6 +174,10 @@ gboolean sbx_spec_parse_tmpfs_size (const char *option, const char *text, char *
 gboolean sbx_spec_hostname_valid (const char *name);
 gboolean sbx_spec_parse_publish (const char *text, SbxPublish **out, GError **error);
 gboolean sbx_spec_parse_cpus (const char *text, guint64 max_cpus, guint64 *usec);
+/* The value of an on/off option: NULL (the option alone) is on; else one of
+ * true, false, yes, no, 1, 0 (DESIGN.md), nothing else. */
+gboolean sbx_spec_parse_on_off (const char *option, const char *value, gboolean *on,
+                                GError **error);
 /* Removes the directories sbx_spec_validate() made (a kept layer's) with
  * what sbx put in them since: for a run that failed before its command
  * started, so that nothing half-created is left. */

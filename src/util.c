@@ -21,6 +21,17 @@
  * not an option: the sandbox child sets it once it owns the sync socket. */
 static int error_channel = -1;
 static gboolean child_process;
+/* Run before sbx_die() prints: the pty proxy gives the caller's terminal
+ * its modes back, so that the message reads as a line and the shell after
+ * us gets a sane terminal (the monitor's exit() runs atexit handlers too,
+ * the `sbx exec` parent's _exit() does not). */
+static void (*exit_hook) (void);
+
+void
+sbx_util_set_exit_hook (void (*hook) (void))
+{
+  exit_hook = hook;
+}
 
 void
 sbx_util_set_error_channel (int fd)
@@ -46,6 +57,8 @@ die_with (int code, int errsv, const char *fmt, va_list ap)
   if (error_channel >= 0 && sbx_msg_send (error_channel, SBX_MSG_ERROR, code, 0, text, -1))
     _exit (code);
 
+  if (exit_hook != NULL && error_channel < 0)
+    exit_hook ();
   fprintf (stderr, "sbx: %s\n", text);
   /* A child of the monitor must not run atexit handlers or flush stdio
    * buffers it inherited; the monitor itself exits normally. */

@@ -36,6 +36,11 @@ void sbx_warn (const char *fmt, ...) SBX_PRINTF (1, 2);
 /* A line of --verbose output ("sbx: ..."), through the monitor in the child. */
 void sbx_info (const char *fmt, ...) SBX_PRINTF (1, 2);
 
+/* @hook runs before sbx_die*() prints in this process (not in the sandbox
+ * child, whose errors go to the monitor): the pty proxy restores the
+ * caller's terminal there.  NULL removes it. */
+void sbx_util_set_exit_hook (void (*hook) (void));
+
 /* Route sbx_die*() through @fd (a SOCK_SEQPACKET to the monitor); -1 resets. */
 void sbx_util_set_error_channel (int fd);
 
@@ -114,6 +119,7 @@ typedef enum
   SBX_MSG_SOCKET_REQUEST, /* sbx-net -> PID 1: a socket of family @value, type @code */
   SBX_MSG_SOCKET,         /* PID 1 -> sbx-net: here it is (SCM_RIGHTS), or code = errno */
   SBX_MSG_NAMESPACES, /* child -> monitor: the sandbox's namespaces (sbx_state_read_namespaces) */
+  SBX_MSG_PTY,        /* child -> monitor: the master of the command's pty (SCM_RIGHTS) */
 } SbxMsgType;
 
 #define SBX_MSG_TEXT_MAX 2048

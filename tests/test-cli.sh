@@ -19,7 +19,7 @@ like "$out" "^Usage: sbx COMMAND" "--help shows the usage"
 like "$out" "  run " "--help lists run"
 out=$(sbx run --help); rc=$?
 is "$rc" "0" "run --help exits 0"
-for opt in map-root no-subids bind ro-bind tmpfs workdir net hostname env clearenv monotonic boottime share-tty; do
+for opt in map-root no-subids bind ro-bind tmpfs workdir net hostname env clearenv monotonic boottime share-tty no-pty; do
   like "$out" "--$opt" "run --help lists --$opt"
 done
 for group in Identity Filesystem Network Process; do
@@ -98,6 +98,11 @@ bad "sbx: --monotonic: 'abc' is not a whole number of seconds" "sbx run" run --m
 bad "sbx: --monotonic: '1.5' is not a whole number of seconds" "sbx run" run --monotonic 1.5 -- true
 bad "sbx: --boottime: '' is not a whole number of seconds" "sbx run" run --boottime "" -- true
 bad "sbx: --boottime: '99999999999999999999' is not a whole number of seconds" "sbx run" run --boottime 99999999999999999999 -- true
+# An on/off option: alone, or =true|false|yes|no|1|0 (DESIGN.md), nothing else.
+for v in maybe TRUE on ""; do
+  bad "sbx: --no-pty: '$v' is not one of true, false, yes, no, 1, 0" "sbx run" run --no-pty="$v" -- true
+done
+bad "sbx: --no-pty: 'off' is not one of true, false, yes, no, 1, 0" "sbx exec" exec --no-pty=off box -- true
 after=$(snapshot_host)
 is "$after" "$before" "bad input leaves no process or mount behind"
 
@@ -105,5 +110,7 @@ is "$after" "$before" "bad input leaves no process or mount behind"
 is "$(sbx run echo -w --bind x)" "-w --bind x" "options after the command belong to the command"
 is "$(sbx run -- printf '%s' --help)" "--help" "-- ends sbx's options"
 is "$(sbx run --hostname=h1 --net=none -- hostname)" "h1" "--opt=VAL works"
+is "$(sbx run --no-pty echo x)" "x" "an on/off option takes no separate value: the word after --no-pty is the command"
+like "$(sbx exec --help)" "--no-pty" "exec --help lists --no-pty"
 
 done_testing

@@ -81,6 +81,7 @@ for cmd in exec stop rm diff; do
 done
 like "$(comp sbx exec comp-one uname --al)" "--all" "bash: exec hands off to the inner command after the name"
 is "$(comp sbx stop --ti)" "--time " "bash: stop options"
+is "$(comp sbx exec --no)" "--no-pty " "bash: exec knows --no-pty"
 
 if command -v fish >/dev/null; then
   # Not --no-config: that also hides fish's own completions (ls's, here).
@@ -128,6 +129,8 @@ EOF
   is "$(zcomp 'sbx doctor --')" "--help --json " "zsh: doctor options"
   is "$(zcomp 'sbx run --profile ')" "build untrusted " "zsh: --profile completes the profile names"
   like "$(zcomp 'sbx run --pro')" "--profile" "zsh: --profile is a run option"
+  is "$(zcomp 'sbx run --no-pty=')" "0 1 false no true yes " "zsh: --no-pty= offers the on/off words"
+  like "$(zcomp 'sbx exec --no')" "--no-pty" "zsh: --no-pty is an exec option"
 else
   skip "zsh is not installed"
 fi

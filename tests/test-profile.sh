@@ -120,6 +120,8 @@ profile badbind '[run]' 'bind=/tmp;/a:/b:/c'
 bad_profile "sbx: $p/badbind.conf:2: bind: '/a:/b:/c' is not SRC[:DST][:ro] (':' in a path is not supported)" --profile badbind
 profile badflag '[run]' 'map-root=yes'
 bad_profile "sbx: $p/badflag.conf:2: map-root: 'yes' is not true or false" --profile badflag
+profile badswitch '[run]' 'no-pty=maybe'
+bad_profile "sbx: $p/badswitch.conf:2: no-pty: 'maybe' is not one of true, false, yes, no, 1, 0" --profile badswitch
 profile badcap '[run]' 'cap-add=CHOWN;NOPE'
 bad_profile "sbx: $p/badcap.conf:2: cap-add: 'NOPE' is not a capability (see capabilities(7), or ALL)" --profile badcap
 profile badport '[run]' 'publish=8080'

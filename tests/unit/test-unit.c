@@ -255,6 +255,30 @@ test_hostname (void)
   g_assert_false (sbx_spec_hostname_valid ("a/b"));
 }
 
+/* On/off options take the option alone or exactly these six words. */
+static void
+test_parse_on_off (void)
+{
+  static const char *const yes[] = { "true", "yes", "1" }, *const no[] = { "false", "no", "0" };
+  static const char *const junk[] = { "", "TRUE", "Yes", "on", "off", "2", "true ", " no", "y" };
+  gboolean on = FALSE;
+  g_assert_true (sbx_spec_parse_on_off ("--x", NULL, &on, NULL) && on);
+  for (guint i = 0; i < G_N_ELEMENTS (yes); i++)
+    {
+      on = FALSE;
+      g_assert_true (sbx_spec_parse_on_off ("--x", yes[i], &on, NULL) && on);
+      g_assert_true (sbx_spec_parse_on_off ("--x", no[i], &on, NULL) && !on);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (junk); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      on = TRUE;
+      g_assert_false (sbx_spec_parse_on_off ("--x", junk[i], &on, &error));
+      g_assert_true (on); /* untouched */
+      g_assert_true (g_str_has_prefix (error->message, "--x: '"));
+    }
+}
+
 static void
 test_parse_cpus (void)
 {
@@ -434,9 +458,19 @@ test_seccomp_program (void)
 static void
 test_protocol (void)
 {
-  const SbxRunNeeds all = { .slirp = TRUE, .fuse = TRUE, .named = TRUE };
+  const SbxRunNeeds all = { .slirp = TRUE, .fuse = TRUE, .named = TRUE, .pty = TRUE };
   const SbxRunNeeds none = { 0 };
   guint32 fuse = 1u << SBX_MSG_FUSE_START;
+
+  /* The command's pty: its master only while PID 1 builds, once, and only
+   * when the monitor asked for one. */
+  g_assert_true (sbx_monitor_message_expected (SBX_RUN_BUILDING, 0, SBX_MSG_PTY, &all));
+  g_assert_false (
+      sbx_monitor_message_expected (SBX_RUN_BUILDING, 1u << SBX_MSG_PTY, SBX_MSG_PTY, &all));
+  g_assert_false (sbx_monitor_message_expected (SBX_RUN_BUILDING, 0, SBX_MSG_PTY, &none));
+  g_assert_false (sbx_monitor_message_expected (SBX_RUN_SETUP, 0, SBX_MSG_PTY, &all));
+  g_assert_false (sbx_monitor_message_expected (SBX_RUN_STARTED, 0, SBX_MSG_PTY, &all));
+  g_assert_false (sbx_monitor_message_expected (SBX_RUN_EXITED, 0, SBX_MSG_PTY, &all));
 
   g_assert_true (sbx_monitor_message_expected (SBX_RUN_BUILDING, 0, SBX_MSG_FUSE_START, &all));
   g_assert_false (sbx_monitor_message_expected (SBX_RUN_BUILDING, fuse, SBX_MSG_FUSE_START, &all));
@@ -557,6 +591,7 @@ main (int argc, char **argv)
   g_test_add_func ("/spec/hostname", test_hostname);
   g_test_add_func ("/spec/parse-cpus", test_parse_cpus);
   g_test_add_func ("/spec/parse-publish", test_parse_publish);
+  g_test_add_func ("/spec/parse-on-off", test_parse_on_off);
   g_test_add_func ("/spec/limits-strv", test_limits_strv);
   g_test_add_func ("/state/name-valid", test_name_valid);
   g_test_add_func ("/overlay/unescape-mountinfo", test_unescape_mountinfo);
