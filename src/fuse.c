@@ -191,6 +191,13 @@ sbx_fuse_spawn (const SbxSpec *spec, int exe, int sandbox_pidfd, gboolean root_m
    * into /usr works; what the caller cannot read on the host stays
    * unreadable, because the daemon works with the caller's rights there. */
   g_string_append (opts, ",allow_other");
+  /* writeback=0: every write() goes to the daemon and fails there when the
+   * upper layer's disk is full.  With fuse-overlayfs' default writeback
+   * cache the kernel took the data, write() returned success, and the
+   * daemon's later write failed where no one heard of it: the file was
+   * empty on disk.  (fuse-overlayfs 1.10 reports ENOSPC as EIO, but at
+   * write() time.) */
+  g_string_append (opts, ",writeback=0");
   if (spec->identity == SBX_ID_ROOT)
     g_string_append (opts, ",squash_to_root");
 
@@ -324,8 +331,9 @@ sbx_fuse_failure (SbxFuse *fuse)
   /* Its own "fuse-overlayfs: " prefix, once is enough. */
   for (const char *p; (p = strstr (text->str, "fuse-overlayfs: ")) != NULL;)
     g_string_erase (text, p - text->str, strlen ("fuse-overlayfs: "));
-  g_autofree char *why = g_strdup_printf ("fuse-overlayfs failed%s%s", text->len ? ": " : "",
-                                          text->len ? text->str : "");
+  g_autofree char *how = sbx_util_describe_exit (&info);
+  g_autofree char *why = g_strdup_printf ("fuse-overlayfs failed (%s)%s%s", how,
+                                          text->len ? ": " : "", text->len ? text->str : "");
   return name_user_paths (fuse, why);
 }
 

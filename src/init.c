@@ -15,13 +15,28 @@
 void
 sbx_init_forwarded_signals (sigset_t *set)
 {
+  /* Every signal a user may send to sbx that would otherwise end it (or be
+   * lost) reaches the command instead: the terminal's, the user ones, the
+   * timers' and limits' (timeout(1) and shells send SIGALRM, ulimit SIGXCPU)
+   * and the real-time ones.  Not the job control signals (the pty and the
+   * shell handle them), SIGCHLD, SIGWINCH or what the kernel raises for a
+   * fault. */
+  static const int relayed[] = {
+    SIGHUP,  SIGINT,    SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGPIPE,
+    SIGALRM, SIGVTALRM, SIGPROF, SIGXCPU, SIGXFSZ, SIGPWR,
+  };
   sigemptyset (set);
-  sigaddset (set, SIGINT);
-  sigaddset (set, SIGTERM);
-  sigaddset (set, SIGHUP);
-  sigaddset (set, SIGQUIT);
-  sigaddset (set, SIGUSR1);
-  sigaddset (set, SIGUSR2);
+  for (guint i = 0; i < G_N_ELEMENTS (relayed); i++)
+    sigaddset (set, relayed[i]);
+  for (int sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+    sigaddset (set, sig);
+}
+gboolean
+sbx_init_signal_is_own (const struct signalfd_siginfo *si)
+{
+  /* A write to a pipe whose reader is gone raises SIGPIPE in the writer,
+   * as if it had sent it to itself. */
+  return si->ssi_signo == SIGPIPE && si->ssi_pid == (guint32)getpid ();
 }
 
 /* The command's wait status as an exit code: 128+N for a signal. */
@@ -114,10 +129,6 @@ sbx_init_run (pid_t command_pid, gboolean to_group, int sync_fd, int signal_fd, 
         kill (to_group ? -command_pid : command_pid, (int)si.ssi_signo);
     }
 
-  /* Code 1: nothing else of the sandbox is left (PID 1 has no child, and
-   * every process of its PID namespace descends from it), so the monitor
-   * need not wait for the kernel to take down the namespaces. */
-  gboolean alone = waitpid (-1, NULL, WNOHANG) < 0 && errno == ECHILD;
-  sbx_msg_send (sync_fd, SBX_MSG_EXIT, alone ? 1 : 0, status, NULL, -1);
+  sbx_msg_send (sync_fd, SBX_MSG_EXIT, 0, status, NULL, -1);
   _exit (exit_code_of (status));
 }

@@ -10,6 +10,11 @@
  * to PID 1). */
 void sbx_init_forwarded_signals (sigset_t *set);
 
+struct signalfd_siginfo;
+/* Whether @si is a SIGPIPE this process raised itself (a write to a pipe
+ * nobody reads any more): not one to relay. */
+gboolean sbx_init_signal_is_own (const struct signalfd_siginfo *si);
+
 /* Runs PID 1 after the command @command_pid was forked: reaps orphans,
  * forwards signals to the command (to its process group with @to_group:
  * the command leads one, so that `bash -c`, make and their children all

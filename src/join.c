@@ -141,8 +141,113 @@ take_pty (const SbxSandboxInfo *info, const SbxPtyRequest *pty, int sock)
   close (slave);
 }
 
-/* In the child, inside the sandbox: the same last steps as `sbx run`'s
+/* The command's process, below the reaper: a process group of its own
+ * (the foreground one of the pty), then the same last steps as `sbx run`'s
  * command, so that exec can do no more than the sandbox's own command. */
+static G_NORETURN void
+run_command (const SbxSandboxInfo *info, const SbxSpec *spec, const sigset_t *mask,
+             gboolean on_pty)
+{
+  if (!spec->share_tty)
+    {
+      /* SIGTTOU stays blocked (as inherited) while we take the terminal's
+       * foreground from our own background group, as a shell does. */
+      setpgid (0, 0);
+      for (int fd = 0; on_pty && fd <= 2; fd++)
+        if (isatty (fd) && tcsetpgrp (fd, getpid ()) == 0)
+          break;
+    }
+  sbx_security_no_new_privs ();
+  sbx_security_apply_caps (info->caps, info->inside_uid == 0);
+  /* Last before exec: die with the reaper, our parent. */
+  pid_t reaper = getppid ();
+  if (prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid () != reaper)
+    _exit (SBX_EXIT_FAILURE);
+  sigprocmask (SIG_SETMASK, mask, NULL);
+  sbx_security_close_inherited_fds ();
+  if (info->seccomp)
+    sbx_security_install_seccomp ();
+
+  execvp (spec->argv[0], spec->argv);
+  int errsv = errno;
+  sbx_die_code (errsv == ENOENT ? SBX_EXIT_NOT_FOUND : SBX_EXIT_CANNOT_EXEC, "cannot run '%s': %s",
+                spec->argv[0], sbx_util_strerror (errsv));
+}
+
+/* Kills what the command left below the reaper: its process group, then
+ * every descendant, which, the reaper being a child subreaper, are its
+ * children once their parents are gone. */
+static void
+kill_descendants (pid_t command)
+{
+  kill (-command, SIGKILL);
+  for (int round = 0; round < 100; round++)
+    {
+      g_autofree char *path = g_strdup_printf ("/proc/self/task/%d/children", (int)getpid ());
+      g_autofree char *text = NULL;
+      if (!g_file_get_contents (path, &text, NULL, NULL) || text[0] == '\0')
+        return;
+      g_auto (GStrv) pids = g_strsplit (g_strstrip (text), " ", -1);
+      for (char **p = pids; *p != NULL; p++)
+        kill ((pid_t)g_ascii_strtoll (*p, NULL, 10), SIGKILL);
+      while (waitpid (-1, NULL, 0) > 0)
+        ;
+    }
+}
+
+/* The reaper stays beside the command, no more privileged than it, and
+ * relays what `sbx exec` relays to it; when `sbx exec` is gone (its pipe
+ * ends: killed, or ~. on the pty) it kills what the command left, which a
+ * parent-death signal on the command alone would not reach (make's
+ * compilers, a shell's pipeline).  Exits with the command's status. */
+static G_NORETURN void
+reap_command (const SbxSandboxInfo *info, const SbxSpec *spec, pid_t command, int signal_fd,
+              int parent_alive)
+{
+  /* Nothing of the caller's streams or the pty: the proxy sees the end of
+   * the command's output when the command's own fds close. */
+  for (int fd = 0; fd <= 2; fd++)
+    close (fd);
+  sbx_security_drop_all_caps ();
+  sbx_security_no_new_privs ();
+  if (info->seccomp)
+    sbx_security_install_seccomp ();
+  prctl (PR_SET_NAME, "sbx-exec", 0, 0, 0);
+
+  struct pollfd fds[] = {
+    { .fd = signal_fd, .events = POLLIN },
+    { .fd = parent_alive, .events = POLLIN },
+  };
+  for (;;)
+    {
+      if (poll (fds, G_N_ELEMENTS (fds), -1) < 0 && errno != EINTR)
+        _exit (SBX_EXIT_FAILURE);
+      if (fds[1].revents)
+        {
+          kill_descendants (command);
+          _exit (SBX_EXIT_FAILURE);
+        }
+      struct signalfd_siginfo si;
+      if (!(fds[0].revents & POLLIN) || read (signal_fd, &si, sizeof si) != sizeof si)
+        continue;
+      if (si.ssi_signo != SIGCHLD)
+        {
+          if (spec->share_tty || kill (-command, (int)si.ssi_signo) < 0)
+            kill (command, (int)si.ssi_signo);
+          continue;
+        }
+      int status;
+      pid_t pid;
+      while ((pid = waitpid (-1, &status, WNOHANG)) > 0)
+        if (pid == command)
+          _exit (WIFEXITED (status)     ? WEXITSTATUS (status)
+                 : WIFSIGNALED (status) ? 128 + WTERMSIG (status)
+                                        : SBX_EXIT_FAILURE);
+    }
+}
+
+/* In the child, inside the sandbox: it becomes the reaper of the command,
+ * which it forks once the terminal and the environment are ready. */
 static G_NORETURN void
 exec_inside (const SbxSandboxInfo *info, const SbxSpec *spec, const sigset_t *mask,
              int parent_alive, const SbxPtyRequest *pty, int pty_sock)
@@ -156,10 +261,9 @@ exec_inside (const SbxSandboxInfo *info, const SbxSpec *spec, const sigset_t *ma
   sbx_security_new_session (spec->share_tty);
   int keep[] = { parent_alive, pty_sock };
   sbx_util_close_fds_except (keep, G_N_ELEMENTS (keep));
-  /* Not ptraceable by the sandbox's processes while we still hold the
-   * user namespace's full capabilities; execve() resets this. */
+  /* Not ptraceable by the sandbox's processes while we hold the user
+   * namespace's full capabilities (and the reaper never execs). */
   prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
-  sigprocmask (SIG_SETMASK, mask, NULL);
   if (pty->active)
     take_pty (info, pty, pty_sock);
 
@@ -172,38 +276,43 @@ exec_inside (const SbxSandboxInfo *info, const SbxSpec *spec, const sigset_t *ma
       if (chdir ("/") < 0)
         sbx_die_errno ("chdir /");
     }
-
-  sbx_security_no_new_privs ();
-  sbx_security_apply_caps (info->caps, info->inside_uid == 0);
-
   environ = sbx_child_build_environment (spec, info->inside_uid == 0, workdir);
 
-  /* Last before exec: die with `sbx exec`.  Our parent is outside the PID
-   * namespace (getppid() is 0), so its liveness is checked on a pipe. */
-  if (prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
-    _exit (SBX_EXIT_FAILURE);
+  /* The relayed signals are still blocked, as our parent blocked them
+   * before the clone: none sent meanwhile is lost. */
+  sigset_t relayed, blocked;
+  sbx_init_forwarded_signals (&relayed);
+  sigaddset (&relayed, SIGCHLD);
+  blocked = relayed;
+  sigaddset (&blocked, SIGTTOU); /* for the command's tcsetpgrp() */
+  sigprocmask (SIG_BLOCK, &blocked, NULL);
+  int signal_fd = signalfd (-1, &relayed, SFD_CLOEXEC);
+  if (signal_fd < 0)
+    sbx_die_errno ("signalfd");
+  if (prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+    sbx_die_errno ("cannot become a subreaper");
+  /* Checked on the pipe: our parent is outside the PID namespace. */
   struct pollfd p = { .fd = parent_alive, .events = POLLIN };
   if (poll (&p, 1, 0) != 0)
     _exit (SBX_EXIT_FAILURE);
-  sbx_security_close_inherited_fds ();
-  if (info->seccomp)
-    sbx_security_install_seccomp ();
-
-  execvp (spec->argv[0], spec->argv);
-  int errsv = errno;
-  sbx_die_code (errsv == ENOENT ? SBX_EXIT_NOT_FOUND : SBX_EXIT_CANNOT_EXEC, "cannot run '%s': %s",
-                spec->argv[0], sbx_util_strerror (errsv));
+  pid_t command = fork ();
+  if (command < 0)
+    sbx_die_errno ("fork");
+  if (command == 0)
+    {
+      close (signal_fd);
+      close (parent_alive);
+      run_command (info, spec, mask, pty->active);
+    }
+  reap_command (info, spec, command, signal_fd, parent_alive);
 }
 
-/* A signal for the command of `sbx exec`: to its process group (our child
- * called setsid(), and stays unreaped while we signal), unless it shares
- * the caller's session; to the child alone in the moment before its
- * setsid(). */
+/* A signal for the command of `sbx exec`: to our child, its reaper, which
+ * relays it to the command's process group. */
 static void
-relay_signal (pid_t pid, int pidfd, gboolean share_tty, int signo)
+relay_signal (int pidfd, int signo)
 {
-  if (share_tty || kill (-pid, signo) < 0)
-    sbx_util_pidfd_send_signal (pidfd, signo);
+  sbx_util_pidfd_send_signal (pidfd, signo);
 }
 
 static int
@@ -291,8 +400,10 @@ sbx_join_exec (const SbxSandboxInfo *info, const SbxSpec *spec)
       sbx_pty_proxy_poll (proxy, &fds[PTY]);
       if (poll (fds, G_N_ELEMENTS (fds), -1) < 0 && errno != EINTR)
         sbx_die_errno ("poll");
+      /* ~. on the pty: the reaper kills all the command left once our
+       * end of its pipe is closed. */
       if (sbx_pty_proxy_handle (proxy, &fds[PTY]) == SBX_PTY_END)
-        relay_signal (pid, child_pidfd, spec->share_tty, SIGKILL);
+        sbx_util_close_fdp (&alive[1]);
       if (fds[PTY_SOCK].revents & (POLLIN | POLLHUP | POLLERR))
         {
           /* One master from our child while it runs sbx's code (it closes
@@ -308,10 +419,12 @@ sbx_join_exec (const SbxSandboxInfo *info, const SbxSpec *spec)
       struct signalfd_siginfo si;
       if ((fds[SIGNALS].revents & POLLIN) && read (signal_fd, &si, sizeof si) == sizeof si)
         {
-          if (pty.active && sbx_pty_owns_signal ((int)si.ssi_signo))
+          if (sbx_init_signal_is_own (&si))
+            ;
+          else if (pty.active && sbx_pty_owns_signal ((int)si.ssi_signo))
             sbx_pty_proxy_signal (proxy, (int)si.ssi_signo);
           else if (!(spec->share_tty && si.ssi_code == SI_KERNEL))
-            relay_signal (pid, child_pidfd, spec->share_tty, (int)si.ssi_signo);
+            relay_signal (child_pidfd, (int)si.ssi_signo);
         }
       if (fds[CHILD].revents & POLLIN)
         break;
@@ -320,7 +433,7 @@ sbx_join_exec (const SbxSandboxInfo *info, const SbxSpec *spec)
   while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
     ;
   close (child_pidfd);
-  close (alive[1]);
+  sbx_util_close_fdp (&alive[1]);
   sbx_util_close_fdp (&pty_sock[0]);
   /* What the command wrote last, then the caller's terminal as it was. */
   sbx_pty_proxy_finish (proxy);

@@ -39,6 +39,7 @@ typedef struct
   SbxRunState state;
   guint32 seen;         /* the message types received, as bits */
   int fuse_exe;         /* fuse-overlayfs, opened on the host, or -1 */
+  int layer_lock;       /* the kept layer's lock (sbx_state_lock_layer), or -1 */
   SbxFuse *fuse;        /* fuse-overlayfs, when the sandbox asked for it */
   SbxNet *net;          /* published ports and sbx-net (--net slirp) */
   const SbxExt *ext;    /* sbx-ext.so, once the scope needed it */
@@ -50,7 +51,6 @@ typedef struct
   gboolean net_ready;   /* sbx-net said it runs */
   gboolean net_waiting; /* the sandbox waits for that */
   gboolean have_status; /* the command's wait status arrived */
-  gboolean alone;       /* ... and nothing else of the sandbox was left */
   int status;
   int error_code; /* non-zero: the sandbox reported a failure */
   char *error_text;
@@ -109,6 +109,7 @@ fail_sandbox (SbxRun *run, const char *why)
       run->error_code = SBX_EXIT_FAILURE;
       run->error_text = g_strdup (why);
     }
+  sbx_state_set_exiting (run->claim);
   sbx_util_pidfd_send_signal (run->pidfd, SIGKILL);
 }
 
@@ -377,8 +378,8 @@ read_message (int sock, SbxRun *run)
       break;
     case SBX_MSG_EXIT:
       run->state = SBX_RUN_EXITED;
+      sbx_state_set_exiting (run->claim);
       run->have_status = TRUE;
-      run->alone = msg.code == 1;
       run->status = (int)msg.value;
       break;
     case SBX_MSG_NAMESPACES:
@@ -435,28 +436,6 @@ exit_code_of (int status)
   return SBX_EXIT_FAILURE;
 }
 
-/* Whether the monitor may return as soon as PID 1 has reported the
- * command's status with nothing else of the sandbox left (init.c), without
- * waiting for PID 1 itself to be gone: its exit tears down the namespaces
- * and unmounts the sandbox's tree, most of a millisecond, and nothing the
- * caller sees depends on that.  Unless a tree of the caller's own is
- * mounted inside (a bind, a layer, a rootfs, a kept upper layer: each must
- * be free again when sbx returns), or a named sandbox's claim or
- * fuse-overlayfs go with PID 1 (docs/decisions.md).  An anonymous scope
- * does not hold sbx back: PID 1 alone is left in it, and the scope ends
- * with PID 1's exit as it would a moment later. */
-static gboolean
-leave_early (const SbxRun *run)
-{
-  const SbxSpec *spec = run->spec;
-  if (!run->have_status || !run->alone || run->claim != NULL || run->fuse != NULL
-      || spec->upper != NULL || spec->rootfs != NULL || spec->layers->len > 0)
-    return FALSE;
-  for (guint i = 0; i < spec->mounts->len; i++)
-    if (((const SbxMount *)spec->mounts->pdata[i])->kind == SBX_MOUNT_BIND)
-      return FALSE;
-  return TRUE;
-}
 
 /* A signal for the monitor: the proxy's own (window size, job control of
  * sbx itself), else relayed to PID 1, which passes it on to the command's
@@ -465,6 +444,8 @@ static void
 handle_signal (const SbxSpec *spec, SbxRun *run, const struct signalfd_siginfo *si)
 {
   int signo = (int)si->ssi_signo;
+  if (sbx_init_signal_is_own (si))
+    return;
   if (run->config->pty.active && sbx_pty_owns_signal (signo))
     sbx_pty_proxy_signal (run->pty, signo);
   /* With --share-tty the terminal's signals already reached the command
@@ -485,6 +466,7 @@ wait_for_sandbox (const SbxSpec *spec, SbxRun *run, int sock, int signal_fd)
     SIGNALS,
     FUSE,
     NET,
+    NET_EXIT,
     EVENTS,
     PTY, /* two: the pty's master, the caller's terminal */
     N_FDS = PTY + 2,
@@ -495,6 +477,7 @@ wait_for_sandbox (const SbxSpec *spec, SbxRun *run, int sock, int signal_fd)
     [SIGNALS] = { .fd = signal_fd, .events = POLLIN },
     [FUSE] = { .fd = -1, .events = POLLIN },
     [NET] = { .fd = -1, .events = POLLIN },
+    [NET_EXIT] = { .fd = -1, .events = POLLIN },
     /* cgroup v2 files signal a change with POLLPRI */
     [EVENTS]
     = { .fd = run->scope != NULL ? run->ext->scope_events_fd (run->scope) : -1, .events = POLLPRI },
@@ -506,6 +489,7 @@ wait_for_sandbox (const SbxSpec *spec, SbxRun *run, int sock, int signal_fd)
       fds[SOCK].fd = sock_open ? sock : -1;
       fds[FUSE].fd = run->fuse != NULL ? sbx_fuse_pidfd (run->fuse) : -1;
       fds[NET].fd = run->net != NULL ? sbx_net_ready_fd (run->net) : -1;
+      fds[NET_EXIT].fd = run->net != NULL ? sbx_net_pidfd (run->net) : -1;
       sbx_pty_proxy_poll (run->pty, &fds[PTY]);
       if (poll (fds, G_N_ELEMENTS (fds), -1) < 0)
         {
@@ -527,11 +511,33 @@ wait_for_sandbox (const SbxSpec *spec, SbxRun *run, int sock, int signal_fd)
         }
       if (fds[FUSE].revents & POLLIN)
         {
-          /* The daemon gave up (before mounting, or its mount is gone):
-           * the sandbox hears why; it cannot go on without its root. */
+          /* The daemon is gone.  While the root is built the sandbox hears
+           * why and reports it; once the command runs, every access to the
+           * files it served fails (ENOTCONN): the sandbox is stopped, and
+           * the caller hears why. */
           g_autofree char *why = sbx_fuse_failure (run->fuse);
-          sbx_msg_send (sock, SBX_MSG_FUSE_FAILED, 0, 0, why, -1);
+          if (run->state == SBX_RUN_BUILDING || run->state == SBX_RUN_SETUP)
+            sbx_msg_send (sock, SBX_MSG_FUSE_FAILED, 0, 0, why, -1);
+          else if (run->state == SBX_RUN_STARTED)
+            {
+              g_autofree char *text = g_strdup_printf (
+                  "%s, while the command ran; the sandbox was stopped", why);
+              fail_sandbox (run, text);
+            }
           sbx_fuse_stop (g_steal_pointer (&run->fuse));
+        }
+      if (fds[NET_EXIT].revents & POLLIN)
+        {
+          /* sbx-net ends by itself when the sandbox does; before that, a
+           * dead network helper leaves the sandbox without a network and
+           * its published ports without anyone behind them. */
+          g_autofree char *how = sbx_net_reap (run->net);
+          if (how != NULL && run->state != SBX_RUN_EXITED)
+            {
+              g_autofree char *text = g_strdup_printf (
+                  "sbx-net, the network helper, died (%s); the sandbox was stopped", how);
+              fail_sandbox (run, text);
+            }
         }
       if (fds[NET].revents & (POLLIN | POLLHUP | POLLERR))
         {
@@ -546,17 +552,18 @@ wait_for_sandbox (const SbxSpec *spec, SbxRun *run, int sock, int signal_fd)
         update_oom_kills (run);
       if (fds[PIDFD].revents & POLLIN)
         break;
-      if (leave_early (run))
-        break;
     }
 
   siginfo_t info = { 0 };
-  while (!leave_early (run) && waitid (P_PIDFD, (id_t)run->pidfd, &info, WEXITED) < 0
+  /* PID 1 is reaped before we return, whatever the kernel's teardown of
+   * the namespaces costs (below what a run's timing shows): a caller that
+   * is a subreaper must not collect a zombie per run. */
+  while (waitid (P_PIDFD, (id_t)run->pidfd, &info, WEXITED) < 0
          && errno == EINTR)
     ;
   /* Messages sent just before PID 1 exited are still queued (none after
    * the command's status, the last one PID 1 sends). */
-  while (sock_open && !leave_early (run))
+  while (sock_open)
     sock_open = read_message (sock, run);
   update_oom_kills (run);
   /* What the command wrote last, then the caller's terminal as it was,
@@ -582,6 +589,7 @@ release_run (SbxRun *run)
   sbx_pty_proxy_finish (g_steal_pointer (&run->pty));
   sbx_fuse_stop (g_steal_pointer (&run->fuse));
   sbx_util_close_fdp (&run->fuse_exe);
+  sbx_util_close_fdp (&run->layer_lock);
   sbx_net_free (g_steal_pointer (&run->net));
   sbx_state_release (g_steal_pointer (&run->claim));
   if (run->scope != NULL)
@@ -595,7 +603,7 @@ int
 sbx_monitor_run (const SbxSpec *spec)
 {
   g_autoptr (SbxIdMapPlan) plan = sbx_userns_plan (spec);
-  SbxRun run = { .spec = spec, .pidfd = -1, .fuse_exe = -1 };
+  SbxRun run = { .spec = spec, .pidfd = -1, .fuse_exe = -1, .layer_lock = -1 };
   sigset_t forwarded;
   int sv[2];
 
@@ -669,6 +677,23 @@ sbx_monitor_run (const SbxSpec *spec)
         }
       if (!sbx_state_record_layers (spec, &error))
         sbx_warn ("cannot record the layers of %s: %s", spec->name, error->message);
+    }
+  if (spec->upper != NULL)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *dir = g_path_get_dirname (spec->upper);
+      g_autofree char *command = g_strjoinv (" ", spec->argv);
+      g_autofree char *holder = spec->name != NULL
+                                    ? g_strdup_printf ("--name %s", spec->name)
+                                    : g_strdup_printf ("sbx run -- %.80s", command);
+      /* Held until we exit, released however we die. */
+      run.layer_lock = sbx_state_lock_layer (dir, holder, &error);
+      /* Another run's layer is not ours to undo, even if we made it. */
+      if (run.layer_lock < 0 && g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_EXIST))
+        g_ptr_array_set_size (undo_dirs, 0);
+      if (run.layer_lock < 0)
+        sbx_die ("%s %s: %s", spec->name != NULL ? "--name" : "--upper",
+                 spec->name != NULL ? spec->name : dir, error->message);
     }
 
   /* On a terminal the command gets a pty of the sandbox's own; its

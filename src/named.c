@@ -117,6 +117,12 @@ sbx_named_stop (const char *name, guint grace_seconds, GError **error)
   g_autoptr (SbxSandboxInfo) info = sbx_state_lookup (name, error);
   if (info == NULL)
     return FALSE;
+  if (info->status == SBX_STATUS_EXITING)
+    {
+      /* On its way out already: stopped once it is gone. */
+      wait_state_gone (info);
+      return TRUE;
+    }
   if (info->status != SBX_STATUS_RUNNING)
     return TRUE; /* as podman: stopping a stopped sandbox is not an error */
 
@@ -175,8 +181,14 @@ sbx_named_rm (const SbxSpec *caller, const char *name, gboolean force, GError **
   g_autoptr (SbxSandboxInfo) info = sbx_state_lookup (name, error);
   if (info == NULL)
     return FALSE;
-  if (info->status == SBX_STATUS_RUNNING)
+  if (info->status == SBX_STATUS_RUNNING || info->status == SBX_STATUS_EXITING)
     {
+      if (!force && info->status == SBX_STATUS_EXITING)
+        {
+          g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_EXIST,
+                       "%s is exiting; wait for it or use 'sbx rm -f %s'", name, name);
+          return FALSE;
+        }
       if (!force)
         {
           g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_EXIST,

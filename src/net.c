@@ -373,6 +373,25 @@ sbx_net_start (SbxNet *net, const SbxSpec *spec, int tap_fd, GError **error)
 }
 
 int
+sbx_net_pidfd (const SbxNet *net)
+{
+  return net->pid > 0 ? net->pidfd : -1;
+}
+
+char *
+sbx_net_reap (SbxNet *net)
+{
+  siginfo_t info = { 0 };
+  if (net->pid <= 0 || waitid (P_PIDFD, (id_t)net->pidfd, &info, WEXITED | WNOHANG) < 0
+      || info.si_pid == 0)
+    return NULL;
+  net->pid = 0; /* reaped: sbx_net_free() waits for nothing */
+  if (info.si_code == CLD_EXITED && info.si_status == 0)
+    return NULL;
+  return sbx_util_describe_exit (&info);
+}
+
+int
 sbx_net_ready_fd (const SbxNet *net)
 {
   return net->ready_fd;

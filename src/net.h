@@ -54,6 +54,15 @@ gboolean sbx_net_start (SbxNet *net, const SbxSpec *spec, int tap_fd, GError **e
  * started. */
 int sbx_net_ready_fd (const SbxNet *net);
 
+/* sbx-net's pidfd, readable once it exited; -1 before it runs and once
+ * reaped. */
+int sbx_net_pidfd (const SbxNet *net);
+
+/* Reaps sbx-net once it exited; returns how it died ("killed by SIGSEGV",
+ * "exit status 1") or NULL when it ended as it does at the sandbox's end
+ * (exit status 0). */
+char *sbx_net_reap (SbxNet *net);
+
 /* Reads the ready pipe: TRUE when sbx-net is up. */
 gboolean sbx_net_check_ready (SbxNet *net);
 

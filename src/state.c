@@ -30,6 +30,7 @@ struct SbxStateClaim
 {
   char *dir;
   int lock_fd;
+  GKeyFile *state; /* what was published, or NULL */
 };
 
 void
@@ -60,6 +61,8 @@ sbx_status_name (SbxStatus status)
     {
     case SBX_STATUS_RUNNING:
       return "running";
+    case SBX_STATUS_EXITING:
+      return "exiting";
     case SBX_STATUS_STALE:
       return "stale";
     case SBX_STATUS_STOPPED:
@@ -215,6 +218,36 @@ sbx_state_claim (const char *name, GError **error)
   return NULL;
 }
 
+int
+sbx_state_lock_layer (const char *dir, const char *holder, GError **error)
+{
+  g_autofree char *path = g_build_filename (dir, LOCK_FILE, NULL);
+  cleanup_fd int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0)
+    {
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "cannot open %s: %s",
+                   path, sbx_util_strerror (errno));
+      return -1;
+    }
+  struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+  if (fcntl (fd, F_OFD_SETLK, &fl) < 0)
+    {
+      char who[256] = "";
+      ssize_t n = pread (fd, who, sizeof who - 1, 0);
+      who[n > 0 ? n : 0] = '\0';
+      g_strchomp (who);
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_EXIST,
+                   "the layer in %s is in use by another sandbox (%s); one sandbox at a time may "
+                   "write a layer",
+                   dir, who[0] != '\0' ? who : "whose sbx is running");
+      return -1;
+    }
+  g_autofree char *text = g_strdup_printf ("%s, pid %d\n", holder, (int)getpid ());
+  if (ftruncate (fd, 0) == 0)
+    sbx_util_write_all (fd, text, strlen (text));
+  return sbx_steal_fd (&fd);
+}
+
 guint64
 sbx_state_pid_start_time (pid_t pid)
 {
@@ -296,10 +329,26 @@ sbx_state_publish (SbxStateClaim *claim, const SbxSpec *spec, pid_t pid, pid_t c
   if (namespaces != NULL)
     g_key_file_set_string (kf, GROUP, "namespaces", namespaces);
 
+  g_key_file_set_string (kf, GROUP, "status", "running");
+
   /* g_key_file_save_to_file() writes a temporary file and renames it over
    * the old one: a reader sees the whole old state or the whole new one. */
   g_autofree char *path = g_build_filename (claim->dir, STATE_FILE, NULL);
-  return g_key_file_save_to_file (kf, path, error);
+  if (!g_key_file_save_to_file (kf, path, error))
+    return FALSE;
+  g_clear_pointer (&claim->state, g_key_file_unref);
+  claim->state = g_steal_pointer (&kf);
+  return TRUE;
+}
+
+void
+sbx_state_set_exiting (SbxStateClaim *claim)
+{
+  if (claim == NULL || claim->state == NULL)
+    return;
+  g_key_file_set_string (claim->state, GROUP, "status", "exiting");
+  g_autofree char *path = g_build_filename (claim->dir, STATE_FILE, NULL);
+  g_key_file_save_to_file (claim->state, path, NULL);
 }
 
 char *
@@ -377,6 +426,7 @@ sbx_state_release (SbxStateClaim *claim)
    * lock or a fresh file. */
   remove_runtime_dir (claim->dir);
   close (claim->lock_fd);
+  g_clear_pointer (&claim->state, g_key_file_unref);
   g_free (claim->dir);
   g_free (claim);
 }
@@ -427,21 +477,34 @@ read_state (const char *path, SbxSandboxInfo *info)
   info->scope = get_string (kf, "scope");
   info->namespaces = get_string (kf, "namespaces");
   info->upper = get_string (kf, "upper");
+  g_autofree char *status = get_string (kf, "status");
+  info->exiting = g_strcmp0 (status, "exiting") == 0;
   return info->pid > 0;
 }
 
-/* Running only when the lock is held and PID 1 is still the process that
- * was recorded: a pid reused by an unrelated process has another start time. */
-static SbxStatus
-live_status (const char *dir, const SbxSandboxInfo *info)
+/* The status of a sandbox whose state file @state was read into @info, as
+ * of now.  The monitor writes "running" when the command starts and
+ * "exiting" once PID 1 reported the command's status or the sandbox is
+ * being stopped, and it removes the state file, then the lock, while it
+ * holds the lock; so:
+ *  - the lock held: running, or exiting when the file says so or PID 1 is
+ *    no longer the recorded process (gone, its monitor still cleaning up);
+ *  - the lock free with the state file still there: stale (the monitor
+ *    died and nobody will remove it);
+ *  - the lock or the state file gone since the state was read: gone (the
+ *    monitor finished between our reads), reported as -1. */
+static int
+live_status (const char *dir, const char *state, const SbxSandboxInfo *info)
 {
   g_autofree char *lock = g_build_filename (dir, LOCK_FILE, NULL);
   cleanup_fd int fd = open (lock, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0 && errno == ENOENT)
+    return -1;
   if (fd < 0 || !lock_is_held (fd))
-    return SBX_STATUS_STALE;
+    return access (state, F_OK) == 0 ? SBX_STATUS_STALE : -1;
   guint64 start = sbx_state_pid_start_time (info->pid);
-  if (start == 0 || start != info->pid_start_time)
-    return SBX_STATUS_STALE;
+  if (info->exiting || start == 0 || start != info->pid_start_time)
+    return SBX_STATUS_EXITING;
   return SBX_STATUS_RUNNING;
 }
 
@@ -466,8 +529,17 @@ sbx_state_lookup (const char *name, GError **error)
       g_autofree char *dir = g_build_filename (run_root, name, NULL);
       g_autofree char *state = g_build_filename (dir, STATE_FILE, NULL);
       have_state = read_state (state, info);
-      if (have_state)
-        info->status = live_status (dir, info);
+      int status = have_state ? live_status (dir, state, info) : -1;
+      if (status < 0)
+        {
+          /* Gone meanwhile: whatever was read is of no use. */
+          sbx_sandbox_info_free (g_steal_pointer (&info));
+          info = g_new0 (SbxSandboxInfo, 1);
+          info->name = g_strdup (name);
+          have_state = FALSE;
+        }
+      else
+        info->status = (SbxStatus)status;
     }
   if (g_file_test (data_dir, G_FILE_TEST_IS_DIR))
     {

@@ -15,7 +15,8 @@
 typedef enum
 {
   SBX_STATUS_RUNNING, /* the monitor holds the lock and PID 1 is who it was */
-  SBX_STATUS_STALE,   /* a state file, but its monitor is gone or the pid was reused */
+  SBX_STATUS_EXITING, /* the monitor holds the lock; the command has ended or is being stopped */
+  SBX_STATUS_STALE,   /* a state file, but its monitor is gone */
   SBX_STATUS_STOPPED, /* no state file; a kept layer */
 } SbxStatus;
 
@@ -24,6 +25,7 @@ typedef struct
 {
   char *name;
   SbxStatus status;
+  gboolean exiting; /* the state file says so */
   pid_t pid;              /* PID 1 of the sandbox, in the host's PID namespace */
   guint64 pid_start_time; /* its start time (clock ticks after boot, /proc/PID/stat) */
   pid_t monitor_pid;
@@ -66,9 +68,17 @@ typedef struct SbxStateClaim SbxStateClaim;
 
 /* Takes the name: creates the runtime directory and locks it, or fails when a
  * sandbox of that name runs (whatever stale state was there is replaced).
- * The lock fd is close-on-exec but shared with the sandbox's PID 1, so the
- * lock lives exactly as long as the sandbox. */
+ * The lock is the monitor's, held until it exits; a new claim waits for the
+ * PID 1 of a stale state to be gone. */
 SbxStateClaim *sbx_state_claim (const char *name, GError **error);
+
+/* Takes the kept layer in @dir (DIR of --upper DIR, or a named sandbox's
+ * data directory) for this run: one sandbox at a time may write a layer
+ * (the kernel calls two overlays on one upper "undefined behavior").  Holds
+ * an OFD lock on DIR/lock, released when the returned fd is closed (at the
+ * latest when the monitor exits); fails naming the sandbox that holds it
+ * (@holder: "--name NAME" or the command, recorded in the lock file). */
+int sbx_state_lock_layer (const char *dir, const char *holder, GError **error);
 
 /* Writes the state file atomically (rename), once PID 1 @pid has started the
  * command. */
@@ -102,6 +112,11 @@ guint64 sbx_state_pid_start_time (pid_t pid);
  * checked to be the process that was recorded (not a reuse of its pid); -1
  * with an error otherwise. */
 int sbx_state_open_pidfd (const SbxSandboxInfo *info, gboolean command, GError **error);
+
+/* Records that the sandbox is on its way out (its command's status came, or
+ * it is being stopped): `sbx ps` says "exiting" and `sbx exec` refuses it
+ * from now on.  No-op before the state was published. */
+void sbx_state_set_exiting (SbxStateClaim *claim);
 
 /* Whether a monitor still holds the name (running, starting or exiting). */
 gboolean sbx_state_is_claimed (const char *name);

@@ -542,6 +542,19 @@ sbx_msg_recv (int sock, SbxMsg *msg, int *fd_out, pid_t *pid_out)
   return whole;
 }
 
+char *
+sbx_util_describe_exit (const siginfo_t *info)
+{
+  if (info->si_pid == 0)
+    return g_strdup ("still running");
+  if (info->si_code == CLD_EXITED)
+    return g_strdup_printf ("exit status %d", info->si_status);
+  const char *name = sigabbrev_np (info->si_status);
+  return name != NULL ? g_strdup_printf ("killed by SIG%s%s", name,
+                                         info->si_code == CLD_DUMPED ? ", core dumped" : "")
+                      : g_strdup_printf ("killed by signal %d", info->si_status);
+}
+
 pid_t
 sbx_util_clone3 (guint64 flags, int *pidfd_out)
 {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <glib.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -144,6 +145,10 @@ gboolean sbx_msg_send_for_pid (int sock, SbxMsgType type, gint64 value, pid_t pi
  * socket needs SO_PASSCRED).  Returns FALSE on EOF or error (errno set; 0 on
  * EOF). */
 gboolean sbx_msg_recv (int sock, SbxMsg *msg, int *fd_out, pid_t *pid_out);
+
+/* "exit status N", "killed by SIGSEGV" or "still running" for a waitid()
+ * result. */
+char *sbx_util_describe_exit (const siginfo_t *info);
 
 /* The raw clone3() wrapper: fork-like, returns 0 in the child. */
 pid_t sbx_util_clone3 (guint64 flags, int *pidfd_out);

@@ -126,6 +126,41 @@ is "$(sbx exec fake -- true 2>&1; echo $?)" "sbx: fake is not running (stale)
 sbx rm fake
 check "rm removes the fake state" test ! -e "$TEST_RUNTIME/sbx/fake"
 
+# A state whose lock a live monitor holds is never stale: with PID 1 gone
+# (the monitor still cleaning up) or the file saying so, it is exiting.
+mkdir -p "$TEST_RUNTIME/sbx/leaving"
+cat > "$TEST_RUNTIME/sbx/leaving/state" <<STATE
+[sandbox]
+version=1
+name=leaving
+pid=$decoy
+pid_start_time=1
+command=sleep;
+identity=keep-id
+network=none
+status=running
+STATE
+touch "$TEST_RUNTIME/sbx/leaving/lock"
+is_root && chown -R "$SBX_TEST_USER:" "$TEST_RUNTIME/sbx/leaving"
+# A stand-in for its monitor: holds the lock as sbx does (an OFD lock).
+background holder python3 -c '
+import fcntl, os, struct, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR)
+fcntl.fcntl(fd, fcntl.F_OFD_SETLK, struct.pack("hhqqi", fcntl.F_WRLCK, 0, 0, 0, 0))
+open(sys.argv[2], "w").close()
+time.sleep(30)' "$TEST_RUNTIME/sbx/leaving/lock" "$TEST_DIR/leaving.locked"
+for _ in $(seq 100); do [ -e "$TEST_DIR/leaving.locked" ] && break; sleep 0.05; done
+like "$(sbx ps)" "leaving +$decoy +exiting " "a held lock with PID 1 gone: exiting, not stale"
+sed -i 's/^status=running/status=exiting/; s/^pid_start_time=1/pid_start_time='"$(cut -d' ' -f22 /proc/$decoy/stat)"'/' \
+  "$TEST_RUNTIME/sbx/leaving/state"
+like "$(sbx ps)" "leaving +$decoy +exiting " "a held lock and a live PID 1 whose state says exiting: exiting"
+is "$(sbx exec leaving -- true 2>&1; echo $?)" "sbx: leaving is not running (exiting)
+125" "exec refuses an exiting sandbox"
+kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
+like "$(sbx ps)" "leaving +$decoy +stale " "the same state once its lock is free: stale"
+sbx rm leaving
+kill "$decoy" 2>/dev/null
+
 # --- rm ---------------------------------------------------------------------------------------
 
 check "start a sandbox to remove" start busy -- sleep 600
