@@ -65,6 +65,45 @@ relay () {
 relay TERM 42
 relay INT 43
 relay HUP 44
+# Signals that would end sbx by default reach the command instead.
+relay ALRM 45
+relay PIPE 46
+relay XCPU 47
+relay USR2 48
+
+# sbx reaps what it started before it returns: run under a subreaper (a
+# service manager, a CI runner), no zombie of the sandbox is left to it.
+out=$(as_user python3 -c '
+import ctypes, os, subprocess, sys, time
+ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+for _ in range(3):
+    subprocess.run([sys.argv[1], "run", "--net", "none", "--", "true"], check=True)
+time.sleep(0.2)
+zombies = 0
+while True:
+    try:
+        pid, _ = os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        break
+    if pid == 0:
+        break
+    zombies += 1
+print(zombies)' "$SBX" 2>&1)
+is "$out" "0" "a caller that is a subreaper collects no zombie of sbx's (PID 1 is reaped)"
+
+# Killing sbx exec ends its command and what the command started.
+background execbox "$SBX" run --net none --name execbox -- sleep 600
+for _ in $(seq 200); do sbx ps | grep -q "^execbox .* running " && break; sleep 0.02; done
+as_user "$SBX" exec execbox -- sh -c 'sleep 601 & sleep 602 & sh -c "sleep 603 &"; echo started; sleep 604' \
+  >exec.out 2>&1 &
+for _ in $(seq 100); do grep -q started exec.out 2>/dev/null && break; sleep 0.05; done
+execpid=$(ps -u "$(test_uid)" -o pid=,comm=,args= | awk '$2 == "sbx" && /exec execbox/ {print $1}')
+is "$(sbx exec execbox -- ps -e -o comm= | grep -c '^sleep$')" "5" "sbx exec's command and its children run"
+kill -KILL "$execpid"
+for _ in $(seq 40); do [ "$(sbx exec execbox -- ps -e -o comm= | grep -c '^sleep$')" = 1 ] && break; sleep 0.05; done
+is "$(sbx exec execbox -- ps -e -o args= | grep '^sleep' | tr '\n' ' ')" "sleep 600 " \
+  "after SIGKILL of sbx exec, its command and all it started are gone; the sandbox's own command is not"
+sbx stop --time 0 execbox
 
 # --- nothing left behind --------------------------------------------------------------------
 
