@@ -19,10 +19,11 @@
 #include "state.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
-#include <dirent.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -113,12 +114,11 @@ change_at (Apply *a, const char *path, int *index)
   return v != NULL ? a->changes->pdata[GPOINTER_TO_INT (v) - 1] : NULL;
 }
 
-static void report (Apply *a, const SbxChange *c, const char *what, const char *fmt, ...)
-    SBX_PRINTF (4, 5);
+static void report (const SbxChange *c, const char *what, const char *fmt, ...) SBX_PRINTF (3, 4);
 
 /* "sbx: WHAT: K PATH: why" on stderr. */
 static void
-report (Apply *a, const SbxChange *c, const char *what, const char *fmt, ...)
+report (const SbxChange *c, const char *what, const char *fmt, ...)
 {
   va_list ap;
   va_start (ap, fmt);
@@ -127,7 +127,6 @@ report (Apply *a, const SbxChange *c, const char *what, const char *fmt, ...)
   g_autofree char *line = sbx_patch_line (c);
   fflush (stdout);
   fprintf (stderr, "sbx: %s: %s: %s\n", what, line, why);
-  (void)a;
 }
 
 /* ---- the host's side ------------------------------------------------------------- */
@@ -440,9 +439,9 @@ ask (Apply *a, guint index)
 
 /* ---- one change ------------------------------------------------------------------ */
 
-/* What applying @c means for the host entry @host (NULL: none). */
+/* Whether @c is of a type apply does not make (said so). */
 static gboolean
-refused_type (Apply *a, const SbxChange *c)
+refused_type (const SbxChange *c)
 {
   if (c->kind == 'D' || S_ISREG (c->mode) || S_ISDIR (c->mode) || S_ISLNK (c->mode))
     return FALSE;
@@ -451,8 +450,7 @@ refused_type (Apply *a, const SbxChange *c)
                      : S_ISCHR (c->mode)  ? "a character device"
                      : S_ISBLK (c->mode)  ? "a block device"
                                           : "of an unknown type";
-  report (a, c, "not applied", "it is %s; sbx apply makes only files, directories and symlinks",
-          what);
+  report (c, "not applied", "it is %s; sbx apply makes only files, directories and symlinks", what);
   return TRUE;
 }
 
@@ -470,7 +468,7 @@ apply_item (Apply *a, guint index)
   g_autofree char *line = sbx_patch_line (c);
 
   a->at_item++;
-  if (refused_type (a, c))
+  if (refused_type (c))
     {
       a->failed++;
       return;
@@ -480,7 +478,7 @@ apply_item (Apply *a, guint index)
     {
       int errsv = errno;
       g_autofree char *q = sbx_diff_quote ("", existing);
-      report (a, c, "conflict", "%s is %s on the host: the host changed", q,
+      report (c, "conflict", "%s is %s on the host: the host changed", q,
               errsv == ELOOP     ? "a symlink"
               : errsv == ENOTDIR ? "not a directory"
                                  : sbx_util_strerror (errsv));
@@ -509,13 +507,13 @@ apply_item (Apply *a, guint index)
       g_autofree char *q = sbx_diff_quote ("", path);
       if (d == NULL || !S_ISDIR (d->mode))
         {
-          report (a, c, "not applied", "the layer holds no directory %s", q);
+          report (c, "not applied", "the layer holds no directory %s", q);
           a->failed++;
           return;
         }
       if (d->kind == 'C' && !a->o->force)
         {
-          report (a, c, "conflict",
+          report (c, "conflict",
                   "its directory %s is gone from the host; not applied (--force applies it)", q);
           a->failed++;
           return;
@@ -526,7 +524,7 @@ apply_item (Apply *a, guint index)
   if (faccessat (fd, "", W_OK | X_OK, AT_EACCESS | AT_EMPTY_PATH) < 0)
     {
       g_autofree char *q = sbx_diff_quote ("", existing);
-      report (a, c, "skipped", "you cannot write %s", q);
+      report (c, "skipped", "you cannot write %s", q);
       if (a->o->paths != NULL)
         a->failed++;
       return;
@@ -545,9 +543,9 @@ apply_item (Apply *a, guint index)
     {
       g_autofree char *qb = below != NULL ? sbx_diff_quote ("", below) : NULL;
       if (conflict != NULL)
-        report (a, c, "conflict", "%s; not applied (--force applies it)", conflict);
+        report (c, "conflict", "%s; not applied (--force applies it)", conflict);
       else
-        report (a, c, "conflict", "%s changed on the host since; not applied (--force applies it)",
+        report (c, "conflict", "%s changed on the host since; not applied (--force applies it)",
                 qb);
       a->failed++;
       return;
@@ -557,7 +555,7 @@ apply_item (Apply *a, guint index)
                          && (host.st_mode & 03777) != (c->mode & 03777);
   if (mode_change && host.st_uid != geteuid ())
     {
-      report (a, c, "skipped", "the directory is not yours: its mode cannot be changed");
+      report (c, "skipped", "the directory is not yours: its mode cannot be changed");
       if (a->o->paths != NULL)
         a->failed++;
       return;
@@ -588,7 +586,7 @@ apply_item (Apply *a, guint index)
     fprintf (stderr, "sbx: warning: %s: extended attributes not copied: %s\n", qpath, c->xattrs);
   if (a->o->dry_run)
     {
-      if (!a->o->interactive)
+      if (!a->o->interactive || a->all_rest)
         printf ("%s\n", line);
       return;
     }
@@ -639,12 +637,13 @@ apply_item (Apply *a, guint index)
     }
   if (!ok)
     {
-      report (a, c, "cannot apply", "%s", error != NULL ? error->message : "failed");
+      report (c, "cannot apply", "%s", error != NULL ? error->message : "failed");
       a->failed++;
       return;
     }
   a->done[index] = TRUE;
-  if (!a->o->interactive)
+  /* Asked about, the change was on the screen; after 'a' it is said. */
+  if (!a->o->interactive || a->all_rest)
     printf ("%s\n", line);
 }
 
@@ -747,10 +746,8 @@ find_items (Apply *a, GArray *selected)
 }
 
 static int
-apply_layer (const SbxSpec *caller, SbxLayer *layer, const SbxLayerSource *source,
-             const SbxApplyOptions *o)
+apply_layer (SbxLayer *layer, const SbxLayerSource *source, const SbxApplyOptions *o)
 {
-  (void)caller;
   GPtrArray *changes = sbx_layer_changes (layer);
   g_autoptr (GArray) selected = sbx_patch_select (changes, o->paths);
   g_autoptr (SbxPatch) patch
@@ -837,7 +834,7 @@ sbx_apply_review (const SbxSpec *caller, const SbxLayerSource *source, SbxColor 
       = sbx_patch_new (layer, source->lowers, sbx_patch_want_color (color, stdout), stdout);
   sbx_patch_stat (patch, all);
   SbxApplyOptions o = { .interactive = TRUE, .color = color };
-  return apply_layer (caller, layer, source, &o);
+  return apply_layer (layer, source, &o);
 }
 
 /* Takes the name as `sbx run --name` does, so that no sandbox of that name
@@ -904,7 +901,7 @@ sbx_apply_command (const SbxSpec *caller, const char *name, const char *upper,
   g_autoptr (SbxLayer) layer = sbx_layer_open (caller, source, &error);
   if (layer == NULL)
     sbx_die ("%s", error->message);
-  int status = apply_layer (caller, layer, source, o);
+  int status = apply_layer (layer, source, o);
   g_clear_pointer (&layer, sbx_layer_close);
   sbx_state_release (claim);
   return status;

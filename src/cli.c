@@ -81,9 +81,11 @@ static void
 print_option (FILE *out, char short_name, const char *long_name, const char *value_name,
               const char *help)
 {
-  g_autofree char *flag = g_strdup_printf (
-      "%c%c%c --%s%s%s", short_name ? '-' : ' ', short_name ? short_name : ' ',
-      short_name ? ',' : ' ', long_name, value_name ? " " : "", value_name ? value_name : "");
+  /* An optional value ("[=WHEN]") is written as it is typed, joined. */
+  g_autofree char *flag = g_strdup_printf ("%c%c%c --%s%s%s", short_name ? '-' : ' ',
+                                           short_name ? short_name : ' ', short_name ? ',' : ' ',
+                                           long_name, value_name && value_name[0] != '[' ? " " : "",
+                                           value_name ? value_name : "");
   if (strlen (flag) > 30)
     fprintf (out, "  %s\n  %-30s %s\n", flag, "", help);
   else
@@ -377,7 +379,7 @@ sbx_cli_diff (int argc, char **argv)
   SbxColor color = SBX_COLOR_AUTO;
   const GOptionEntry entries[] = {
     { "color", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, color_cb,
-      "Colour the patch: auto (on a terminal), always, never", "WHEN" },
+      "Colour the patch: auto (on a terminal), always, never", "[=WHEN]" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print a JSON array", NULL },
     { "lower", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &lowers,
       "A lower layer to compare with (repeatable; default: what it ran on)", "DIR" },
@@ -415,7 +417,7 @@ sbx_cli_apply (int argc, char **argv)
   SbxApplyOptions o = { .color = SBX_COLOR_AUTO };
   const GOptionEntry entries[] = {
     { "color", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, color_cb,
-      "Colour the diffs of -i: auto (on a terminal), always, never", "WHEN" },
+      "Colour the diffs of -i: auto (on a terminal), always, never", "[=WHEN]" },
     { "dry-run", 0, 0, G_OPTION_ARG_NONE, &o.dry_run, "Say what would be applied; change nothing",
       NULL },
     { "force", 0, 0, G_OPTION_ARG_NONE, &o.force,

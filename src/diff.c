@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -26,6 +27,7 @@
 typedef struct
 {
   const char *const *lowers;
+  GArray *lower_fds; /* int: each lower layer's root, O_PATH */
   GPtrArray *changes;
   uid_t overflow_uid; /* how an unmapped owner shows in the scan's user namespace */
   gid_t overflow_gid;
@@ -62,24 +64,42 @@ emit (Scan *s, char kind, const char *path, const char *upper_rel)
   return c;
 }
 
-/* The highest lower entry at @path: its lstat, full path and index, or
- * NULL.  The lower layers are the caller's own trees (the host's /,
- * --rootfs, --layer). */
-static char *
-lower_entry (Scan *s, const char *path, struct stat *st, gint32 *index)
+int
+sbx_diff_open_lower (int lower, const char *path, char **name, struct stat *st)
 {
-  for (gint32 i = 0; s->lowers[i] != NULL; i++)
+  g_autofree char *parent = g_path_get_dirname (path);
+  *name = g_path_get_basename (path);
+  int fd = sbx_util_openat2 (lower, parent[1] != '\0' ? parent + 1 : "",
+                             O_PATH | O_DIRECTORY | O_CLOEXEC,
+                             RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+  if (fd >= 0 && fstatat (fd, *name, st, AT_SYMLINK_NOFOLLOW) == 0)
+    return fd;
+  if (fd >= 0)
+    close (fd);
+  g_clear_pointer (name, g_free);
+  return -1;
+}
+
+/* The highest lower entry at @path: its lstat, the fd of its directory
+ * (O_PATH) and its name there, and which layer; -1 when none has it. The
+ * lower layers are the caller's own trees (the host's /, --rootfs,
+ * --layer), looked up as overlayfs looks them up: no symlink followed on
+ * the way, so that a directory the sandbox put where a lower symlink was
+ * holds nothing of where the symlink points. */
+static int
+lower_entry (Scan *s, const char *path, struct stat *st, char **name, gint32 *index)
+{
+  for (guint i = 0; i < s->lower_fds->len; i++)
     {
-      char *full = g_build_filename (s->lowers[i], path, NULL);
-      if (lstat (full, st) == 0)
+      int fd = sbx_diff_open_lower (g_array_index (s->lower_fds, int, i), path, name, st);
+      if (fd >= 0)
         {
           if (index != NULL)
-            *index = i;
-          return full;
+            *index = (gint32)i;
+          return fd;
         }
-      g_free (full);
     }
-  return NULL;
+  return -1;
 }
 
 /* Records which lower layer holds @c's path, and its type and mode. */
@@ -87,8 +107,9 @@ static void
 note_lower (Scan *s, SbxChange *c)
 {
   struct stat st;
-  g_autofree char *full = lower_entry (s, c->path, &st, &c->lower);
-  if (full != NULL)
+  g_autofree char *name = NULL;
+  cleanup_fd int fd = lower_entry (s, c->path, &st, &name, &c->lower);
+  if (fd >= 0)
     c->lower_mode = st.st_mode;
 }
 
@@ -177,12 +198,12 @@ describe (SbxChange *c, int dirfd, const char *name, gboolean times_only)
  * (FALSE when either cannot be read: then nobody can tell they are the
  * same). */
 static gboolean
-same_bytes (int dirfd, const char *name, const char *lower, off_t size)
+same_bytes (int dirfd, const char *name, int lower_dir, const char *lower, off_t size)
 {
   if (size == 0)
     return TRUE;
   cleanup_fd int fa = open_regular (dirfd, name);
-  cleanup_fd int fb = open_regular (AT_FDCWD, lower);
+  cleanup_fd int fb = open_regular (lower_dir, lower);
   char ba[65536], bb[sizeof ba];
   ssize_t na = 0;
   while (fa >= 0 && fb >= 0 && (na = read (fa, ba, sizeof ba)) > 0)
@@ -192,15 +213,12 @@ same_bytes (int dirfd, const char *name, const char *lower, off_t size)
 }
 
 static gboolean
-same_target (int dirfd, const char *name, const char *lower)
+same_target (int dirfd, const char *name, int lower_dir, const char *lower)
 {
-  char ta[PATH_MAX];
+  char ta[PATH_MAX], tb[PATH_MAX];
   ssize_t n = readlinkat (dirfd, name, ta, sizeof ta - 1);
-  g_autofree char *tb = g_file_read_link (lower, NULL);
-  if (n < 0 || tb == NULL)
-    return FALSE;
-  ta[n] = '\0';
-  return strcmp (ta, tb) == 0;
+  ssize_t m = readlinkat (lower_dir, lower, tb, sizeof tb - 1);
+  return n >= 0 && n == m && memcmp (ta, tb, (size_t)n) == 0;
 }
 
 /* The same owner as the sandbox saw it: a lower file of an id not mapped
@@ -222,17 +240,18 @@ static gboolean
 same_as_lower (Scan *s, const char *path, int dirfd, const char *name, const struct stat *st)
 {
   struct stat lst;
-  g_autofree char *lower = lower_entry (s, path, &lst, NULL);
-  if (lower == NULL || (st->st_mode & S_IFMT) != (lst.st_mode & S_IFMT)
+  g_autofree char *lower = NULL;
+  cleanup_fd int lower_dir = lower_entry (s, path, &lst, &lower, NULL);
+  if (lower_dir < 0 || (st->st_mode & S_IFMT) != (lst.st_mode & S_IFMT)
       || (st->st_mode & 07777) != (lst.st_mode & 07777)
       || !same_id (st->st_uid, lst.st_uid, s->overflow_uid)
       || !same_id (st->st_gid, lst.st_gid, s->overflow_gid) || st->st_size != lst.st_size
       || st->st_mtim.tv_sec != lst.st_mtim.tv_sec || st->st_mtim.tv_nsec != lst.st_mtim.tv_nsec)
     return FALSE;
   if (S_ISREG (st->st_mode))
-    return same_bytes (dirfd, name, lower, st->st_size);
+    return same_bytes (dirfd, name, lower_dir, lower, st->st_size);
   if (S_ISLNK (st->st_mode))
-    return same_target (dirfd, name, lower);
+    return same_target (dirfd, name, lower_dir, lower);
   if (S_ISCHR (st->st_mode) || S_ISBLK (st->st_mode))
     return st->st_rdev == lst.st_rdev;
   return TRUE; /* fifos and sockets: nothing more to them */
@@ -272,14 +291,20 @@ static void
 emit_hidden (Scan *s, const char *rel, int upper_dir)
 {
   g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  for (const char *const *l = s->lowers; *l != NULL; l++)
+  for (guint i = 0; i < s->lower_fds->len; i++)
     {
-      g_autofree char *dir = g_build_filename (*l, rel, NULL);
-      g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-      const char *name;
-      while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+      int fd = sbx_util_openat2 (g_array_index (s->lower_fds, int, i), relative (rel),
+                                 O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+                                 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+      DIR *d = fd >= 0 ? fdopendir (fd) : NULL;
+      struct dirent *e;
+      if (d == NULL && fd >= 0)
+        close (fd);
+      while (d != NULL && (e = readdir (d)) != NULL)
         {
-          if (g_hash_table_contains (seen, name) || present_in_upper (upper_dir, name))
+          const char *name = e->d_name;
+          if (strcmp (name, ".") == 0 || strcmp (name, "..") == 0
+              || g_hash_table_contains (seen, name) || present_in_upper (upper_dir, name))
             continue;
           g_hash_table_add (seen, g_strdup (name));
           g_autofree char *path = g_build_filename (rel, name, NULL);
@@ -289,6 +314,8 @@ emit_hidden (Scan *s, const char *rel, int upper_dir)
           c->ino = c->dev = c->nlink = 0;
           note_lower (s, c);
         }
+      if (d != NULL)
+        closedir (d);
     }
 }
 
@@ -333,8 +360,13 @@ walk (Scan *s, int dirfd, const char *rel)
         }
       struct stat lst;
       gint32 index = -1;
-      g_autofree char *lower = lower_entry (s, path, &lst, &index);
-      gboolean existed = lower != NULL;
+      gboolean existed;
+      {
+        /* Not held across the walk below: an fd per level is enough. */
+        g_autofree char *lower_name = NULL;
+        cleanup_fd int lower_dir = lower_entry (s, path, &lst, &lower_name, &index);
+        existed = lower_dir >= 0;
+      }
       if (!S_ISDIR (st.st_mode))
         {
           if (!existed || !same_as_lower (s, path, dirfd, name, &st))
@@ -408,9 +440,18 @@ sbx_diff_scan_fd (int top, const char *const *lowers)
 {
   static const char *const host_root[] = { "/", NULL };
   Scan s = { .lowers = (lowers != NULL && lowers[0] != NULL) ? lowers : host_root,
+             .lower_fds = g_array_new (FALSE, FALSE, sizeof (int)),
              .changes = g_ptr_array_new_with_free_func ((GDestroyNotify)sbx_change_free),
              .overflow_uid = read_overflow_id ("uid"),
              .overflow_gid = read_overflow_id ("gid") };
+  /* Each lower layer's root is found by its path, as the caller gave it
+   * (as `sbx run` opens it); below it, nothing is. A missing one holds
+   * nothing (an fd of -1 finds no entry). */
+  for (const char *const *l = s.lowers; *l != NULL; l++)
+    {
+      int lfd = open (*l, O_PATH | O_DIRECTORY | O_CLOEXEC);
+      g_array_append_val (s.lower_fds, lfd);
+    }
   int fd = top >= 0 ? fcntl (top, F_DUPFD_CLOEXEC, 0) : -1;
   if (fd >= 0)
     {
@@ -422,6 +463,10 @@ sbx_diff_scan_fd (int top, const char *const *lowers)
         walk (&s, again, "/");
     }
   g_ptr_array_sort (s.changes, compare_changes);
+  for (guint i = 0; i < s.lower_fds->len; i++)
+    if (g_array_index (s.lower_fds, int, i) >= 0)
+      close (g_array_index (s.lower_fds, int, i));
+  g_array_unref (s.lower_fds);
   return s.changes;
 }
 

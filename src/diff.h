@@ -3,6 +3,7 @@
 #pragma once
 
 #include <glib.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 typedef enum
@@ -72,6 +73,12 @@ GPtrArray *sbx_diff_deserialize (GBytes *bytes, GError **error);
  * UTF-8, in double quotes with C escapes, as git quotes names ("a\nb").
  * A name can never break a line of sbx's output or drive the terminal. */
 char *sbx_diff_quote (const char *prefix, const char *name);
+
+/* The entry @path (absolute) of the lower layer whose root is the fd
+ * @lower, looked up as overlayfs does: one component at a time, no symlink
+ * followed on the way.  Returns an O_PATH fd of its directory, with its
+ * name there in *@name and its lstat in *@st; -1 when it has none. */
+int sbx_diff_open_lower (int lower, const char *path, char **name, struct stat *st);
 
 /* Whether @path is @filter or below it (both absolute and canonical). */
 gboolean sbx_diff_path_under (const char *path, const char *filter);

@@ -141,8 +141,7 @@ sbx_patch_line (const SbxChange *change)
 struct SbxPatch
 {
   SbxLayer *layer;
-  char **lowers;
-  guint n_lowers;
+  GArray *lower_fds; /* int: the lower layers' roots, O_PATH (-1: missing) */
   gboolean color;
   FILE *out;
   int diff_exe; /* GNU diff, opened on first use; -1 */
@@ -172,8 +171,12 @@ sbx_patch_new (SbxLayer *layer, char **lowers, gboolean color, FILE *out)
 {
   SbxPatch *p = g_new0 (SbxPatch, 1);
   p->layer = layer;
-  p->lowers = lowers;
-  p->n_lowers = lowers != NULL ? g_strv_length (lowers) : 0;
+  p->lower_fds = g_array_new (FALSE, FALSE, sizeof (int));
+  for (char **l = lowers; l != NULL && *l != NULL; l++)
+    {
+      int fd = open (*l, O_PATH | O_DIRECTORY | O_CLOEXEC);
+      g_array_append_val (p->lower_fds, fd);
+    }
   p->color = color;
   p->out = out;
   p->diff_exe = -1;
@@ -186,28 +189,39 @@ sbx_patch_free (SbxPatch *p)
   if (p == NULL)
     return;
   sbx_util_close_fdp (&p->diff_exe);
+  for (guint i = 0; i < p->lower_fds->len; i++)
+    sbx_util_close_fdp (&g_array_index (p->lower_fds, int, i));
+  g_array_unref (p->lower_fds);
   g_free (p);
 }
 
-/* The lower entry of @c as it is now, read as the caller. */
+/* The lower entry of @c as it is now, read as the caller, found as the
+ * scan found it (no symlink followed on the way). */
 static void
 read_old (SbxPatch *p, const SbxChange *c, Side *s)
 {
   *s = (Side){ .fd = -1 };
-  if (c->lower < 0 || (guint)c->lower >= p->n_lowers)
+  if (c->lower < 0 || (guint)c->lower >= p->lower_fds->len)
     return;
-  g_autofree char *full = g_build_filename (p->lowers[c->lower], c->path, NULL);
   struct stat st;
-  if (lstat (full, &st) < 0)
+  g_autofree char *name = NULL;
+  cleanup_fd int dir
+      = sbx_diff_open_lower (g_array_index (p->lower_fds, int, c->lower), c->path, &name, &st);
+  if (dir < 0)
     return;
   s->mode = st.st_mode;
   s->size = (guint64)st.st_size;
   if (S_ISLNK (st.st_mode))
-    s->target = g_file_read_link (full, NULL);
+    {
+      char target[PATH_MAX];
+      ssize_t n = readlinkat (dir, name, target, sizeof target - 1);
+      if (n >= 0)
+        s->target = g_strndup (target, (gsize)n);
+    }
   else if (S_ISREG (st.st_mode))
     {
       struct stat fst;
-      s->fd = open (full, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+      s->fd = openat (dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
       if (s->fd < 0)
         s->error = g_strdup (sbx_util_strerror (errno));
       else if (fstat (s->fd, &fst) < 0 || fst.st_ino != st.st_ino || fst.st_dev != st.st_dev)

@@ -386,6 +386,7 @@ sbx_userns_spawn_mapped (const SbxSpec *caller, int (*func) (gpointer data), gpo
                    sbx_util_strerror (errno));
       return -1;
     }
+  pid_t parent = getpid ();
   pid_t pid = sbx_util_clone3 (CLONE_NEWUSER, NULL);
   if (pid == 0)
     {
@@ -393,8 +394,9 @@ sbx_userns_spawn_mapped (const SbxSpec *caller, int (*func) (gpointer data), gpo
       close (go[1]);
       /* Nothing happens until the maps are written: before that every file
        * would look unowned.  It ends with us (it may wait for our
-       * requests). */
-      if (read (go[0], &c, 1) != 1 || prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+       * requests), checked after setting it in case we just went. */
+      if (read (go[0], &c, 1) != 1 || prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0
+          || getppid () != parent)
         _exit (SBX_EXIT_FAILURE);
       _exit (func (data));
     }
