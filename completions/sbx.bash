@@ -37,6 +37,63 @@ _sbx_names () {
   "${words[0]}" ps -a 2>/dev/null | awk 'NR > 1 { print $1 }'
 }
 
+# The paths a layer holds, for the PATH arguments of diff and apply: the
+# changes `sbx diff` lists (names it must quote are left out), absolute,
+# and relative to the current directory for those below it.  $@: the
+# layer (NAME, or --upper DIR).
+_sbx_layer_paths () {
+  local line p
+  while IFS= read -r line; do
+    p=${line#? }
+    [[ $p == \"* ]] && continue
+    if [[ $cur == /* ]]; then
+      printf '%s\n' "$p"
+    elif [[ $p == "$PWD"/* ]]; then
+      printf '%s\n' "${p#"$PWD"/}"
+    fi
+  done < <("${words[0]}" diff "$@" 2>/dev/null)
+}
+
+# diff and apply: NAME or --upper DIR, then paths of that layer.
+_sbx_layer () {
+  local start=$1 cmd=$2 i w upper= name= opts
+  if [[ $cmd == diff ]]; then
+    opts='--color --help --json --lower --patch --stat --upper -h -p'
+  else
+    opts='--color --dry-run --force --help --interactive --keep --upper -h -i'
+  fi
+  for ((i = start + 1; i < cword; i++)); do
+    w=${words[i]}
+    case $w in
+      --upper | --lower) ((i++)); [[ $w == --upper ]] && upper=${words[i]} ;;
+      --upper=*) upper=${w#--upper=} ;;
+      -*) ;;
+      *) [[ -z $name ]] && name=$w ;;
+    esac
+  done
+  case $prev in
+    --upper | --lower) _filedir -d; return ;;
+  esac
+  if [[ $cur == --color=* ]]; then
+    COMPREPLY=($(compgen -W 'always auto never' -- "${cur#--color=}"))
+    return
+  fi
+  if [[ $cur == -* ]]; then
+    COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+    return
+  fi
+  if [[ -z $upper && -z $name ]]; then
+    COMPREPLY=($(compgen -W "$(_sbx_names)" -- "$cur"))
+    return
+  fi
+  local p
+  COMPREPLY=()
+  while IFS= read -r p; do
+    [[ $p == "$cur"* ]] && COMPREPLY+=("$p")
+  done < <(if [[ -n $upper ]]; then _sbx_layer_paths --upper "$upper"; else _sbx_layer_paths "$name"; fi)
+  compopt -o filenames 2>/dev/null
+}
+
 _sbx_run () {
   local start=$1 i w
 
@@ -134,7 +191,7 @@ _sbx () {
   local cur prev words cword
   _init_completion || return
 
-  local commands='diff doctor exec help ps rm run stop' i cmd= cmd_at=0
+  local commands='apply diff doctor exec help ps rm run stop' i cmd= cmd_at=0
   for ((i = 1; i < cword; i++)); do
     if [[ ${words[i]} != -* ]]; then
       cmd=${words[i]}
@@ -173,15 +230,8 @@ _sbx () {
       else
         COMPREPLY=($(compgen -W "$(_sbx_names)" -- "$cur"))
       fi ;;
-    diff)
-      case $prev in
-        --upper | --lower) _filedir -d; return ;;
-      esac
-      if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W '--help --json --lower --upper -h' -- "$cur"))
-      else
-        COMPREPLY=($(compgen -W "$(_sbx_names)" -- "$cur"))
-      fi ;;
+    diff | apply)
+      _sbx_layer "$cmd_at" "$cmd" ;;
     exec)
       _sbx_exec "$cmd_at" ;;
   esac

@@ -41,6 +41,7 @@ end
 complete -c sbx -f
 complete -c sbx -n __fish_use_subcommand -s h -l help -d 'Show help'
 complete -c sbx -n __fish_use_subcommand -s V -l version -d 'Show the versions'
+complete -c sbx -n __fish_use_subcommand -a apply -d "Write a kept layer's changes to the host"
 complete -c sbx -n __fish_use_subcommand -a diff -d 'List what a writable layer changed'
 complete -c sbx -n __fish_use_subcommand -a doctor -d 'Check what sbx needs from the host'
 complete -c sbx -n __fish_use_subcommand -a exec -d 'Run a command in a running named sandbox'
@@ -49,7 +50,7 @@ complete -c sbx -n __fish_use_subcommand -a ps -d 'List named sandboxes'
 complete -c sbx -n __fish_use_subcommand -a rm -d 'Delete a stopped named sandbox and its layer'
 complete -c sbx -n __fish_use_subcommand -a run -d 'Run a command in a new sandbox'
 complete -c sbx -n __fish_use_subcommand -a stop -d 'Stop a named sandbox'
-complete -c sbx -n '__fish_seen_subcommand_from help' -a 'diff doctor exec help ps rm run stop'
+complete -c sbx -n '__fish_seen_subcommand_from help' -a 'apply diff doctor exec help ps rm run stop'
 
 function __sbx_caps
     echo ALL
@@ -69,15 +70,65 @@ function __sbx_names
     sbx ps -a 2>/dev/null | string match -rv '^NAME ' | string replace -r ' .*' ''
 end
 
-# ps, stop, rm, diff, exec
+# diff and apply: the layer named so far (NAME, or --upper DIR), one word
+# a line; nothing while there is none.
+function __sbx_layer_args
+    set -l words (commandline -opc)
+    set -l name
+    set -l i 3
+    while test $i -le (count $words)
+        switch $words[$i]
+            case --upper
+                set i (math $i + 1)
+                printf '%s\n' --upper $words[$i]
+                return 0
+            case '--upper=*'
+                printf '%s\n' --upper (string replace -- --upper= '' $words[$i])
+                return 0
+            case --lower
+                set i (math $i + 1)
+            case '-*'
+            case '*'
+                test -z "$name"; and set name $words[$i]
+        end
+        set i (math $i + 1)
+    end
+    test -n "$name"; and printf '%s\n' $name
+end
+
+function __sbx_layer_needs_name
+    __fish_seen_subcommand_from diff apply; and not __sbx_layer_args >/dev/null
+end
+
+# The paths the layer holds (names sbx must quote left out), absolute and,
+# below the current directory, relative.
+function __sbx_layer_paths
+    set -l args (__sbx_layer_args)
+    set -q args[1]; or return
+    for p in (sbx diff $args 2>/dev/null | string replace -r '^. ' '' | string match -v -- '"*')
+        echo $p
+        string match -q -- "$PWD/*" $p; and string replace -- "$PWD/" '' $p
+    end
+end
+
+# ps, stop, rm, diff, apply, exec
 complete -c sbx -n '__fish_seen_subcommand_from ps' -s a -l all -d 'Also stopped sandboxes'
 complete -c sbx -n '__fish_seen_subcommand_from ps diff doctor' -l json -d 'Print JSON'
 complete -c sbx -n '__fish_seen_subcommand_from doctor' -s h -l help -d 'Show help'
 complete -c sbx -n '__fish_seen_subcommand_from stop' -s t -l time -x -d 'Grace time (seconds)'
 complete -c sbx -n '__fish_seen_subcommand_from rm' -s f -l force -d 'Stop it first'
-complete -c sbx -n '__fish_seen_subcommand_from diff' -l upper -x -a '(__fish_complete_directories)' -d 'A writable layer'
+complete -c sbx -n '__fish_seen_subcommand_from diff apply' -l upper -x -a '(__fish_complete_directories)' -d 'A writable layer'
 complete -c sbx -n '__fish_seen_subcommand_from diff' -l lower -x -a '(__fish_complete_directories)' -d 'A lower layer'
-complete -c sbx -n '__fish_seen_subcommand_from stop rm diff' -x -a '(__sbx_names)'
+complete -c sbx -n '__fish_seen_subcommand_from diff' -s p -l patch -d 'Show a unified diff'
+complete -c sbx -n '__fish_seen_subcommand_from diff' -l stat -d 'Show a diffstat'
+complete -c sbx -n '__fish_seen_subcommand_from diff apply' -l color -f -a 'always auto never' -d 'Colour'
+complete -c sbx -n '__fish_seen_subcommand_from apply' -l dry-run -d 'Change nothing'
+complete -c sbx -n '__fish_seen_subcommand_from apply' -l force -d 'Apply conflicts too'
+complete -c sbx -n '__fish_seen_subcommand_from apply' -s i -l interactive -d 'Ask for each change'
+complete -c sbx -n '__fish_seen_subcommand_from apply' -l keep -d 'Leave applied changes in the layer'
+complete -c sbx -n '__fish_seen_subcommand_from stop rm' -x -a '(__sbx_names)'
+complete -c sbx -n __sbx_layer_needs_name -x -a '(__sbx_names)'
+complete -c sbx -n '__fish_seen_subcommand_from diff apply; and __sbx_layer_args >/dev/null' -x -a '(__sbx_layer_paths)'
 complete -c sbx -n '__fish_seen_subcommand_from exec; and test (count (commandline -opc)) -le 2' -x -a '(__sbx_names)'
 complete -c sbx -n '__fish_seen_subcommand_from exec' -l clearenv -d 'Start from an empty environment'
 complete -c sbx -n '__fish_seen_subcommand_from exec' -s e -l env -x -d 'Set an environment variable'

@@ -5,10 +5,12 @@
 #include "config.h"
 
 #include "cli.h"
+#include "apply.h"
 #include "doctor.h"
 #include "join.h"
 #include "monitor.h"
 #include "named.h"
+#include "patch.h"
 #include "state.h"
 #include "spec.h"
 
@@ -42,8 +44,9 @@ static const struct
   const char *name;
   int (*run) (int argc, char **argv);
 } subcommands[] = {
-  { "diff", sbx_cli_diff }, { "doctor", sbx_cli_doctor }, { "exec", sbx_cli_exec },
-  { "ps", sbx_cli_ps },     { "rm", sbx_cli_rm },         { "stop", sbx_cli_stop },
+  { "apply", sbx_cli_apply }, { "diff", sbx_cli_diff }, { "doctor", sbx_cli_doctor },
+  { "exec", sbx_cli_exec },   { "ps", sbx_cli_ps },     { "rm", sbx_cli_rm },
+  { "stop", sbx_cli_stop },
 };
 
 int
@@ -78,9 +81,11 @@ static void
 print_option (FILE *out, char short_name, const char *long_name, const char *value_name,
               const char *help)
 {
-  g_autofree char *flag = g_strdup_printf (
-      "%c%c%c --%s%s%s", short_name ? '-' : ' ', short_name ? short_name : ' ',
-      short_name ? ',' : ' ', long_name, value_name ? " " : "", value_name ? value_name : "");
+  /* An optional value ("[=WHEN]") is written as it is typed, joined. */
+  g_autofree char *flag = g_strdup_printf ("%c%c%c --%s%s%s", short_name ? '-' : ' ',
+                                           short_name ? short_name : ' ', short_name ? ',' : ' ',
+                                           long_name, value_name && value_name[0] != '[' ? " " : "",
+                                           value_name ? value_name : "");
   if (strlen (flag) > 30)
     fprintf (out, "  %s\n  %-30s %s\n", flag, "", help);
   else
@@ -245,7 +250,6 @@ caller_spec (void)
   return spec;
 }
 
-/* One NAME argument, valid. */
 /* The NAME... of stop and rm: at least one, each valid. */
 static char **
 names (const char *cmd, char **rest)
@@ -267,18 +271,6 @@ each_name_status (gboolean ok, GError *error)
     return 0;
   fprintf (stderr, "sbx: %s\n", error->message);
   return SBX_EXIT_FAILURE;
-}
-
-static const char *
-single_name (const char *cmd, char **rest)
-{
-  if (rest == NULL || rest[0] == NULL)
-    sbx_cli_usage_error (cmd, "no sandbox name given");
-  if (rest[1] != NULL)
-    sbx_cli_usage_error (cmd, "unexpected argument '%s'", rest[1]);
-  if (!sbx_state_name_valid (rest[0]))
-    sbx_cli_usage_error (cmd, "'%s' is not a valid sandbox name", rest[0]);
-  return rest[0];
 }
 
 int
@@ -411,32 +403,112 @@ sbx_cli_rm (int argc, char **argv)
   return status;
 }
 
+/* --color[=WHEN] of diff and apply; @data is the SbxColor. */
+static gboolean
+color_cb (const char *name, const char *value, gpointer data, GError **error)
+{
+  if (sbx_patch_parse_color (value, data))
+    return TRUE;
+  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+               "%s: '%s' is not one of auto, always, never", name, value);
+  return FALSE;
+}
+
+/* NAME [PATH...] or, with --upper DIR, PATH...: the name (or NULL) and
+ * the paths (or NULL). */
+static const char *
+name_and_paths (const char *cmd, const char *upper, char **rest, char ***paths)
+{
+  const char *name = NULL;
+  *paths = rest;
+  if (upper == NULL)
+    {
+      if (rest == NULL || rest[0] == NULL)
+        sbx_cli_usage_error (cmd, "no sandbox name given");
+      if (!sbx_state_name_valid (rest[0]))
+        sbx_cli_usage_error (cmd, "'%s' is not a valid sandbox name", rest[0]);
+      name = rest[0];
+      *paths = rest + 1;
+    }
+  if (*paths != NULL && (*paths)[0] == NULL)
+    *paths = NULL;
+  return name;
+}
+
 int
 sbx_cli_diff (int argc, char **argv)
 {
   char *upper = NULL;
   char **lowers = NULL;
-  gboolean json = FALSE;
+  gboolean json = FALSE, patch = FALSE, stat = FALSE;
+  SbxColor color = SBX_COLOR_AUTO;
   const GOptionEntry entries[] = {
-    { "upper", 0, 0, G_OPTION_ARG_FILENAME, &upper, "Read this writable layer instead", "DIR" },
-    { "lower", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &lowers,
-      "A lower layer to compare with (repeatable; default: /)", "DIR" },
+    { "color", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, color_cb,
+      "Colour the patch: auto (on a terminal), always, never", "[=WHEN]" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print a JSON array", NULL },
+    { "lower", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &lowers,
+      "A lower layer to compare with (repeatable; default: what it ran on)", "DIR" },
+    { "patch", 'p', 0, G_OPTION_ARG_NONE, &patch, "Show a unified diff against what lies below",
+      NULL },
+    { "stat", 0, 0, G_OPTION_ARG_NONE, &stat, "Show a diffstat", NULL },
+    { "upper", 0, 0, G_OPTION_ARG_FILENAME, &upper, "Read this writable layer instead", "DIR" },
     { NULL },
   };
-  g_auto (GStrv) rest = parse_subcommand ("diff", "NAME | --upper DIR",
-                                          "List what a writable layer added (A), changed (C) "
-                                          "and deleted (D).",
-                                          entries, NULL, FALSE, argc, argv);
+  g_auto (GStrv) rest = parse_subcommand (
+      "diff", "NAME | --upper DIR [PATH...]",
+      "List what a writable layer added (A), changed (C) and deleted (D), at\n"
+      "or below the PATHs; with -p a unified diff against what lies below, with\n"
+      "--stat a diffstat.",
+      entries, &color, FALSE, argc, argv);
   g_autofree char *owned_upper = upper;
   g_auto (GStrv) owned_lowers = lowers;
-  const char *name = NULL;
-  if (upper == NULL)
-    name = single_name ("diff", rest);
-  else if (rest != NULL && rest[0] != NULL)
-    sbx_cli_usage_error ("diff", "give either NAME or --upper DIR, not both");
+  if (json && (patch || stat))
+    sbx_cli_usage_error ("diff", "--json cannot be combined with -p or --stat");
+  SbxDiffOptions o = { .upper = upper,
+                       .lowers = (const char *const *)lowers,
+                       .json = json,
+                       .patch = patch,
+                       .stat = stat,
+                       .color = color };
+  o.name = name_and_paths ("diff", upper, rest, &o.paths);
   g_autoptr (SbxSpec) caller = caller_spec ();
-  return sbx_named_diff (caller, name, upper, (const char *const *)lowers, json);
+  return sbx_patch_diff (caller, &o);
+}
+
+int
+sbx_cli_apply (int argc, char **argv)
+{
+  char *upper = NULL;
+  SbxApplyOptions o = { .color = SBX_COLOR_AUTO };
+  const GOptionEntry entries[] = {
+    { "color", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, color_cb,
+      "Colour the diffs of -i: auto (on a terminal), always, never", "[=WHEN]" },
+    { "dry-run", 0, 0, G_OPTION_ARG_NONE, &o.dry_run, "Say what would be applied; change nothing",
+      NULL },
+    { "force", 0, 0, G_OPTION_ARG_NONE, &o.force,
+      "Apply changes whose host file changed since, too", NULL },
+    { "interactive", 'i', 0, G_OPTION_ARG_NONE, &o.interactive,
+      "Ask for each change: y, n, d (the diff), q, a", NULL },
+    { "keep", 0, 0, G_OPTION_ARG_NONE, &o.keep, "Leave what was applied in the layer", NULL },
+    { "upper", 0, 0, G_OPTION_ARG_FILENAME, &upper, "Apply this kept layer (--upper DIR of run)",
+      "DIR" },
+    { NULL },
+  };
+  g_auto (GStrv) rest = parse_subcommand (
+      "apply", "NAME | --upper DIR [PATH...]",
+      "Write what a named sandbox's kept layer (or --upper DIR) changed to the\n"
+      "host, as you: files, directories, symlinks, deletions, at or below the\n"
+      "PATHs (default: everything below directories you can write).  A change\n"
+      "whose host file changed since the sandbox touched it is a conflict, left\n"
+      "out unless --force.  Applied changes leave the layer unless --keep.",
+      entries, &o.color, FALSE, argc, argv);
+  g_autofree char *owned_upper = upper;
+  char **paths;
+  const char *name = name_and_paths ("apply", upper, rest, &paths);
+  g_auto (GStrv) canonical = sbx_patch_canonical_paths (paths, TRUE);
+  o.paths = canonical;
+  g_autoptr (SbxSpec) caller = caller_spec ();
+  return sbx_apply_command (caller, name, upper, &o);
 }
 
 int
@@ -529,7 +601,8 @@ sbx_cli_help (const char *command)
           "  exec NAME [--] COMMAND [ARG...]       run a command in a running named sandbox\n"
           "  stop NAME [--time SECONDS]            stop a named sandbox\n"
           "  rm [-f] NAME                          delete a stopped named sandbox and its layer\n"
-          "  diff NAME | --upper DIR               list what a writable layer changed\n\n"
+          "  diff NAME | --upper DIR [PATH...]     list (-p: show) what a writable layer changed\n"
+          "  apply NAME | --upper DIR [PATH...]    write a kept layer's changes to the host\n\n"
           "The host:\n"
           "  doctor [--json]                       check what sbx needs and how to fix it\n\n"
           "Help:\n"

@@ -15,6 +15,7 @@ int sbx_cli_exec (int argc, char **argv);
 int sbx_cli_stop (int argc, char **argv);
 int sbx_cli_rm (int argc, char **argv);
 int sbx_cli_diff (int argc, char **argv);
+int sbx_cli_apply (int argc, char **argv);
 /* `sbx doctor [--json]`. */
 int sbx_cli_doctor (int argc, char **argv);
 

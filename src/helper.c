@@ -177,7 +177,7 @@ child_main (void *data)
     fail_step (c, STEP_SIGNALS);
   if (!place_fds (c))
     fail_step (c, STEP_FDS);
-  syscall (SYS_execveat, c->exe, "", s->argv, environ, AT_EMPTY_PATH);
+  syscall (SYS_execveat, c->exe, "", s->argv, s->envp != NULL ? s->envp : environ, AT_EMPTY_PATH);
   fail_step (c, STEP_EXEC);
 }
 

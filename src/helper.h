@@ -19,6 +19,7 @@ typedef struct
   int exe;           /* sbx_helper_open()'s fd of the program */
   const char *name;  /* for messages: "fuse-overlayfs" */
   char *const *argv; /* argv[0] included */
+  char *const *envp; /* its environment; NULL: sbx's own */
   /* Namespaces to join first, through a pidfd of a process in them; -1:
    * none.  The helper then runs as root there when @become_root, else
    * keeps CAP_SYS_ADMIN of the joined user namespace across execve()

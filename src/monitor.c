@@ -675,8 +675,20 @@ sbx_monitor_run (const SbxSpec *spec)
           g_ptr_array_set_size (undo_dirs, 0);
           sbx_die ("--name %s: %s", spec->name, error->message);
         }
+    }
+  /* A kept layer is held (shared) until we exit, so that `sbx apply` never
+   * writes its changes to the host while this sandbox writes it, and the
+   * sandbox does not start while apply does. */
+  cleanup_fd int layer_lock = -1;
+  if (spec->upper != NULL)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *dir = g_path_get_dirname (spec->upper);
+      layer_lock = sbx_state_lock_layer (dir, FALSE, &error);
+      if (layer_lock < 0)
+        sbx_die ("%s %s", spec->name != NULL ? "--name" : "--upper", error->message);
       if (!sbx_state_record_layers (spec, &error))
-        sbx_warn ("cannot record the layers of %s: %s", spec->name, error->message);
+        sbx_warn ("cannot record the layers of %s: %s", dir, error->message);
     }
   if (spec->upper != NULL)
     {

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* named.c: `sbx ps`, `sbx stop`, `sbx rm` and `sbx diff` on named sandboxes. */
+/* named.c: `sbx ps`, `sbx stop` and `sbx rm` on named sandboxes (`sbx diff`
+ * and `sbx apply`: patch.c, apply.c). */
 #include "config.h"
 
 #include "named.h"
-#include "diff.h"
 #include "ext.h"
 #include "state.h"
 #include "userns.h"
@@ -218,60 +218,4 @@ sbx_named_rm (const SbxSpec *caller, const char *name, gboolean force, GError **
     }
   sbx_state_release (claim);
   return ok;
-}
-
-int
-sbx_named_diff (const SbxSpec *caller, const char *name, const char *upper,
-                const char *const *lowers, gboolean json)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *layer = g_strdup (upper);
-
-  g_autoptr (GPtrArray) named_lowers = g_ptr_array_new_with_free_func (g_free);
-  if (name != NULL)
-    {
-      g_autoptr (SbxSandboxInfo) info = sbx_state_lookup (name, &error);
-      if (info == NULL)
-        sbx_die ("%s", error->message);
-      if (info->upper == NULL)
-        sbx_die ("%s has no kept layer", name);
-      layer = g_strdup (info->upper);
-      /* Compared with what it ran on: its layers, highest first, then the
-       * rootfs or the host's /. */
-      for (guint i = info->layers != NULL ? g_strv_length (info->layers) : 0; i > 0; i--)
-        g_ptr_array_add (named_lowers, g_strdup (info->layers[i - 1]));
-      g_ptr_array_add (named_lowers, g_strdup (info->rootfs != NULL ? info->rootfs : "/"));
-      g_ptr_array_add (named_lowers, NULL);
-      lowers = (const char *const *)named_lowers->pdata;
-    }
-  else
-    {
-      /* --upper DIR: a layer kept by `sbx run --upper DIR` lies in DIR/upper. */
-      g_autofree char *inner = g_build_filename (upper, "upper", NULL);
-      g_autofree char *work = g_build_filename (upper, "work", NULL);
-      if (g_file_test (inner, G_FILE_TEST_IS_DIR) && g_file_test (work, G_FILE_TEST_IS_DIR))
-        {
-          g_free (layer);
-          layer = g_steal_pointer (&inner);
-        }
-    }
-  g_autoptr (GPtrArray) changes = sbx_diff_scan (caller, layer, lowers, &error);
-  if (changes == NULL)
-    sbx_die ("%s", error->message);
-
-  if (!json)
-    {
-      for (guint i = 0; i < changes->len; i++)
-        {
-          SbxChange *c = changes->pdata[i];
-          printf ("%c %s\n", c->kind, c->path);
-        }
-      return 0;
-    }
-  const SbxExt *ext = sbx_ext_load (&error);
-  if (ext == NULL)
-    sbx_die ("%s", error->message);
-  g_autofree char *text = ext->diff_json (changes);
-  printf ("%s\n", text);
-  return 0;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* named.h: `sbx ps`, `sbx stop`, `sbx rm` and `sbx diff` on named sandboxes. */
+/* named.h: `sbx ps`, `sbx stop` and `sbx rm` on named sandboxes. */
 #pragma once
 
 #include "spec.h"
@@ -18,7 +18,3 @@ gboolean sbx_named_stop (const char *name, guint grace_seconds, GError **error);
 /* Deletes a sandbox that is not running (or, with @force, stops it first):
  * its runtime state and its kept layer. */
 gboolean sbx_named_rm (const SbxSpec *caller, const char *name, gboolean force, GError **error);
-
-/* Prints the changes of a named sandbox's kept layer, or of @upper. */
-int sbx_named_diff (const SbxSpec *caller, const char *name, const char *upper,
-                    const char *const *lowers, gboolean json);

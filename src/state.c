@@ -13,6 +13,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -376,35 +377,112 @@ sbx_state_read_namespaces (int nsdir)
 #define LAYERS_FILE  "layers"
 #define LAYERS_GROUP "layers"
 
+/* "SECONDS.NANOSECONDS" of the creation time in a layers file. */
+static gboolean
+parse_created (const char *text, SbxLayerRecord *record)
+{
+  g_auto (GStrv) parts = text != NULL ? g_strsplit (text, ".", 2) : NULL;
+  guint64 sec, nsec = 0;
+  if (parts == NULL || !sbx_util_parse_u64 (parts[0], G_MAXINT64, &sec)
+      || (parts[1] != NULL && !sbx_util_parse_u64 (parts[1], 999999999, &nsec)))
+    return FALSE;
+  record->has_created = TRUE;
+  record->created_sec = (gint64)sec;
+  record->created_nsec = (guint32)nsec;
+  return TRUE;
+}
+
+gboolean
+sbx_state_read_layer_record (const char *dir, SbxLayerRecord *record)
+{
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_autofree char *path = g_build_filename (dir, LAYERS_FILE, NULL);
+  memset (record, 0, sizeof *record);
+  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, NULL))
+    return FALSE;
+  g_autofree char *rootfs = g_key_file_get_string (kf, LAYERS_GROUP, "rootfs", NULL);
+  if (rootfs != NULL && strcmp (rootfs, "/") != 0)
+    record->rootfs = g_steal_pointer (&rootfs);
+  record->layers = g_key_file_get_string_list (kf, LAYERS_GROUP, "layers", NULL, NULL);
+  g_autofree char *created = g_key_file_get_string (kf, LAYERS_GROUP, "created", NULL);
+  parse_created (created, record);
+  return TRUE;
+}
+
+void
+sbx_layer_record_clear (SbxLayerRecord *record)
+{
+  g_clear_pointer (&record->rootfs, g_free);
+  g_clear_pointer (&record->layers, g_strfreev);
+}
+
 gboolean
 sbx_state_record_layers (const SbxSpec *spec, GError **error)
 {
   g_autoptr (GKeyFile) kf = g_key_file_new ();
-  g_autofree char *data = sbx_state_data_root ();
-  g_autofree char *path = g_build_filename (data, spec->name, LAYERS_FILE, NULL);
+  g_autofree char *dir = g_path_get_dirname (spec->upper);
+  g_autofree char *path = g_build_filename (dir, LAYERS_FILE, NULL);
+  g_auto (SbxLayerRecord) old = { 0 };
 
   g_key_file_set_string (kf, LAYERS_GROUP, "rootfs", spec->rootfs != NULL ? spec->rootfs : "/");
   g_key_file_set_string_list (kf, LAYERS_GROUP, "layers", (const char *const *)spec->layers->pdata,
                               spec->layers->len);
+  /* When the layer was made: what `sbx apply` compares the host's files
+   * with where the layer's filesystem keeps no birth time.  Set when this
+   * run made the upper directory, kept otherwise; a layer older than the
+   * record has none (apply then takes every host change for a conflict).
+   * The coarse clock is the one the kernel stamps files with, so a host
+   * file changed after this moment has a ctime no earlier. */
+  gboolean made = FALSE;
+  for (guint i = 0; i < spec->created->len && !made; i++)
+    made = strcmp (spec->created->pdata[i], spec->upper) == 0;
+  sbx_state_read_layer_record (dir, &old);
+  if (made)
+    {
+      struct timespec now;
+      clock_gettime (CLOCK_REALTIME_COARSE, &now);
+      old.has_created = TRUE;
+      old.created_sec = now.tv_sec;
+      old.created_nsec = (guint32)now.tv_nsec;
+    }
+  if (old.has_created)
+    {
+      g_autofree char *created
+          = g_strdup_printf ("%" G_GINT64_FORMAT ".%09u", old.created_sec, old.created_nsec);
+      g_key_file_set_string (kf, LAYERS_GROUP, "created", created);
+    }
   return g_key_file_save_to_file (kf, path, error);
+}
+
+int
+sbx_state_lock_layer (const char *dir, gboolean exclusive, GError **error)
+{
+  int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0 && flock (fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0)
+    return fd;
+  int errsv = errno;
+  if (fd >= 0)
+    close (fd);
+  g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errsv), "%s: %s", dir,
+               errsv == EWOULDBLOCK ? (exclusive ? "in use by a running sandbox"
+                                                 : "in use: sbx apply is writing its changes")
+                                    : sbx_util_strerror (errsv));
+  return -1;
 }
 
 /* What a named sandbox's kept layer lies on, from its data directory. */
 static void
 read_layers (SbxSandboxInfo *info)
 {
-  g_autoptr (GKeyFile) kf = g_key_file_new ();
-  g_autofree char *path = g_build_filename (info->data_dir, LAYERS_FILE, NULL);
   g_autofree char *upper = g_build_filename (info->data_dir, "upper", NULL);
+  g_auto (SbxLayerRecord) record = { 0 };
 
   if (info->upper == NULL && g_file_test (upper, G_FILE_TEST_IS_DIR))
     info->upper = g_steal_pointer (&upper);
-  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, NULL))
+  if (!sbx_state_read_layer_record (info->data_dir, &record))
     return;
-  g_autofree char *rootfs = g_key_file_get_string (kf, LAYERS_GROUP, "rootfs", NULL);
-  if (rootfs != NULL && strcmp (rootfs, "/") != 0)
-    info->rootfs = g_steal_pointer (&rootfs);
-  info->layers = g_key_file_get_string_list (kf, LAYERS_GROUP, "layers", NULL, NULL);
+  info->rootfs = g_steal_pointer (&record.rootfs);
+  info->layers = g_steal_pointer (&record.layers);
 }
 
 static void

@@ -86,9 +86,35 @@ gboolean sbx_state_publish (SbxStateClaim *claim, const SbxSpec *spec, pid_t pid
                             guint64 caps, uid_t inside_uid, gid_t inside_gid,
                             const char *scope_unit, const char *namespaces, GError **error);
 
-/* Records beside a named sandbox's kept layer what it lies on (--rootfs,
- * --layer), for `sbx diff` of a stopped sandbox. */
+/* What a kept layer lies on and when it was made: the key file `layers`
+ * in the directory DIR that holds DIR/upper and DIR/work (a named
+ * sandbox's data directory, or --upper DIR), see docs/rootfs.md. */
+typedef struct
+{
+  char *rootfs;  /* --rootfs, or NULL for the host's / */
+  char **layers; /* --layer dirs, lowest first (may be NULL) */
+  gboolean has_created;
+  gint64 created_sec; /* when sbx made DIR/upper */
+  guint32 created_nsec;
+} SbxLayerRecord;
+
+void sbx_layer_record_clear (SbxLayerRecord *record);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (SbxLayerRecord, sbx_layer_record_clear)
+
+/* Records beside the kept layer spec->upper what it lies on (--rootfs,
+ * --layer), for `sbx diff` and `sbx apply` of a stopped sandbox, and when
+ * the layer was made (kept from an earlier run). */
 gboolean sbx_state_record_layers (const SbxSpec *spec, GError **error);
+
+/* Reads DIR/layers; FALSE (and an empty @record) when there is none. */
+gboolean sbx_state_read_layer_record (const char *dir, SbxLayerRecord *record);
+
+/* Locks the kept layer's directory @dir (flock): shared by every `sbx run`
+ * on it for as long as it runs, exclusive for `sbx apply`, so that apply
+ * never writes a layer's changes while a sandbox writes the layer, and no
+ * sandbox starts on a layer being applied.  Returns the fd holding the
+ * lock, or -1 with an error (in use, or @dir unreadable). */
+int sbx_state_lock_layer (const char *dir, gboolean exclusive, GError **error);
 
 /* The namespaces of the process whose /proc/PID/ns is the directory fd
  * @nsdir, as "user:[N] mnt:[N] ..." (those of its children for pid and

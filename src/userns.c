@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 /* The kernel accepts at most 340 lines per map (since Linux 4.15). */
@@ -369,9 +371,9 @@ sbx_userns_write_maps (const SbxIdMapPlan *plan, pid_t pid, GError **error)
   return sbx_userns_finish_maps (sbx_userns_start_maps (plan, pid), error);
 }
 
-int
-sbx_userns_run_mapped (const SbxSpec *caller, int (*func) (gpointer data), gpointer data,
-                       GError **error)
+pid_t
+sbx_userns_spawn_mapped (const SbxSpec *caller, int (*func) (gpointer data), gpointer data,
+                         GError **error)
 {
   SbxSpec as_root = *caller;
   as_root.identity = SBX_ID_ROOT;
@@ -384,14 +386,17 @@ sbx_userns_run_mapped (const SbxSpec *caller, int (*func) (gpointer data), gpoin
                    sbx_util_strerror (errno));
       return -1;
     }
+  pid_t parent = getpid ();
   pid_t pid = sbx_util_clone3 (CLONE_NEWUSER, NULL);
   if (pid == 0)
     {
       char c;
       close (go[1]);
       /* Nothing happens until the maps are written: before that every file
-       * would look unowned. */
-      if (read (go[0], &c, 1) != 1)
+       * would look unowned.  It ends with us (it may wait for our
+       * requests), checked after setting it in case we just went. */
+      if (read (go[0], &c, 1) != 1 || prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0
+          || getppid () != parent)
         _exit (SBX_EXIT_FAILURE);
       _exit (func (data));
     }
@@ -407,9 +412,23 @@ sbx_userns_run_mapped (const SbxSpec *caller, int (*func) (gpointer data), gpoin
   if (mapped)
     sbx_util_write_all (go[1], "x", 1);
   close (go[1]);
+  if (mapped)
+    return pid;
+  while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
+    ;
+  return -1;
+}
+
+int
+sbx_userns_run_mapped (const SbxSpec *caller, int (*func) (gpointer data), gpointer data,
+                       GError **error)
+{
+  pid_t pid = sbx_userns_spawn_mapped (caller, func, data, error);
   int status;
+  if (pid < 0)
+    return -1;
   while (waitpid (pid, &status, 0) < 0)
     if (errno != EINTR)
       break;
-  return mapped ? status : -1;
+  return status;
 }

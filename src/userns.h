@@ -75,3 +75,8 @@ gboolean sbx_userns_finish_maps (SbxMapWrite *w, GError **error);
  * status, or -1 with @error. */
 int sbx_userns_run_mapped (const SbxSpec *caller, int (*func) (gpointer data), gpointer data,
                            GError **error);
+
+/* The same without waiting: returns the child's pid (to be waited for),
+ * or -1 with @error.  The child dies with the caller. */
+pid_t sbx_userns_spawn_mapped (const SbxSpec *caller, int (*func) (gpointer data), gpointer data,
+                               GError **error);

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <linux/close_range.h>
+#include <linux/openat2.h>
 #include <sys/syscall.h>
 
 /* Where sbx_die() sends its message: -1 means stderr.  This is process state,
@@ -260,6 +261,39 @@ sbx_util_remove_tree (const char *path, gboolean report)
   if (remove_below (fd, path, report, 0) > 0)
     return FALSE;
   if (rmdir (path) < 0 && errno != ENOENT)
+    {
+      if (report)
+        fprintf (stderr, "sbx: cannot remove %s: %s\n", path, sbx_util_strerror (errno));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+int
+sbx_util_openat2 (int dirfd, const char *path, int flags, guint64 resolve)
+{
+  struct open_how how = { .flags = (guint64)flags, .resolve = resolve };
+  return (int)syscall (SYS_openat2, dirfd, path[0] != '\0' ? path : ".", &how, sizeof how);
+}
+
+gboolean
+sbx_util_remove_tree_at (int parentfd, const char *name, const char *path, gboolean report)
+{
+  struct stat st;
+  if (fstatat (parentfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    return errno == ENOENT;
+  if (!S_ISDIR (st.st_mode))
+    return unlinkat (parentfd, name, 0) == 0 || errno == ENOENT;
+  int fd = open_subdir (parentfd, name);
+  if (fd < 0)
+    {
+      if (report)
+        fprintf (stderr, "sbx: cannot remove %s: %s\n", path, sbx_util_strerror (errno));
+      return FALSE;
+    }
+  if (remove_below (fd, path, report, 0) > 0)
+    return FALSE;
+  if (unlinkat (parentfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
     {
       if (report)
         fprintf (stderr, "sbx: cannot remove %s: %s\n", path, sbx_util_strerror (errno));

@@ -75,6 +75,15 @@ gboolean sbx_util_dir_is_private (int fd);
  * TRUE when nothing is left. */
 gboolean sbx_util_remove_tree (const char *path, gboolean report);
 
+/* The same for the entry @name of the directory @parentfd (any type; a
+ * symlink is removed, never followed); @path names it in messages. */
+gboolean sbx_util_remove_tree_at (int parentfd, const char *name, const char *path,
+                                  gboolean report);
+
+/* openat2(2) of @path ("" or "." for @dirfd itself) with @flags (which
+ * name O_CLOEXEC) and the RESOLVE_* flags @resolve. */
+int sbx_util_openat2 (int dirfd, const char *path, int flags, guint64 resolve);
+
 /* A fd closed when it goes out of scope. */
 void sbx_util_close_fdp (int *fdp);
 #define cleanup_fd __attribute__ ((cleanup (sbx_util_close_fdp)))

@@ -45,7 +45,7 @@ comp () {
   ' bash "$src/sbx.bash" "$@"
 }
 
-is "$(comp sbx '')" "diff doctor exec help ps rm run stop " "bash: subcommands"
+is "$(comp sbx '')" "apply diff doctor exec help ps rm run stop " "bash: subcommands"
 is "$(comp sbx do)" "doctor " "bash: doctor"
 is "$(comp sbx doctor --)" "--help --json " "bash: doctor options"
 is "$(comp sbx help d)" "diff doctor " "bash: help COMMAND knows doctor"
@@ -76,12 +76,26 @@ background comp_one "$SBX" run --net none --name comp-one -- sleep 60
 background comp_two "$SBX" run --net none --name comp-two -- sleep 60
 at_exit 'sbx rm -f comp-one comp-two >/dev/null 2>&1'
 for _ in $(seq 100); do [ "$(sbx ps | grep -c '^comp-')" = 2 ] && break; sleep 0.05; done
-for cmd in exec stop rm diff; do
+for cmd in exec stop rm diff apply; do
   is "$(comp sbx $cmd comp-)" "comp-one comp-two " "bash: $cmd completes sandbox names"
 done
 like "$(comp sbx exec comp-one uname --al)" "--all" "bash: exec hands off to the inner command after the name"
 is "$(comp sbx stop --ti)" "--time " "bash: stop options"
 is "$(comp sbx exec --no)" "--no-pty " "bash: exec knows --no-pty"
+is "$(comp sbx apply --)" "--color --dry-run --force --help --interactive --keep --upper " "bash: apply options"
+is "$(comp sbx diff --p)" "--patch " "bash: diff options"
+is "$(comp sbx diff --color=a)" "always auto " "bash: --color values"
+
+# PATHs of diff and apply: the paths the layer holds.
+as_user mkdir -p "$TEST_DIR/cproj"
+sbx run --net none --name pathlayer -w "$TEST_DIR" -- sh -c 'echo x > cproj/new-file; mkdir cproj/new-dir'
+sbx run --net none --upper "$TEST_DIR/comp-up" -w "$TEST_DIR" -- sh -c 'echo y > cproj/up-file'
+at_exit 'sbx rm pathlayer >/dev/null 2>&1'
+is "$(comp sbx apply pathlayer "$TEST_DIR/cproj/new-")" "$TEST_DIR/cproj/new-dir $TEST_DIR/cproj/new-file " \
+  "bash: apply NAME completes the paths the layer holds"
+is "$(comp sbx diff -p pathlayer cproj/n)" "cproj/new-dir cproj/new-file " "bash: ... relative to the current directory too"
+is "$(comp sbx diff --upper "$TEST_DIR/comp-up" cproj/)" "cproj/up-file " "bash: ... and those of --upper DIR"
+is "$(comp sbx apply pathlayer --d)" "--dry-run " "bash: options after the name"
 
 if command -v fish >/dev/null; then
   # Not --no-config: that also hides fish's own completions (ls's, here).
@@ -90,7 +104,12 @@ if command -v fish >/dev/null; then
     as_user env PATH="$shell_path" HOME="$TEST_DIR/fish" XDG_CONFIG_HOME="$TEST_DIR/fish" \
       fish -c "source $src/sbx.fish; complete -C '$*'" 2>&1 | cut -f1 | sort | tr '\n' ' '
   }
-  like "$(fcomp 'sbx ')" "diff doctor exec help ps rm run stop" "fish: subcommands"
+  like "$(fcomp 'sbx ')" "apply diff doctor exec help ps rm run stop" "fish: subcommands"
+  is "$(fcomp "sbx apply pathlayer $TEST_DIR/cproj/new-")" "$TEST_DIR/cproj/new-dir $TEST_DIR/cproj/new-file " \
+    "fish: apply NAME completes the paths the layer holds"
+  is "$(fcomp "sbx diff --upper $TEST_DIR/comp-up cproj/")" "cproj/up-file " "fish: ... and those of --upper DIR, relative"
+  like "$(fcomp 'sbx apply path')" "pathlayer" "fish: apply completes sandbox names"
+  like "$(fcomp 'sbx apply --dr')" "--dry-run" "fish: apply options"
   is "$(fcomp 'sbx doctor --')" "--help --json " "fish: doctor options"
   as_user cp -r "$profiles" "$TEST_DIR/fish/"  # fcomp's XDG_CONFIG_HOME
   is "$(fcomp 'sbx run --profile ')" "build untrusted " "fish: --profile completes the profile names"
@@ -125,7 +144,12 @@ EOF
     as_user env PATH="$shell_path" ZCOMP_HITS="$TEST_DIR/zhits" timeout 20 zsh -f "$TEST_DIR/zcomp.zsh" "$src" "$1" >/dev/null 2>&1
     grep -v '^$' "$TEST_DIR/zhits" 2>/dev/null | sort -u | tr '\n' ' '
   }
-  like "$(zcomp 'sbx ')" "diff doctor exec help ps rm run stop" "zsh: subcommands"
+  like "$(zcomp 'sbx ')" "apply diff doctor exec help ps rm run stop" "zsh: subcommands"
+  like "$(zcomp "sbx apply pathlayer $TEST_DIR/cproj/new-")" "$TEST_DIR/cproj/new-dir $TEST_DIR/cproj/new-file" \
+    "zsh: apply NAME completes the paths the layer holds"
+  like "$(zcomp "sbx diff --upper $TEST_DIR/comp-up cproj/")" "cproj/up-file" "zsh: ... and those of --upper DIR, relative"
+  like "$(zcomp 'sbx apply pathl')" "pathlayer" "zsh: apply completes sandbox names"
+  like "$(zcomp 'sbx apply --dr')" "--dry-run" "zsh: apply options"
   is "$(zcomp 'sbx doctor --')" "--help --json " "zsh: doctor options"
   is "$(zcomp 'sbx run --profile ')" "build untrusted " "zsh: --profile completes the profile names"
   like "$(zcomp 'sbx run --pro')" "--profile" "zsh: --profile is a run option"

@@ -4,6 +4,7 @@
  * escapes), and the compiled seccomp filter. */
 #include "config.h"
 
+#include "apply.h"
 #include "diff.h"
 #include "monitor.h"
 #include "overlay.h"
@@ -577,6 +578,101 @@ test_diff_symlink (void)
   g_assert_true (sbx_util_remove_tree (base, FALSE));
 }
 
+/* Names are quoted as git quotes them, only when they must be. */
+static void
+test_diff_quote (void)
+{
+  static const struct
+  {
+    const char *prefix, *name, *want;
+  } cases[] = {
+    { "", "/plain/name", "/plain/name" },
+    { "a/", "with space", "a/with space" },
+    { "", "/caf\xc3\xa9", "/caf\xc3\xa9" }, /* UTF-8 stays readable */
+    { "a/", "a\nb", "\"a/a\\nb\"" },        /* the prefix inside the quotes, as git */
+    { "", "tab\there", "\"tab\\there\"" },
+    { "", "esc\033[31m", "\"esc\\033[31m\"" }, /* a terminal escape cannot pass */
+    { "", "q\"uote\\", "\"q\\\"uote\\\\\"" },
+    { "", "bad\xff", "\"bad\\377\"" },                   /* not UTF-8: octal */
+    { "", "c1\xc2\x9b", "\"c1\\302\\233\"" },            /* U+009B (CSI) */
+    { "", "rlo\xe2\x80\xae", "\"rlo\\342\\200\\256\"" }, /* U+202E */
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *q = sbx_diff_quote (cases[i].prefix, cases[i].name);
+      g_assert_cmpstr (q, ==, cases[i].want);
+    }
+  g_assert_true (sbx_diff_path_under ("/a/b", "/a"));
+  g_assert_true (sbx_diff_path_under ("/a", "/a"));
+  g_assert_true (sbx_diff_path_under ("/a", "/"));
+  g_assert_false (sbx_diff_path_under ("/ab", "/a"));
+}
+
+/* The changes survive the trip from the reader, and a malformed list is
+ * refused. */
+static void
+test_diff_serialize (void)
+{
+  g_autoptr (GPtrArray) changes = g_ptr_array_new_with_free_func ((GDestroyNotify)sbx_change_free);
+  SbxChange *c = g_new0 (SbxChange, 1);
+  c->kind = 'A';
+  c->path = g_strdup ("/p/new\nline\xff");
+  c->upper_rel = g_strdup ("p/new\nline\xff");
+  c->mode = 0120777;
+  c->target = g_strdup ("/etc/passwd");
+  c->has_btime = TRUE;
+  c->btime_sec = 1234;
+  c->btime_nsec = 5678;
+  c->lower = -1;
+  g_ptr_array_add (changes, c);
+  g_autoptr (GBytes) bytes = sbx_diff_serialize (changes);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) back = sbx_diff_deserialize (bytes, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (back->len, ==, 1);
+  SbxChange *b = back->pdata[0];
+  g_assert_cmpint (b->kind, ==, 'A');
+  g_assert_cmpstr (b->path, ==, c->path);
+  g_assert_cmpstr (b->target, ==, "/etc/passwd");
+  g_assert_null (b->xattrs);
+  g_assert_true (b->has_btime && b->btime_sec == 1234 && b->btime_nsec == 5678 && b->lower == -1);
+
+  g_free (c->path);
+  c->path = g_strdup ("/p/../etc/shadow");
+  g_autoptr (GBytes) bad = sbx_diff_serialize (changes);
+  g_autoptr (GPtrArray) refused = sbx_diff_deserialize (bad, &error);
+  g_assert_null (refused);
+  g_assert_nonnull (error);
+}
+
+/* A conflict: the host entry changed (ctime) at or after the sandbox
+ * made its entry, appeared for an A, is gone for a C; nothing known of
+ * when the sandbox made it is a conflict for anything on the host. */
+static void
+test_apply_conflict (void)
+{
+  struct timespec since = { .tv_sec = 1000, .tv_nsec = 500 };
+  struct stat older = { .st_mode = S_IFREG | 0644, .st_ctim = { 999, 999999999 } };
+  struct stat same = { .st_mode = S_IFREG | 0644, .st_ctim = { 1000, 500 } };
+  struct stat newer = { .st_mode = S_IFREG | 0644, .st_ctim = { 1000, 501 } };
+  struct stat dir = { .st_mode = S_IFDIR | 0755, .st_ctim = { 1, 0 } };
+
+  g_assert_null (sbx_apply_conflict ('C', S_IFREG | 0644, &since, &older));
+  g_assert_nonnull (sbx_apply_conflict ('C', S_IFREG | 0644, &since, &same));
+  g_assert_nonnull (sbx_apply_conflict ('C', S_IFREG | 0644, &since, &newer));
+  g_assert_nonnull (sbx_apply_conflict ('C', S_IFREG | 0644, &since, NULL));
+  g_assert_null (sbx_apply_conflict ('D', 0, &since, &older));
+  g_assert_nonnull (sbx_apply_conflict ('D', 0, &since, &newer));
+  g_assert_null (sbx_apply_conflict ('D', 0, &since, NULL));
+  g_assert_null (sbx_apply_conflict ('A', S_IFREG | 0644, &since, NULL));
+  g_assert_nonnull (sbx_apply_conflict ('A', S_IFREG | 0644, &since, &older));
+  g_assert_null (sbx_apply_conflict ('A', S_IFDIR | 0755, &since, &dir));
+  /* No birth time and no record of the layer's: ask. */
+  g_assert_nonnull (sbx_apply_conflict ('C', S_IFREG | 0644, NULL, &older));
+  g_assert_nonnull (sbx_apply_conflict ('D', 0, NULL, &older));
+  g_assert_null (sbx_apply_conflict ('D', 0, NULL, NULL));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -601,5 +697,8 @@ main (int argc, char **argv)
   g_test_add_func ("/util/close-fds-except", test_close_fds_except);
   g_test_add_func ("/util/remove-tree", test_remove_tree);
   g_test_add_func ("/diff/symlink", test_diff_symlink);
+  g_test_add_func ("/diff/quote", test_diff_quote);
+  g_test_add_func ("/diff/serialize", test_diff_serialize);
+  g_test_add_func ("/apply/conflict", test_apply_conflict);
   return g_test_run ();
 }
