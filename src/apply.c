@@ -886,16 +886,16 @@ sbx_apply_command (const SbxSpec *caller, const char *name, const char *upper,
                "alone, and sbx apply writes only those ('sbx diff' shows them)",
                what);
     }
-  /* The layer's directory is held exclusively: no sandbox runs on it (a
-   * `sbx run --upper DIR` holds it shared) or starts meanwhile. */
-  cleanup_fd int lock
-      = sbx_state_lock_layer (source->dir != NULL ? source->dir : source->upper, TRUE, &error);
+  /* The layer is taken as a run takes it: no sandbox runs on it or starts
+   * meanwhile. */
+  cleanup_fd int lock = sbx_state_lock_layer (source->dir != NULL ? source->dir : source->upper,
+                                              "sbx apply", &error);
   if (lock < 0)
     {
-      if (g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_AGAIN))
-        sbx_die ("%s is in use by a running sandbox: applying its changes while it writes them "
-                 "would race with it; stop it first",
-                 name != NULL ? name : upper);
+      if (g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_EXIST))
+        sbx_die ("%s: %s: applying its changes while it is written would race with the writer; "
+                 "stop it first",
+                 name != NULL ? name : upper, error->message);
       sbx_die ("%s", error->message);
     }
   g_autoptr (SbxLayer) layer = sbx_layer_open (caller, source, &error);

@@ -145,8 +145,7 @@ take_pty (const SbxSandboxInfo *info, const SbxPtyRequest *pty, int sock)
  * (the foreground one of the pty), then the same last steps as `sbx run`'s
  * command, so that exec can do no more than the sandbox's own command. */
 static G_NORETURN void
-run_command (const SbxSandboxInfo *info, const SbxSpec *spec, const sigset_t *mask,
-             gboolean on_pty)
+run_command (const SbxSandboxInfo *info, const SbxSpec *spec, const sigset_t *mask, gboolean on_pty)
 {
   if (!spec->share_tty)
     {

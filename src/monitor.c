@@ -436,7 +436,6 @@ exit_code_of (int status)
   return SBX_EXIT_FAILURE;
 }
 
-
 /* A signal for the monitor: the proxy's own (window size, job control of
  * sbx itself), else relayed to PID 1, which passes it on to the command's
  * process group. */
@@ -520,8 +519,8 @@ wait_for_sandbox (const SbxSpec *spec, SbxRun *run, int sock, int signal_fd)
             sbx_msg_send (sock, SBX_MSG_FUSE_FAILED, 0, 0, why, -1);
           else if (run->state == SBX_RUN_STARTED)
             {
-              g_autofree char *text = g_strdup_printf (
-                  "%s, while the command ran; the sandbox was stopped", why);
+              g_autofree char *text
+                  = g_strdup_printf ("%s, while the command ran; the sandbox was stopped", why);
               fail_sandbox (run, text);
             }
           sbx_fuse_stop (g_steal_pointer (&run->fuse));
@@ -558,8 +557,7 @@ wait_for_sandbox (const SbxSpec *spec, SbxRun *run, int sock, int signal_fd)
   /* PID 1 is reaped before we return, whatever the kernel's teardown of
    * the namespaces costs (below what a run's timing shows): a caller that
    * is a subreaper must not collect a zombie per run. */
-  while (waitid (P_PIDFD, (id_t)run->pidfd, &info, WEXITED) < 0
-         && errno == EINTR)
+  while (waitid (P_PIDFD, (id_t)run->pidfd, &info, WEXITED) < 0 && errno == EINTR)
     ;
   /* Messages sent just before PID 1 exited are still queued (none after
    * the command's status, the last one PID 1 sends). */
@@ -676,29 +674,15 @@ sbx_monitor_run (const SbxSpec *spec)
           sbx_die ("--name %s: %s", spec->name, error->message);
         }
     }
-  /* A kept layer is held (shared) until we exit, so that `sbx apply` never
-   * writes its changes to the host while this sandbox writes it, and the
-   * sandbox does not start while apply does. */
-  cleanup_fd int layer_lock = -1;
-  if (spec->upper != NULL)
-    {
-      g_autoptr (GError) error = NULL;
-      g_autofree char *dir = g_path_get_dirname (spec->upper);
-      layer_lock = sbx_state_lock_layer (dir, FALSE, &error);
-      if (layer_lock < 0)
-        sbx_die ("%s %s", spec->name != NULL ? "--name" : "--upper", error->message);
-      if (!sbx_state_record_layers (spec, &error))
-        sbx_warn ("cannot record the layers of %s: %s", dir, error->message);
-    }
   if (spec->upper != NULL)
     {
       g_autoptr (GError) error = NULL;
       g_autofree char *dir = g_path_get_dirname (spec->upper);
       g_autofree char *command = g_strjoinv (" ", spec->argv);
-      g_autofree char *holder = spec->name != NULL
-                                    ? g_strdup_printf ("--name %s", spec->name)
-                                    : g_strdup_printf ("sbx run -- %.80s", command);
-      /* Held until we exit, released however we die. */
+      g_autofree char *holder = spec->name != NULL ? g_strdup_printf ("--name %s", spec->name)
+                                                   : g_strdup_printf ("sbx run -- %.80s", command);
+      /* Held until we exit, released however we die: no other sandbox
+       * and no `sbx apply` writes the layer meanwhile. */
       run.layer_lock = sbx_state_lock_layer (dir, holder, &error);
       /* Another run's layer is not ours to undo, even if we made it. */
       if (run.layer_lock < 0 && g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_EXIST))
@@ -706,6 +690,8 @@ sbx_monitor_run (const SbxSpec *spec)
       if (run.layer_lock < 0)
         sbx_die ("%s %s: %s", spec->name != NULL ? "--name" : "--upper",
                  spec->name != NULL ? spec->name : dir, error->message);
+      if (!sbx_state_record_layers (spec, &error))
+        sbx_warn ("cannot record the layers of %s: %s", dir, error->message);
     }
 
   /* On a terminal the command gets a pty of the sandbox's own; its

@@ -226,8 +226,8 @@ sbx_state_lock_layer (const char *dir, const char *holder, GError **error)
   cleanup_fd int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0)
     {
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "cannot open %s: %s",
-                   path, sbx_util_strerror (errno));
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "cannot open %s: %s", path,
+                   sbx_util_strerror (errno));
       return -1;
     }
   struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
@@ -238,9 +238,8 @@ sbx_state_lock_layer (const char *dir, const char *holder, GError **error)
       who[n > 0 ? n : 0] = '\0';
       g_strchomp (who);
       g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_EXIST,
-                   "the layer in %s is in use by another sandbox (%s); one sandbox at a time may "
-                   "write a layer",
-                   dir, who[0] != '\0' ? who : "whose sbx is running");
+                   "the layer in %s is in use (%s); one sandbox at a time may write a layer", dir,
+                   who[0] != '\0' ? who : "by a sandbox whose sbx is running");
       return -1;
     }
   g_autofree char *text = g_strdup_printf ("%s, pid %d\n", holder, (int)getpid ());
@@ -452,22 +451,6 @@ sbx_state_record_layers (const SbxSpec *spec, GError **error)
       g_key_file_set_string (kf, LAYERS_GROUP, "created", created);
     }
   return g_key_file_save_to_file (kf, path, error);
-}
-
-int
-sbx_state_lock_layer (const char *dir, gboolean exclusive, GError **error)
-{
-  int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0 && flock (fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0)
-    return fd;
-  int errsv = errno;
-  if (fd >= 0)
-    close (fd);
-  g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errsv), "%s: %s", dir,
-               errsv == EWOULDBLOCK ? (exclusive ? "in use by a running sandbox"
-                                                 : "in use: sbx apply is writing its changes")
-                                    : sbx_util_strerror (errsv));
-  return -1;
 }
 
 /* What a named sandbox's kept layer lies on, from its data directory. */

@@ -25,7 +25,7 @@ typedef struct
 {
   char *name;
   SbxStatus status;
-  gboolean exiting; /* the state file says so */
+  gboolean exiting;       /* the state file says so */
   pid_t pid;              /* PID 1 of the sandbox, in the host's PID namespace */
   guint64 pid_start_time; /* its start time (clock ticks after boot, /proc/PID/stat) */
   pid_t monitor_pid;
@@ -77,7 +77,9 @@ SbxStateClaim *sbx_state_claim (const char *name, GError **error);
  * (the kernel calls two overlays on one upper "undefined behavior").  Holds
  * an OFD lock on DIR/lock, released when the returned fd is closed (at the
  * latest when the monitor exits); fails naming the sandbox that holds it
- * (@holder: "--name NAME" or the command, recorded in the lock file). */
+ * (@holder: "--name NAME" or the command, recorded in the lock file).
+ * `sbx apply` takes it too: no sandbox writes a layer while its changes
+ * are applied, nor is one applied while a sandbox writes it. */
 int sbx_state_lock_layer (const char *dir, const char *holder, GError **error);
 
 /* Writes the state file atomically (rename), once PID 1 @pid has started the
@@ -108,13 +110,6 @@ gboolean sbx_state_record_layers (const SbxSpec *spec, GError **error);
 
 /* Reads DIR/layers; FALSE (and an empty @record) when there is none. */
 gboolean sbx_state_read_layer_record (const char *dir, SbxLayerRecord *record);
-
-/* Locks the kept layer's directory @dir (flock): shared by every `sbx run`
- * on it for as long as it runs, exclusive for `sbx apply`, so that apply
- * never writes a layer's changes while a sandbox writes the layer, and no
- * sandbox starts on a layer being applied.  Returns the fd holding the
- * lock, or -1 with an error (in use, or @dir unreadable). */
-int sbx_state_lock_layer (const char *dir, gboolean exclusive, GError **error);
 
 /* The namespaces of the process whose /proc/PID/ns is the directory fd
  * @nsdir, as "user:[N] mnt:[N] ..." (those of its children for pid and

@@ -68,7 +68,7 @@ fi
 
 start run "run" --net none --upper "$TEST_DIR/shared-layer" -- sh -c 'echo started; exec sleep 600'
 out=$(sbx run --net none --upper "$TEST_DIR/shared-layer" -- true 2>&1)
-like "$?:$out" "^125:sbx: --upper $TEST_DIR/shared-layer: the layer in $TEST_DIR/shared-layer is in use by another sandbox \(sbx run -- sh -c echo started; exec sleep 600, pid [0-9]+\); one sandbox at a time may write a layer$" \
+like "$?:$out" "^125:sbx: --upper $TEST_DIR/shared-layer: the layer in $TEST_DIR/shared-layer is in use \(sbx run -- sh -c echo started; exec sleep 600, pid [0-9]+\); one sandbox at a time may write a layer$" \
   "a second run on a kept layer in use: refused, naming the sandbox that holds it"
 kill "$run"
 wait "$run" 2>/dev/null
