@@ -311,8 +311,8 @@ background run_pid "$SBX" run --net none --upper "$L/busy" -w "$P" -- sh -c 'ech
 for _ in $(seq 200); do [ -e "$L/busy/layers" ] && break; sleep 0.05; done
 sleep 0.2
 out=$(sbx apply --upper "$L/busy" "$P" 2>&1); rc=$?
-is "$rc:$out" "125:sbx: $L/busy is in use by a running sandbox: applying its changes while it writes them would race with it; stop it first" \
-  "apply of a layer a running sandbox writes is refused (125)"
+like "$rc:$out" "^125:sbx: $L/busy: the layer in $L/busy is in use \(sbx run -- sh -c echo x > busy; sleep 60, pid [0-9]+\); one sandbox at a time may write a layer: applying its changes while it is written would race with the writer; stop it first\$" \
+  "apply of a layer a running sandbox writes is refused (125), naming the sandbox"
 kill "$run_pid" 2>/dev/null; wait "$run_pid" 2>/dev/null
 as_user mkdir -p "$L/lay"
 sbx run --net none --name onlayer --layer "$L/lay" -w "$P" -- sh -c 'echo x > lay-file'
