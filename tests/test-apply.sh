@@ -219,7 +219,7 @@ like "$rc:$out" "^125:sbx: --json cannot be combined with -p" "--json with -p is
 # --dry-run changes nothing: not the host, not the layer.
 before=$(snap "$TEST_DIR" "${skips[@]}")
 # (The layer's lock names its last holder: sbx's bookkeeping, not the layer.)
-layer_before=$(snap "$data" "$data/lock")
+layer_before=$(snap "$data" "$data/ed/lock")
 out=$(sbx apply --dry-run ed "$P" 2>&1); rc=$?
 is "$rc:$out" "0:A $P/added
 A $P/bin
@@ -231,7 +231,7 @@ A $P/opq/new
 D $P/opq/old
 C $P/script" "apply --dry-run lists what it would apply"
 is "$(snap "$TEST_DIR" "${skips[@]}")" "$before" "apply --dry-run changed nothing on the host, byte for byte"
-is "$(snap "$data" "$data/lock")" "$layer_before" "... nor in the layer"
+is "$(snap "$data" "$data/ed/lock")" "$layer_before" "... nor in the layer"
 
 # apply PATH1 PATH2: those alone.
 out=$(sbx apply ed "$P/file" "$P/gone" 2>&1); rc=$?
