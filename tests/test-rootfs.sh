@@ -199,7 +199,7 @@ if [ -d /sys/kernel/mm ]; then
   # the option and the user's directory, never the fd it was handed.
   out=$(on_tree fuse --layer /sys/kernel/mm -- true 2>&1)
   rc=$?
-  like "$rc:$out" "^125:sbx: --layer /sys/kernel/mm: fuse-overlayfs failed: " \
+  like "$rc:$out" "^125:sbx: --layer /sys/kernel/mm: fuse-overlayfs failed \\(exit status [0-9]+\\): " \
     "a fuse-overlayfs failure names the option and the directory"
   unlike "$out" "/proc/self/fd" "... and no fd path"
 else
