@@ -1012,6 +1012,17 @@ sbx_overlay_build (SbxOverlay *o, const SbxSpec *spec, const char *staging, cons
   if (o->all_fuse)
     g_ptr_array_set_size (o->fast, 0);
 
+  /* The writable layer's directories of the caller's home and cwd are
+   * made now, before fuse-overlayfs can start: a kernel overlay of their
+   * own (mount_fast_paths) keeps its upper there, inside the upper that
+   * fuse-overlayfs serves.  Made after the daemon had looked at /home, they
+   * were a directory it did not know to be in its upper, and the copy-up
+   * of /home for a new entry beside the caller's home failed (ENOTEMPTY). */
+  for (guint i = 0; o->fuse_bin != NULL && i < o->fast->len; i++)
+    {
+      cleanup_fd int made = make_dirs (o, o->upper_fd, o->fast->pdata[i], TRUE);
+    }
+
   struct stat st;
   guint layer = o->n_lowers - 1;
   if (fstat (o->lowers[layer].fd, &st) < 0)
