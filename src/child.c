@@ -420,6 +420,13 @@ sbx_child_run (const SbxChildConfig *config)
     }
   /* Named before the command exists: it may read /proc/1/comm at once. */
   prctl (PR_SET_NAME, "sbx-init", 0, 0, 0);
+  /* Not dumpable before the command exists either: a command that keeps
+   * capabilities (--map-root) must never list or open PID 1's fds, its
+   * sockets to the monitor and to sbx-net, nor ptrace it, not even in the
+   * moment between its start and PID 1's next steps (a fast command did,
+   * on a loaded machine).  The flag is the memory's, which the command
+   * shares until its execve(); the execve() gives it its own. */
+  prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
   pid_t command = spawn_command (&start);
   if (command < 0)
     sbx_die_errno ("cannot start the command");
@@ -443,10 +450,8 @@ sbx_child_run (const SbxChildConfig *config)
   if (spec->name != NULL) /* only a named sandbox can be joined */
     report_namespaces (config->sync_fd);
   sbx_msg_send_for_pid (config->sync_fd, SBX_MSG_STARTED, command, command);
-  /* PID 1 needs no privilege from here on, and must not be ptraceable by a
-   * command that keeps some capabilities (--map-root). */
+  /* PID 1 needs no privilege from here on. */
   sbx_security_drop_all_caps ();
-  prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
   /* The command leads a session and process group of its own unless it
    * shares the caller's: relayed signals go to the whole group then. */
   sbx_init_run (command, !spec->share_tty, config->sync_fd, signal_fd, config->net_fd);
