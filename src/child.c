@@ -342,8 +342,9 @@ sbx_child_run (const SbxChildConfig *config)
   /* Nothing of the monitor's stays here: the named sandbox's lock, the
    * published ports' sockets, whatever the caller left open.  PID 1 lives
    * beside the command and must hold nothing of the host's it does not
-   * need (docs/security.md). */
-  int keep[] = { config->sync_fd, config->net_fd };
+   * need (docs/security.md).  The skeleton's fd goes with the overlay
+   * once the root is built (and the second sweep below makes sure). */
+  int keep[] = { config->sync_fd, config->net_fd, config->skeleton_fd };
   sbx_util_close_fds_except (keep, G_N_ELEMENTS (keep));
   sbx_init_forwarded_signals (&forwarded);
   sigaddset (&forwarded, SIGCHLD);
@@ -356,7 +357,7 @@ sbx_child_run (const SbxChildConfig *config)
    * creating files needs the mapped ids, so the rest waits for them. */
   setup_namespaces (spec);
   setup_network (config);
-  SbxRootfs *rootfs = sbx_rootfs_prepare (spec);
+  SbxRootfs *rootfs = sbx_rootfs_prepare (spec, config->skeleton_fd, config->skeleton_path);
   wait_for_monitor (config->sync_fd);
   /* The cgroup namespace is made only now, once the monitor has moved us
    * into our systemd scope: its root is where we are when it is created,
