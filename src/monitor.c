@@ -446,6 +446,8 @@ wait_for_sandbox (const SbxSpec *spec, SbxRun *run, int sock, int signal_fd)
     { .fd = -1, .events = POLLIN },
     /* cgroup v2 files signal a change with POLLPRI */
     { .fd = run->scope != NULL ? run->ext->scope_events_fd (run->scope) : -1, .events = POLLPRI },
+    /* --net-log: sbx-net's records */
+    { .fd = sbx_net_events_fd (run->net), .events = POLLIN },
   };
   gboolean sock_open = TRUE;
 
@@ -454,6 +456,7 @@ wait_for_sandbox (const SbxSpec *spec, SbxRun *run, int sock, int signal_fd)
       fds[1].fd = sock_open ? sock : -1;
       fds[3].fd = run->fuse != NULL ? sbx_fuse_pidfd (run->fuse) : -1;
       fds[4].fd = run->net != NULL ? sbx_net_ready_fd (run->net) : -1;
+      fds[6].fd = sbx_net_events_fd (run->net);
       if (poll (fds, G_N_ELEMENTS (fds), -1) < 0)
         {
           if (errno == EINTR)
@@ -490,6 +493,8 @@ wait_for_sandbox (const SbxSpec *spec, SbxRun *run, int sock, int signal_fd)
         }
       if (fds[5].revents & (POLLPRI | POLLERR))
         update_oom_kills (run);
+      if (fds[6].revents & (POLLIN | POLLHUP | POLLERR))
+        sbx_net_log_events (run->net);
       if (fds[0].revents & POLLIN)
         break;
       if (leave_early (run))

@@ -90,6 +90,12 @@ typedef struct
   gboolean allow_host_loopback; /* 10.0.2.2 reaches the host's 127.0.0.1 */
   guint mtu;                    /* of tap0 */
   gboolean no_ipv6;
+  /* The egress policy, enforced by sbx-net (netpolicy.h): the rules as
+   * typed, checked when given; sbx-net parses them again. */
+  GPtrArray *net_allow; /* char*: --allow-net */
+  GPtrArray *net_deny;  /* char*: --deny-net */
+  char *net_allow_host; /* the first --allow-net that is the preset "host", or NULL */
+  char *net_log;        /* --net-log FILE, or NULL */
 
   /* resources (cgroup.c) */
   guint64 memory;     /* --memory, bytes; 0: none */
@@ -176,6 +182,8 @@ gboolean sbx_spec_parse_cpus (const char *text, guint64 max_cpus, guint64 *usec)
  * what sbx put in them since: for a run that failed before its command
  * started, so that nothing half-created is left. */
 void sbx_spec_remove_created (GPtrArray *created);
+/* Whether sbx-net enforces or logs an egress policy: a rule or --net-log. */
+gboolean sbx_spec_has_net_policy (const SbxSpec *spec);
 /* Whether any --memory, --cpus, --pids-limit or --io-weight was given. */
 gboolean sbx_spec_has_limits (const SbxSpec *spec);
 /* The limits as "memory=64M", "cpus=0.5", "pids=100", "io-weight=50". */
