@@ -619,7 +619,6 @@ sbx_egress_input (SbxEgress *e, const guint8 *frame, size_t len, gint64 now_ms)
   addr_of (&key.dst, p.family, p.dst);
   key.proto = p.proto;
   guint port = 0;
-  gboolean echo = FALSE;
   switch (p.proto)
     {
     case IPPROTO_TCP:
@@ -628,15 +627,14 @@ sbx_egress_input (SbxEgress *e, const guint8 *frame, size_t len, gint64 now_ms)
       key.dport = p.dport;
       port = p.dport;
       break;
-    case IPPROTO_ICMPV6:
-      /* Neighbour discovery and multicast listeners stay on the link:
-       * libslirp answers them. */
-      if ((p.icmp_type >= 130 && p.icmp_type <= 137) || p.icmp_type == 143)
-        return SBX_EGRESS_PASS;
-      G_GNUC_FALLTHROUGH;
     case IPPROTO_ICMP:
-      echo = p.icmp_type == (p.proto == IPPROTO_ICMP ? ICMP_ECHO : ICMPV6_ECHO);
-      if (echo && p.l4_len >= 6)
+    case IPPROTO_ICMPV6:
+      /* Only an echo request leaves: libslirp sends nothing else of ICMP
+       * anywhere (errors the sandbox's kernel sends it are dropped,
+       * neighbour discovery is answered on the link). */
+      if (p.icmp_type != (p.proto == IPPROTO_ICMP ? ICMP_ECHO : ICMPV6_ECHO))
+        return SBX_EGRESS_PASS;
+      if (p.l4_len >= 6)
         key.sport = (guint16)get16 (p.l4 + 4); /* the echo's identifier */
       break;
     default:
@@ -656,7 +654,7 @@ sbx_egress_input (SbxEgress *e, const guint8 *frame, size_t len, gint64 now_ms)
   size_t n = 0;
   if (p.proto == IPPROTO_TCP)
     n = (p.tcp_flags & (SBX_TCP_RST | SBX_TCP_ACK)) ? 0 : sbx_packet_build_rst (&p, e->frame);
-  else if ((p.proto == IPPROTO_UDP || echo) && !sbx_packet_is_group (p.family, p.dst))
+  else if (!sbx_packet_is_group (p.family, p.dst))
     n = sbx_packet_build_unreachable (&p, e->frame);
   if (n > 0)
     e->config.send (e->frame, n, e->config.user);

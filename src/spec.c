@@ -1251,11 +1251,13 @@ sbx_spec_validate (SbxSpec *spec, GError **error)
       const char *option = spec->net_allow->len > 0  ? "--allow-net"
                            : spec->net_deny->len > 0 ? "--deny-net"
                                                      : "--net-log";
-      return spec->net == SBX_NET_HOST
-                 ? fail (error, option,
-                         "cannot be enforced with --net host (the command uses the host's "
-                         "network; the policy is enforced by the default network, --net slirp)")
-                 : fail (error, option, "means nothing with --net none (there is no network)");
+      if (spec->net == SBX_NET_NONE)
+        return fail (error, option, "means nothing with --net none (there is no network)");
+      return fail (error, option,
+                   "%s with --net host (the command uses the host's network; only the default "
+                   "network, --net slirp, goes through sbx-net)",
+                   spec->net_allow->len + spec->net_deny->len > 0 ? "cannot be enforced"
+                                                                  : "cannot log");
     }
   if (spec->net_allow_host != NULL && !spec->allow_host_loopback)
     return fail (error, "--allow-net",

@@ -352,4 +352,14 @@ rejects "sbx: --mtu: '99999999999' is not an MTU from 1280 to 65520" --mtu 99999
 rejects "sbx: -p needs the default network (--net slirp)" --net none -p 8080:80
 rejects "sbx: --net: 'bridge' is not one of slirp, none, host" --net bridge
 
+# The egress policy's options (tests/test-netpolicy.sh has the rest, as root).
+rejects "sbx: --allow-net: 'privat': not a rule (the forms are CIDR[:PORTS][/tcp|/udp], NAME[:PORTS], *.NAME[:PORTS], private or host)" --allow-net privat
+rejects "sbx: --deny-net: '192.0.2.0/33': the prefix of an IPv4 network is a length from 0 to 32" --deny-net 192.0.2.0/33
+rejects "sbx: --allow-net: 'example.org:99999': a port is a number from 1 to 65535, a range LOW-HIGH" --allow-net example.org:99999
+rejects "sbx: --allow-net: '127.0.0.1:80': the host's loopback is never reached at its own address; it is 10.0.2.2 inside (the rule 'host', with --allow-host-loopback)" --allow-net 127.0.0.1:80
+rejects "sbx: --allow-net: 'host': the host is reached only with --allow-host-loopback (10.0.2.2 leads to its 127.0.0.1)" --allow-net host
+rejects "sbx: --deny-net: cannot be enforced with --net host (the command uses the host's network; only the default network, --net slirp, goes through sbx-net)" --net host --deny-net private
+rejects "sbx: --allow-net: means nothing with --net none (there is no network)" --net none --allow-net 192.0.2.0/24
+rejects "sbx: --net-log: cannot log with --net host (the command uses the host's network; only the default network, --net slirp, goes through sbx-net)" --net host --net-log x.json
+
 done_testing
