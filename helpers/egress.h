@@ -71,3 +71,8 @@ void sbx_egress_dispatch (SbxEgress *egress, const struct pollfd *pfds, gint64 n
 
 /* Milliseconds until a timer is due; -1: none. */
 int sbx_egress_timeout (const SbxEgress *egress, gint64 now_ms);
+
+/* For the unit tests and tests/fuzz: @msg as the answer of a resolver to
+ * the query that waits the longest, with that query's id, taken as an
+ * answer read from its socket is. */
+void sbx_egress_inject_answer (SbxEgress *egress, const guint8 *msg, size_t len, gint64 now_ms);
