@@ -23,6 +23,7 @@
 #include "frame.h"
 #include "netpolicy.h"
 #include "sbx-net.h"
+#include "spec.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -126,7 +127,7 @@ static void
 parse_args (int argc, char **argv, Config *c)
 {
   guint n_allow = 0, n_deny = 0;
-  c->mtu = 65520;
+  c->mtu = SBX_MTU_DEFAULT; /* sbx passes --mtu */
   c->ipv6 = TRUE;
   c->tcp = g_array_new (FALSE, FALSE, sizeof (SbxForward));
   c->udp = g_array_new (FALSE, FALSE, sizeof (SbxForward));

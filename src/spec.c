@@ -43,7 +43,7 @@ sbx_spec_new (void)
   spec->env = g_ptr_array_new_with_free_func (g_free);
   spec->layers = g_ptr_array_new_with_free_func (g_free);
   spec->net = SBX_NET_SLIRP;
-  spec->mtu = 65520;
+  spec->mtu = SBX_MTU_DEFAULT;
   spec->publish = g_ptr_array_new_with_free_func ((GDestroyNotify)sbx_publish_free);
   spec->net_allow = g_ptr_array_new_with_free_func (g_free);
   spec->net_deny = g_ptr_array_new_with_free_func (g_free);
@@ -817,7 +817,7 @@ static const SbxOption run_options[] = {
     TRUE },
   { "allow-host-loopback", 0, FALSE, "network", NULL,
     "Let 10.0.2.2 reach the host's 127.0.0.1 (off by default)", set_allow_host_loopback },
-  { "mtu", 0, TRUE, "network", "BYTES", "MTU of tap0 (default 65520)", set_mtu },
+  { "mtu", 0, TRUE, "network", "BYTES", "MTU of tap0 (default 32768)", set_mtu },
   { "no-ipv6", 0, FALSE, "network", NULL, "No IPv6 on tap0", set_no_ipv6 },
   { "allow-net", 0, TRUE, "network", "RULE",
     "Allow egress to RULE only (repeatable): CIDR[:PORTS][/tcp|/udp], NAME[:PORTS], *.NAME, "

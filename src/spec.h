@@ -198,5 +198,10 @@ void sbx_mount_free (SbxMount *mount);
 #define SBX_TMP_SIZE_DEFAULT   "10%"
 #define SBX_SHM_SIZE_DEFAULT   "67108864" /* 64M, as podman */
 
+/* The MTU of tap0: libslirp 4.7 has no TCP window scaling, so a segment of
+ * the largest MTU (65520) fills its whole window; half of it measured
+ * faster both ways (docs/decisions.md, tests/bench/net --only mtu). */
+#define SBX_MTU_DEFAULT 32768
+
 #define SBX_SPEC_ERROR (sbx_spec_error_quark ())
 GQuark sbx_spec_error_quark (void);

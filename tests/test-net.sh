@@ -39,7 +39,7 @@ like "$out" "inet6 fd00::100/64" "tap0 has fd00::100/64"
 like "$out" "^default via 10\.0\.2\.2 dev tap0" "the default route goes via 10.0.2.2"
 like "$out" "^default via fd00::2 dev tap0" "the IPv6 default route goes via fd00::2"
 like "$out" "^nameserver 10\.0\.2\.3$" "/etc/resolv.conf names 10.0.2.3"
-like "$out" "^65520$" "the MTU is 65520 by default"
+like "$out" "^32768$" "the MTU is 32768 by default"
 like "$out" "^lo tap0 $" "the sandbox's /sys shows its own interfaces"
 check "the host's /etc/resolv.conf is unchanged" sh -c '! grep -q "^nameserver 10.0.2.3" /etc/resolv.conf'
 out=$(sbx run --mtu 1500 --no-ipv6 -- sh -c 'cat /sys/class/net/tap0/mtu; ip -6 addr show tap0 | grep -c inet6; grep -c fd00 /etc/resolv.conf')

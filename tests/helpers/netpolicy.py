@@ -19,6 +19,8 @@ Inside the sandbox:
   resolve NAME              getaddrinfo: the addresses, or the error
   each NAME PORT            resolves NAME, connects to each address: "ADDR ok"
                             or "ADDR refused"
+  connect-many HOST LO HI   connects to each port from LO to HI, quickly; prints
+                            how many were refused
   dns-udp SERVER NAME       a query for NAME's A records to SERVER:53 over UDP
   dns-tcp SERVER NAME       ... over TCP: prints "rcode=N answers=K" or the error
 """
@@ -153,6 +155,21 @@ def each(name, port):
             print(addr[0], error_name(e))
 
 
+def connect_many(host, lo, hi):
+    refused = 0
+    for port in range(int(lo), int(hi) + 1):
+        s = socket.socket(family(host))
+        s.settimeout(2)
+        try:
+            s.connect((host, port))
+        except ConnectionRefusedError:
+            refused += 1
+        except OSError:
+            pass
+        s.close()
+    print(refused)
+
+
 def query(name):
     q = struct.pack("!6H", 0x4242, 0x0100, 1, 0, 0, 0)
     for label in name.split("."):
@@ -191,7 +208,7 @@ def dns_tcp(server, name):
 
 if __name__ == "__main__":
     modes = {"serve": serve, "http": http, "connect": connect, "udp": udp, "resolve": resolve,
-             "each": each, "dns-udp": dns_udp, "dns-tcp": dns_tcp}
+             "each": each, "connect-many": connect_many, "dns-udp": dns_udp, "dns-tcp": dns_tcp}
     modes[sys.argv[1]](*sys.argv[2:])
     sys.stdout.flush()
     os._exit(0)
