@@ -467,6 +467,7 @@ wait_for_sandbox (const SbxSpec *spec, SbxRun *run, int sock, int signal_fd)
     NET,
     NET_EXIT,
     EVENTS,
+    NET_LOG,
     PTY, /* two: the pty's master, the caller's terminal */
     N_FDS = PTY + 2,
   };
@@ -480,6 +481,8 @@ wait_for_sandbox (const SbxSpec *spec, SbxRun *run, int sock, int signal_fd)
     /* cgroup v2 files signal a change with POLLPRI */
     [EVENTS]
     = { .fd = run->scope != NULL ? run->ext->scope_events_fd (run->scope) : -1, .events = POLLPRI },
+    /* --net-log: sbx-net's records */
+    [NET_LOG] = { .fd = -1, .events = POLLIN },
   };
   gboolean sock_open = TRUE;
 
@@ -489,6 +492,7 @@ wait_for_sandbox (const SbxSpec *spec, SbxRun *run, int sock, int signal_fd)
       fds[FUSE].fd = run->fuse != NULL ? sbx_fuse_pidfd (run->fuse) : -1;
       fds[NET].fd = run->net != NULL ? sbx_net_ready_fd (run->net) : -1;
       fds[NET_EXIT].fd = run->net != NULL ? sbx_net_pidfd (run->net) : -1;
+      fds[NET_LOG].fd = sbx_net_events_fd (run->net);
       sbx_pty_proxy_poll (run->pty, &fds[PTY]);
       if (poll (fds, G_N_ELEMENTS (fds), -1) < 0)
         {
@@ -549,6 +553,8 @@ wait_for_sandbox (const SbxSpec *spec, SbxRun *run, int sock, int signal_fd)
         }
       if (fds[EVENTS].revents & (POLLPRI | POLLERR))
         update_oom_kills (run);
+      if (fds[NET_LOG].revents & (POLLIN | POLLHUP | POLLERR))
+        sbx_net_log_events (run->net);
       if (fds[PIDFD].revents & POLLIN)
         break;
     }

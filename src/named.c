@@ -42,11 +42,24 @@ join_or_dash (char **v, const char *sep)
   return v != NULL && v[0] != NULL ? g_strjoinv (sep, v) : g_strdup ("-");
 }
 
+/* The NET column: the network, and "+policy" when sbx-net enforces rules
+ * ("+log" when it only logs). */
+static char *
+net_column (const SbxSandboxInfo *s)
+{
+  gboolean rules = (s->allow_net != NULL && s->allow_net[0] != NULL)
+                   || (s->deny_net != NULL && s->deny_net[0] != NULL);
+  return g_strdup_printf ("%s%s", s->network != NULL ? s->network : "-",
+                          rules                ? "+policy"
+                          : s->net_log != NULL ? "+log"
+                                               : "");
+}
+
 static void
 print_table (GPtrArray *list)
 {
-  printf ("%-20s %-8s %-8s %-8s %-32s %-24s %s\n", "NAME", "PID", "STATUS", "UPTIME", "COMMAND",
-          "PORTS", "LIMITS");
+  printf ("%-20s %-8s %-8s %-8s %-32s %-13s %-24s %s\n", "NAME", "PID", "STATUS", "UPTIME",
+          "COMMAND", "NET", "PORTS", "LIMITS");
   for (guint i = 0; i < list->len; i++)
     {
       SbxSandboxInfo *s = list->pdata[i];
@@ -60,8 +73,9 @@ print_table (GPtrArray *list)
       g_autofree char *limits = join_or_dash (s->limits, ",");
       if (strlen (command) > 32)
         strcpy (command + 29, "...");
-      printf ("%-20s %-8s %-8s %-8s %-32s %-24s %s\n", s->name, pid, sbx_status_name (s->status),
-              uptime, command, ports, limits);
+      g_autofree char *net = has_state ? net_column (s) : g_strdup ("-");
+      printf ("%-20s %-8s %-8s %-8s %-32s %-13s %-24s %s\n", s->name, pid,
+              sbx_status_name (s->status), uptime, command, net, ports, limits);
     }
 }
 

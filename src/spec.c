@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "spec.h"
+#include "netpolicy.h"
 #include "state.h"
 #include "util.h"
 
@@ -42,8 +43,10 @@ sbx_spec_new (void)
   spec->env = g_ptr_array_new_with_free_func (g_free);
   spec->layers = g_ptr_array_new_with_free_func (g_free);
   spec->net = SBX_NET_SLIRP;
-  spec->mtu = 65520;
+  spec->mtu = SBX_MTU_DEFAULT;
   spec->publish = g_ptr_array_new_with_free_func ((GDestroyNotify)sbx_publish_free);
+  spec->net_allow = g_ptr_array_new_with_free_func (g_free);
+  spec->net_deny = g_ptr_array_new_with_free_func (g_free);
   spec->created = g_ptr_array_new_with_free_func (g_free);
   spec->identity = SBX_ID_KEEP;
   spec->upper_size = g_strdup (SBX_UPPER_SIZE_DEFAULT);
@@ -82,6 +85,10 @@ sbx_spec_free (SbxSpec *spec)
   g_free (spec->shm_size);
   g_free (spec->memory_text);
   g_ptr_array_unref (spec->publish);
+  g_ptr_array_unref (spec->net_allow);
+  g_ptr_array_unref (spec->net_deny);
+  g_free (spec->net_allow_host);
+  g_free (spec->net_log);
   g_ptr_array_unref (spec->created);
   g_free (spec->hostname);
   g_free (spec->name);
@@ -520,6 +527,42 @@ set_no_ipv6 (SbxSpec *spec, const char *value, GError **error)
   return TRUE;
 }
 
+/* A rule is parsed now, for its message, and kept as typed: sbx-net gets
+ * the text and parses it again with the same function. */
+static gboolean
+add_net_rule (const char *option, GPtrArray *list, const char *value, char **host, GError **error)
+{
+  g_autoptr (GPtrArray) rules = g_ptr_array_new_with_free_func ((GDestroyNotify)sbx_netrule_free);
+  if (!sbx_netrule_parse (option, value, list->len, rules, error))
+    return FALSE;
+  if (host != NULL && *host == NULL && rules->len > 0 && ((SbxNetRule *)rules->pdata[0])->host)
+    *host = g_strdup (value);
+  g_ptr_array_add (list, g_strdup (value));
+  return TRUE;
+}
+
+static gboolean
+set_allow_net (SbxSpec *spec, const char *value, GError **error)
+{
+  return add_net_rule ("--allow-net", spec->net_allow, value, &spec->net_allow_host, error);
+}
+
+static gboolean
+set_deny_net (SbxSpec *spec, const char *value, GError **error)
+{
+  return add_net_rule ("--deny-net", spec->net_deny, value, NULL, error);
+}
+
+static gboolean
+set_net_log (SbxSpec *spec, const char *value, GError **error)
+{
+  if (value[0] == '\0')
+    return fail (error, "--net-log", "empty value");
+  g_free (spec->net_log);
+  spec->net_log = g_strdup (value);
+  return TRUE;
+}
+
 /* A capability name: case-insensitive, with or without "CAP_", or ALL. */
 static gboolean
 parse_cap (const char *option, const char *value, guint64 *bits, gboolean *all, GError **error)
@@ -798,8 +841,16 @@ static const SbxOption run_options[] = {
     TRUE },
   { "allow-host-loopback", 0, FALSE, "network", NULL,
     "Let 10.0.2.2 reach the host's 127.0.0.1 (off by default)", set_allow_host_loopback },
-  { "mtu", 0, TRUE, "network", "BYTES", "MTU of tap0 (default 65520)", set_mtu },
+  { "mtu", 0, TRUE, "network", "BYTES", "MTU of tap0 (default 32768)", set_mtu },
   { "no-ipv6", 0, FALSE, "network", NULL, "No IPv6 on tap0", set_no_ipv6 },
+  { "allow-net", 0, TRUE, "network", "RULE",
+    "Allow egress to RULE only (repeatable): CIDR[:PORTS][/tcp|/udp], NAME[:PORTS], *.NAME, "
+    "private, host",
+    set_allow_net, TRUE },
+  { "deny-net", 0, TRUE, "network", "RULE",
+    "Deny egress to RULE, over any --allow-net (repeatable; same forms)", set_deny_net, TRUE },
+  { "net-log", 0, TRUE, "network", "FILE",
+    "Log every connection and DNS answer as JSON lines (no rules: learning mode)", set_net_log },
 
   { "memory", 0, TRUE, "resources", "SIZE", "Memory limit (K, M, G suffixes)", set_memory },
   { "cpus", 0, TRUE, "resources", "N.N", "CPU time limit, in CPUs (0.5: half of one)", set_cpus },
@@ -1228,9 +1279,36 @@ sbx_spec_validate (SbxSpec *spec, GError **error)
       g_set_error (error, SBX_SPEC_ERROR, 0, "-p needs the default network (--net slirp)");
       return FALSE;
     }
+  if (sbx_spec_has_net_policy (spec) && spec->net != SBX_NET_SLIRP)
+    {
+      /* The policy lives in sbx-net, which only the default network has:
+       * with the host's network nothing could enforce it, and without a
+       * network it would mean nothing. */
+      const char *option = spec->net_allow->len > 0  ? "--allow-net"
+                           : spec->net_deny->len > 0 ? "--deny-net"
+                                                     : "--net-log";
+      if (spec->net == SBX_NET_NONE)
+        return fail (error, option, "means nothing with --net none (there is no network)");
+      return fail (error, option,
+                   "%s with --net host (the command uses the host's network; only the default "
+                   "network, --net slirp, goes through sbx-net)",
+                   spec->net_allow->len + spec->net_deny->len > 0 ? "cannot be enforced"
+                                                                  : "cannot log");
+    }
+  if (spec->net_allow_host != NULL && !spec->allow_host_loopback)
+    return fail (error, "--allow-net",
+                 "'%s': the host is reached only with --allow-host-loopback (10.0.2.2 leads to "
+                 "its 127.0.0.1)",
+                 spec->net_allow_host);
   if (spec->seccomp_unconfined)
     sbx_warn ("--seccomp=unconfined: the command runs without a system call filter");
   return validate_layers (spec, error);
+}
+
+gboolean
+sbx_spec_has_net_policy (const SbxSpec *spec)
+{
+  return spec->net_allow->len > 0 || spec->net_deny->len > 0 || spec->net_log != NULL;
 }
 
 gboolean

@@ -90,6 +90,12 @@ typedef struct
   gboolean allow_host_loopback; /* 10.0.2.2 reaches the host's 127.0.0.1 */
   guint mtu;                    /* of tap0 */
   gboolean no_ipv6;
+  /* The egress policy, enforced by sbx-net (netpolicy.h): the rules as
+   * typed, checked when given; sbx-net parses them again. */
+  GPtrArray *net_allow; /* char*: --allow-net */
+  GPtrArray *net_deny;  /* char*: --deny-net */
+  char *net_allow_host; /* the first --allow-net that is the preset "host", or NULL */
+  char *net_log;        /* --net-log FILE, or NULL */
 
   /* resources (cgroup.c) */
   guint64 memory;     /* --memory, bytes; 0: none */
@@ -182,6 +188,8 @@ gboolean sbx_spec_parse_on_off (const char *option, const char *value, gboolean 
  * what sbx put in them since: for a run that failed before its command
  * started, so that nothing half-created is left. */
 void sbx_spec_remove_created (GPtrArray *created);
+/* Whether sbx-net enforces or logs an egress policy: a rule or --net-log. */
+gboolean sbx_spec_has_net_policy (const SbxSpec *spec);
 /* Whether any --memory, --cpus, --pids-limit or --io-weight was given. */
 gboolean sbx_spec_has_limits (const SbxSpec *spec);
 /* The limits as "memory=64M", "cpus=0.5", "pids=100", "io-weight=50". */
@@ -195,6 +203,11 @@ void sbx_mount_free (SbxMount *mount);
 #define SBX_UPPER_SIZE_DEFAULT "25%"
 #define SBX_TMP_SIZE_DEFAULT   "10%"
 #define SBX_SHM_SIZE_DEFAULT   "67108864" /* 64M, as podman */
+
+/* The MTU of tap0: libslirp 4.7 has no TCP window scaling, so a segment of
+ * the largest MTU (65520) fills its whole window; half of it measured
+ * faster both ways (docs/decisions.md, tests/bench/net --only mtu). */
+#define SBX_MTU_DEFAULT 32768
 
 #define SBX_SPEC_ERROR (sbx_spec_error_quark ())
 GQuark sbx_spec_error_quark (void);

@@ -46,6 +46,9 @@ sbx_sandbox_info_free (SbxSandboxInfo *info)
   g_free (info->workdir);
   g_strfreev (info->ports);
   g_strfreev (info->limits);
+  g_strfreev (info->allow_net);
+  g_strfreev (info->deny_net);
+  g_free (info->net_log);
   g_free (info->scope);
   g_free (info->namespaces);
   g_free (info->upper);
@@ -324,6 +327,12 @@ sbx_state_publish (SbxStateClaim *claim, const SbxSpec *spec, pid_t pid, pid_t c
   set_strv (kf, "ports", (char **)ports->pdata);
   g_auto (GStrv) limits = sbx_spec_limits_strv (spec);
   set_strv (kf, "limits", limits);
+  g_key_file_set_string_list (kf, GROUP, "allow_net", (const char *const *)spec->net_allow->pdata,
+                              spec->net_allow->len);
+  g_key_file_set_string_list (kf, GROUP, "deny_net", (const char *const *)spec->net_deny->pdata,
+                              spec->net_deny->len);
+  if (spec->net_log != NULL)
+    g_key_file_set_string (kf, GROUP, "net_log", spec->net_log);
   if (scope_unit != NULL)
     g_key_file_set_string (kf, GROUP, "scope", scope_unit);
   if (namespaces != NULL)
@@ -535,6 +544,9 @@ read_state (const char *path, SbxSandboxInfo *info)
   info->workdir = get_string (kf, "workdir");
   info->ports = get_strv (kf, "ports");
   info->limits = get_strv (kf, "limits");
+  info->allow_net = get_strv (kf, "allow_net");
+  info->deny_net = get_strv (kf, "deny_net");
+  info->net_log = get_string (kf, "net_log");
   info->scope = get_string (kf, "scope");
   info->namespaces = get_string (kf, "namespaces");
   info->upper = get_string (kf, "upper");

@@ -43,6 +43,9 @@ typedef struct
   gboolean own_netns;
   char *workdir;    /* the command's working directory inside */
   char **ports;     /* published ports, as typed */
+  char **allow_net; /* the egress policy: --allow-net rules, as typed */
+  char **deny_net;  /* --deny-net rules */
+  char *net_log;    /* --net-log FILE, or NULL */
   char **limits;    /* "memory=64M", ... */
   char *scope;      /* its systemd user scope ("sbx-NAME.scope"), or NULL */
   char *namespaces; /* sbx_state_read_namespaces() of PID 1 at the start, or NULL */

@@ -132,6 +132,10 @@ profile nested '[run]' 'profile=basic'
 bad_profile "sbx: $p/nested.conf:2: profile: a profile cannot load another profile" --profile nested
 profile dup '[run]' 'hostname=ok' 'hostname=-bad'
 bad_profile "sbx: $p/dup.conf:3: hostname: '-bad' is not a valid hostname (letters, digits, '-' and '.', at most 64 bytes)" --profile dup
+profile badrule '[run]' 'allow-net=pypi.org:443;privat'
+bad_profile "sbx: $p/badrule.conf:2: allow-net: 'privat': not a rule (the forms are CIDR[:PORTS][/tcp|/udp], NAME[:PORTS], *.NAME[:PORTS], private or host)" --profile badrule
+profile badnetlog '[run]' 'net=none' 'net-log=x.json'
+rejects "sbx: --net-log: means nothing with --net none (there is no network)" --profile badnetlog
 profile syntax '[run]' 'junk'
 out=$(sbx run --profile syntax -- true 2>&1); rc=$?
 like "$rc $out" "^125 sbx: $p/syntax.conf: key file contains line .junk." "a line that is no key=value: 125 naming the file"
