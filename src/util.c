@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -244,6 +245,62 @@ remove_below (int dirfd, const char *path, gboolean report, guint depth)
     }
   closedir (d);
   return failed;
+}
+
+/* Whether @path is a script whose #! interpreter is missing (into @buf). */
+static gboolean
+script_interpreter_missing (const char *path, char *buf, size_t size)
+{
+  char head[256];
+  struct stat st;
+  int fd = open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0)
+    return FALSE;
+  ssize_t n = fstat (fd, &st) == 0 && S_ISREG (st.st_mode) ? read (fd, head, sizeof head - 1) : -1;
+  close (fd);
+  if (n < 3 || head[0] != '#' || head[1] != '!')
+    return FALSE;
+  head[n] = '\0';
+  char *interp = head + 2 + strspn (head + 2, " \t");
+  interp[strcspn (interp, " \t\r\n")] = '\0';
+  /* Present: something else failed (its own interpreter, a library). */
+  if (interp[0] == '\0' || access (interp, F_OK) == 0 || size == 0)
+    return FALSE;
+  size_t i;
+  for (i = 0; interp[i] != '\0' && i + 1 < size; i++)
+    buf[i] = g_ascii_isprint (interp[i]) ? interp[i] : '?';
+  buf[i] = '\0';
+  return TRUE;
+}
+
+gboolean
+sbx_util_missing_interpreter (const char *command, char *buf, size_t size)
+{
+  char path[PATH_MAX];
+  if (strchr (command, '/') != NULL)
+    return script_interpreter_missing (command, buf, size);
+  /* execvp()'s search: each $PATH entry in turn, "" being the cwd. */
+  const char *p = getenv ("PATH");
+  if (p == NULL)
+    p = "/bin:/usr/bin";
+  size_t len = strlen (command);
+  for (;;)
+    {
+      const char *end = strchrnul (p, ':');
+      size_t dir = (size_t)(end - p);
+      if (dir + 1 + len < sizeof path)
+        {
+          memcpy (path, dir > 0 ? p : ".", dir > 0 ? dir : 1);
+          size_t at = dir > 0 ? dir : 1;
+          path[at] = '/';
+          memcpy (path + at + 1, command, len + 1);
+          if (script_interpreter_missing (path, buf, size))
+            return TRUE;
+        }
+      if (*end == '\0')
+        return FALSE;
+      p = end + 1;
+    }
 }
 
 gboolean
