@@ -888,21 +888,47 @@ clear_given (gpointer p)
  * The options were checked once already; the profile's are checked by the
  * same setters.  A bad profile is not a usage error: one line, exit 125. */
 static SbxSpec *
-apply_profile (const CliState *state)
+apply_profile (const CliState *state, GHashTable *origins)
 {
   g_autoptr (SbxSpec) merged = sbx_spec_new ();
   g_autoptr (GError) error = NULL;
 
   fill_caller (merged);
-  if (!sbx_profile_load (merged, state->spec->profile, &error))
+  if (!sbx_profile_load (merged, state->spec->profile, origins, &error))
     sbx_die ("%s", error->message);
   for (guint i = 0; i < state->given->len; i++)
     {
       const GivenOption *g = &g_array_index (state->given, GivenOption, i);
       if (!g->option->set (merged, g->value, &error))
         sbx_cli_usage_error ("run", "%s", error->message);
+      /* The command line's value: said as the command line's. */
+      g_hash_table_remove (origins, g->option->long_name);
     }
   return g_steal_pointer (&merged);
+}
+
+/* A message of validation about an option whose value came from the
+ * profile ("--layer: /x: No such file or directory"), said as the
+ * profile's ("PATH:LINE: layer: /x: ..."); NULL when the option is not
+ * the profile's. */
+static char *
+said_by_profile (GHashTable *origins, const char *message)
+{
+  if (origins == NULL || message[0] != '-')
+    return NULL;
+  size_t n = strcspn (message, ": ");
+  g_autofree char *token = g_strndup (message, n);
+  const SbxOption *o = NULL;
+  if (token[1] == '-')
+    o = sbx_spec_find_option (token + 2);
+  else
+    for (const SbxOption *x = sbx_spec_options (); x->long_name != NULL && n == 2; x++)
+      if (x->short_name == token[1])
+        o = x;
+  const char *where = o != NULL ? g_hash_table_lookup (origins, o->long_name) : NULL;
+  if (where == NULL)
+    return NULL;
+  return g_strdup_printf ("%s: %s%s", where, o->long_name, message + n);
 }
 
 int
@@ -937,9 +963,11 @@ sbx_cli_run (int argc, char **argv)
       print_run_help (stdout);
       return 0;
     }
+  g_autoptr (GHashTable) origins = NULL;
   if (spec->profile != NULL)
     {
-      g_autoptr (SbxSpec) merged = apply_profile (&state);
+      origins = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+      g_autoptr (SbxSpec) merged = apply_profile (&state, origins);
       sbx_spec_free (g_steal_pointer (&spec));
       spec = g_steal_pointer (&merged);
     }
@@ -947,6 +975,10 @@ sbx_cli_run (int argc, char **argv)
   /* Validation creates nothing: a refused run leaves nothing behind. */
   if (!sbx_spec_validate (spec, &error))
     {
+      /* About a profile's value: the profile's error, not a usage error. */
+      g_autofree char *profile_said = said_by_profile (origins, error->message);
+      if (profile_said != NULL)
+        sbx_die ("%s", profile_said);
       if (g_error_matches (error, SBX_SPEC_ERROR, SBX_SPEC_ERROR_USAGE))
         sbx_cli_usage_error ("run", "%s", error->message);
       sbx_die ("%s", error->message);

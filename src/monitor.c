@@ -55,6 +55,7 @@ typedef struct
   int status;
   int error_code; /* non-zero: the sandbox reported a failure */
   char *error_text;
+  char *fuse_killed;       /* how fuse-overlayfs was killed while the sandbox lived, or NULL */
   GPtrArray *made_parents; /* missing parents of a named sandbox's data directory we made */
   char *lock_made;         /* the kept layer's lock file, when we made it in an existing DIR */
 } SbxRun;
@@ -69,6 +70,34 @@ static pid_t monitor_pid;
 static gboolean command_started;
 
 static void release_run (SbxRun *run);
+
+/* In a user namespace where the caller's subordinate ids are mapped: the
+ * layer directories PID 1's setup made belong to those ids when it made
+ * them as root inside.  System calls alone: the monitor may have threads
+ * (GDBus) by now. */
+static int
+remove_created_mapped (gpointer data)
+{
+  const GPtrArray *created = data;
+  int failed = 0;
+  for (guint i = created->len; i > 0; i--)
+    failed += !sbx_util_remove_tree_raw (created->pdata[i - 1]);
+  return failed != 0;
+}
+
+/* Removes the directories made for the run (spec->created), with what
+ * sbx's setup put in them: as the caller, and where that is not enough,
+ * as the caller's subordinate ids too (as `sbx rm` does). */
+static void
+remove_created (const SbxSpec *spec)
+{
+  gboolean all = TRUE;
+  for (guint i = spec->created->len; i > 0; i--)
+    all &= sbx_util_remove_tree (spec->created->pdata[i - 1], FALSE);
+  if (!all)
+    sbx_userns_run_mapped (spec, remove_created_mapped, spec->created, NULL);
+  g_ptr_array_set_size (spec->created, 0);
+}
 
 /* Ends the run, whichever way the monitor leaves: its return, an
  * sbx_die() anywhere (an atexit handler), a failure reported by the
@@ -94,7 +123,7 @@ undo_run (void)
           while (waitid (P_PIDFD, (id_t)run->pidfd, NULL, WEXITED) < 0 && errno == EINTR)
             ;
         }
-      sbx_spec_remove_created (run->spec->created);
+      remove_created (run->spec);
       if (run->lock_made != NULL)
         unlink (run->lock_made);
       for (guint i = run->made_parents->len; i > 0; i--)
@@ -176,6 +205,20 @@ start_fuse (SbxRun *run)
         = sbx_fuse_spawn (run->spec, run->fuse_exe, run->pidfd, run->config->root_mapped, &error);
   if (run->fuse == NULL)
     sbx_msg_send (run->sock, SBX_MSG_FUSE_FAILED, 0, 0, error->message, -1);
+}
+
+/* Remembers that fuse-overlayfs was killed (@why, sbx_fuse_failure()):
+ * not the exit of its unmount when the sandbox's mount namespace goes. */
+static void
+note_fuse_death (SbxRun *run, const char *why)
+{
+  if (run->fuse_killed != NULL || strstr (why, "(killed by ") == NULL
+      || run->state == SBX_RUN_EXITED)
+    return;
+  run->fuse_killed
+      = run->state == SBX_RUN_STARTED
+            ? g_strdup_printf ("%s, while the command ran; the sandbox was stopped", why)
+            : g_strdup (why);
 }
 
 /* The sandbox's pty: the monitor proxies it from now on (pty.c). */
@@ -550,6 +593,7 @@ wait_for_sandbox (const SbxSpec *spec, SbxRun *run, int sock, int signal_fd)
            * files it served fails (ENOTCONN): the sandbox is stopped, and
            * the caller hears why. */
           g_autofree char *why = sbx_fuse_failure (run->fuse);
+          note_fuse_death (run, why);
           if (run->state == SBX_RUN_BUILDING || run->state == SBX_RUN_SETUP)
             sbx_msg_send (sock, SBX_MSG_FUSE_FAILED, 0, 0, why, -1);
           else if (run->state == SBX_RUN_STARTED)
@@ -601,6 +645,24 @@ wait_for_sandbox (const SbxSpec *spec, SbxRun *run, int sock, int signal_fd)
   while (sock_open)
     sock_open = read_message (sock, run);
   update_oom_kills (run);
+  /* fuse-overlayfs killed a moment before PID 1 went, its death not yet
+   * seen above. */
+  struct pollfd fuse_gone
+      = { .fd = run->fuse != NULL ? sbx_fuse_pidfd (run->fuse) : -1, .events = POLLIN };
+  if (fuse_gone.fd >= 0 && poll (&fuse_gone, 1, 0) > 0)
+    {
+      g_autofree char *why = sbx_fuse_failure (run->fuse);
+      note_fuse_death (run, why);
+    }
+  /* Its death is the cause of whatever failed after it (a bind from it, the
+   * command's execve() with ENOTCONN, the command's SIGBUS on a file it
+   * served): said as such, 125. */
+  if (run->fuse_killed != NULL)
+    {
+      g_free (run->error_text);
+      run->error_code = SBX_EXIT_FAILURE;
+      run->error_text = g_steal_pointer (&run->fuse_killed);
+    }
   /* What the command wrote last, then the caller's terminal as it was,
    * before any message of ours. */
   sbx_pty_proxy_finish (g_steal_pointer (&run->pty));
@@ -699,6 +761,7 @@ release_run (SbxRun *run)
   g_clear_pointer (&run->scope_unit, g_free);
   g_clear_pointer (&run->namespaces, g_free);
   g_clear_pointer (&run->error_text, g_free);
+  g_clear_pointer (&run->fuse_killed, g_free);
 }
 
 int

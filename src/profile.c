@@ -214,14 +214,19 @@ profile_fail (GError **error, const char *path, const ProfileLines *lines, const
   const char *sep = strstr (what, ": ");
   if (what[0] == '-' && sep != NULL && memchr (what, ' ', (size_t)(sep - what)) == NULL)
     what = sep + 2;
-  return profile_error (error, path, line, "%s: %s", key, what);
+  /* GKeyFile's own ("Key file contains escape sequence...") start with a
+   * capital; ours follow "sbx: ". */
+  g_autofree char *text = g_strdup (what);
+  if (g_ascii_isupper (text[0]) && g_ascii_islower (text[1]))
+    text[0] = g_ascii_tolower (text[0]);
+  return profile_error (error, path, line, "%s: %s", key, text);
 }
 
 /* One key of [run]: an on/off option takes the command line's words
  * (true, false, yes, no, 1, 0), a repeatable option a list (GKeyFile's:
  * values separated by ';'), any other option one value. */
 static gboolean
-profile_apply_key (SbxSpec *spec, GKeyFile *kf, const char *key, GError **error)
+profile_apply_key (SbxSpec *spec, GKeyFile *kf, const char *key, const char *where, GError **error)
 {
   const SbxOption *o = sbx_spec_find_option (key);
   g_autoptr (GError) local = NULL;
@@ -247,8 +252,19 @@ profile_apply_key (SbxSpec *spec, GKeyFile *kf, const char *key, GError **error)
           return FALSE;
         }
       for (char **v = values; *v != NULL; v++)
-        if (!o->set (spec, *v, error))
-          return FALSE;
+        {
+          guint mounts = spec->mounts->len;
+          if (!o->set (spec, *v, error))
+            return FALSE;
+          /* A mount says where it came from in the messages about it
+           * (a bind source that is missing, a mount point refused). */
+          if (spec->mounts->len > mounts)
+            {
+              SbxMount *m = spec->mounts->pdata[spec->mounts->len - 1];
+              g_free (m->option);
+              m->option = g_strdup_printf ("%s: %s %s", where, key, *v);
+            }
+        }
       return TRUE;
     }
   g_autofree char *value = g_key_file_get_string (kf, "run", key, &local);
@@ -261,7 +277,7 @@ profile_apply_key (SbxSpec *spec, GKeyFile *kf, const char *key, GError **error)
 }
 
 gboolean
-sbx_profile_load (SbxSpec *spec, const char *name, GError **error)
+sbx_profile_load (SbxSpec *spec, const char *name, GHashTable *origins, GError **error)
 {
   g_autofree char *path = sbx_profile_path (name);
   g_autoptr (GError) local = NULL;
@@ -286,7 +302,13 @@ sbx_profile_load (SbxSpec *spec, const char *name, GError **error)
                             "[%s]: unknown group (a profile has only [run])", *g);
   g_auto (GStrv) keys = g_key_file_get_keys (kf, "run", NULL, NULL);
   for (char **k = keys; k != NULL && *k != NULL; k++)
-    if (!profile_apply_key (spec, kf, *k, &local))
-      return profile_fail (error, path, &lines, *k, local->message);
+    {
+      guint line = GPOINTER_TO_UINT (g_hash_table_lookup (lines.keys, *k));
+      g_autofree char *where = g_strdup_printf ("%s:%u", path, line);
+      if (!profile_apply_key (spec, kf, *k, where, &local))
+        return profile_fail (error, path, &lines, *k, local->message);
+      if (origins != NULL)
+        g_hash_table_insert (origins, g_strdup (*k), g_steal_pointer (&where));
+    }
   return TRUE;
 }

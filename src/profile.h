@@ -15,5 +15,8 @@ char *sbx_profile_path (const char *name);
  * exactly as the option would be.  Only a regular file of at most 1 MiB
  * is read; a line that is no key=value, [group] or comment, a key given
  * twice, an unknown key or group and a bad value are errors
- * (SBX_SPEC_ERROR_PROFILE) reading "PATH:LINE: key: what". */
-gboolean sbx_profile_load (SbxSpec *spec, const char *name, GError **error);
+ * (SBX_SPEC_ERROR_PROFILE) reading "PATH:LINE: key: what".  @origins, if
+ * not NULL, gets "PATH:LINE" for each key applied (for the messages of
+ * validation, which comes later); a mount from the profile carries it in
+ * its own option text. */
+gboolean sbx_profile_load (SbxSpec *spec, const char *name, GHashTable *origins, GError **error);

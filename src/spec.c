@@ -947,9 +947,8 @@ validate_bind (SbxSpec *spec, SbxMount *m, GError **error)
   if (m->dst == NULL)
     {
       /* SRC alone goes to its own path: the places sbx mounts stay its. */
-      g_autofree char *option = g_strndup (m->option, strcspn (m->option, " "));
       m->dst = g_canonicalize_filename (m->src, "/");
-      if (!sbx_spec_check_mount_dst (option, m->option + strlen (option) + 1, m->dst, error))
+      if (!sbx_spec_check_mount_dst (m->option, m->src, m->dst, error))
         return FALSE;
     }
   if (stat (m->src, &st) < 0)
@@ -982,17 +981,6 @@ is_under (const char *path, const char *dir)
   size_t n = strlen (dir);
   return strcmp (dir, "/") == 0
          || (strncmp (path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0'));
-}
-
-void
-sbx_spec_remove_created (GPtrArray *created)
-{
-  /* Everything below a directory this run made was written by sbx's own
-   * setup (the command never ran): it all goes, depth first, without
-   * following a symlink. */
-  for (guint i = created->len; i > 0; i--)
-    sbx_util_remove_tree (created->pdata[i - 1], FALSE);
-  g_ptr_array_set_size (created, 0);
 }
 
 /* Whether the kept layer's directory @path is the caller's alone: owned by

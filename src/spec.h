@@ -181,10 +181,6 @@ gboolean sbx_spec_parse_cpus (const char *text, guint64 max_cpus, guint64 *usec)
  * true, false, yes, no, 1, 0 (DESIGN.md), nothing else. */
 gboolean sbx_spec_parse_on_off (const char *option, const char *value, gboolean *on,
                                 GError **error);
-/* Removes the directories the monitor made for a run (a kept layer's, in
- * spec->created) with what sbx put in them since: for a run that failed
- * before its command started, so that nothing half-created is left. */
-void sbx_spec_remove_created (GPtrArray *created);
 /* Whether @dst (absolute, canonical) is a place sbx mounts itself and a
  * --bind or --tmpfs may not cover: /, /proc, /dev, /sys and what sbx
  * mounts there (docs/decisions.md).  Sets @error naming @option and @text. */

@@ -247,6 +247,74 @@ remove_below (int dirfd, const char *path, gboolean report, guint depth)
   return failed;
 }
 
+/* The entries of @dirfd removed with system calls alone (getdents64 into a
+ * buffer on the stack): no allocation, no lock, for a process forked from
+ * a threaded one.  Returns how many failed. */
+static guint
+remove_below_raw (int dirfd, guint depth)
+{
+  char buf[4096] __attribute__ ((aligned (8)));
+  guint failed = 0;
+  gboolean removed;
+  /* Reading on while entries go may skip some: read again from the start
+   * until a pass removes nothing. */
+  do
+    {
+      removed = FALSE;
+      failed = 0;
+      if (lseek (dirfd, 0, SEEK_SET) < 0)
+        return 1;
+      long n;
+      while ((n = syscall (SYS_getdents64, dirfd, buf, sizeof buf)) > 0)
+        for (long off = 0; off < n;)
+          {
+            struct
+            {
+              guint64 ino;
+              gint64 off;
+              unsigned short reclen;
+              unsigned char type;
+              char name[];
+            } *e = (void *)(buf + off);
+            off += e->reclen;
+            if (strcmp (e->name, ".") == 0 || strcmp (e->name, "..") == 0)
+              continue;
+            if (unlinkat (dirfd, e->name, 0) == 0)
+              {
+                removed = TRUE;
+                continue;
+              }
+            int sub = depth < REMOVE_MAX_DEPTH ? open_subdir (dirfd, e->name) : -1;
+            if (sub < 0)
+              {
+                failed++;
+                continue;
+              }
+            guint below = remove_below_raw (sub, depth + 1);
+            close (sub);
+            if (below == 0 && unlinkat (dirfd, e->name, AT_REMOVEDIR) == 0)
+              removed = TRUE;
+            else
+              failed++;
+          }
+      if (n < 0)
+        return failed + 1;
+    }
+  while (removed);
+  return failed;
+}
+
+gboolean
+sbx_util_remove_tree_raw (const char *path)
+{
+  int fd = open (path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return errno == ENOENT;
+  guint failed = remove_below_raw (fd, 0);
+  close (fd);
+  return failed == 0 && (rmdir (path) == 0 || errno == ENOENT);
+}
+
 /* Whether @path is a script whose #! interpreter is missing (into @buf). */
 static gboolean
 script_interpreter_missing (const char *path, char *buf, size_t size)

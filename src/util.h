@@ -57,6 +57,11 @@ void sbx_util_die_with_exit (void);
  * (docs/security.md). */
 const char *sbx_util_strerror (int errnum);
 
+/* sbx_util_remove_tree() without a report, in system calls alone (no
+ * allocation, no lock): for a process cloned from a threaded one (the
+ * monitor after GDBus started), which may call nothing else. */
+gboolean sbx_util_remove_tree_raw (const char *path);
+
 /* After execvp (@command) failed with ENOENT: whether the file it ran is a
  * script whose #! interpreter is missing (the kernel says ENOENT for both),
  * looking for @command as execvp() does ($PATH when it has no '/').  The
