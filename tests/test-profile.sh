@@ -141,7 +141,7 @@ bad_profile "sbx: $p/dup.conf:3: hostname: given twice (first on line 2); a repe
 profile badrule '[run]' 'allow-net=pypi.org:443;privat'
 bad_profile "sbx: $p/badrule.conf:2: allow-net: 'privat': not a rule (the forms are CIDR[:PORTS][/tcp|/udp], NAME[:PORTS], *.NAME[:PORTS], private or host)" --profile badrule
 profile badnetlog '[run]' 'net=none' 'net-log=x.json'
-rejects "sbx: --net-log: means nothing with --net none (there is no network)" --profile badnetlog
+bad_profile "sbx: $p/badnetlog.conf:3: net-log: means nothing with --net none (there is no network)" --profile badnetlog
 profile syntax '[run]' 'junk'
 bad_profile "sbx: $p/syntax.conf:2: 'junk' is not key=value, a [group] header or a # comment" --profile syntax
 bad_profile "sbx: --profile: $p/missing.conf: No such file or directory (example profiles are in $(
