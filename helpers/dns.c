@@ -2,6 +2,7 @@
 /* dns.c: the DNS messages of the egress policy (see dns.h). */
 #include "config.h"
 
+#include "bytes.h"
 #include "dns.h"
 
 #include <ares.h>
@@ -18,19 +19,6 @@
 #define MAX_NAME  253 /* in text, without the final dot (255 on the wire) */
 #define MAX_LABEL 63
 
-static inline guint
-get16 (const guint8 *p)
-{
-  return (guint)p[0] << 8 | p[1];
-}
-
-static inline void
-put16 (guint8 *p, guint v)
-{
-  p[0] = (guint8)(v >> 8);
-  p[1] = (guint8)v;
-}
-
 static gboolean
 plain_char (guint8 c)
 {
@@ -43,9 +31,9 @@ sbx_dns_parse_query (const guint8 *msg, size_t len, SbxDnsQuestion *q)
   memset (q, 0, sizeof *q);
   if (len < SBX_DNS_HEADER)
     return FALSE;
-  q->id = (guint16)get16 (msg);
-  guint flags = get16 (msg + 2);
-  if ((flags & FLAG_QR) || OPCODE (flags) != 0 || get16 (msg + 4) != 1)
+  q->id = (guint16)sbx_get16 (msg);
+  guint flags = sbx_get16 (msg + 2);
+  if ((flags & FLAG_QR) || OPCODE (flags) != 0 || sbx_get16 (msg + 4) != 1)
     return FALSE;
   /* The name, label by label: each length byte checked against the end of
    * the message and the name's limit before a byte of it is read.  A
@@ -79,8 +67,8 @@ sbx_dns_parse_query (const guint8 *msg, size_t len, SbxDnsQuestion *q)
   if (len - i < 4)
     return FALSE;
   q->name[out] = '\0';
-  q->qtype = (guint16)get16 (msg + i);
-  q->qclass = (guint16)get16 (msg + i + 2);
+  q->qtype = (guint16)sbx_get16 (msg + i);
+  q->qclass = (guint16)sbx_get16 (msg + i + 2);
   q->question_len = i + 4 - SBX_DNS_HEADER;
   return TRUE;
 }
@@ -90,8 +78,8 @@ sbx_dns_is_answer_to (const guint8 *msg, size_t len, const guint8 *query, const 
                       guint16 id)
 {
   size_t end = SBX_DNS_HEADER + q->question_len;
-  if (len < end || get16 (msg) != id || !(get16 (msg + 2) & FLAG_QR)
-      || OPCODE (get16 (msg + 2)) != 0 || get16 (msg + 4) != 1)
+  if (len < end || sbx_get16 (msg) != id || !(sbx_get16 (msg + 2) & FLAG_QR)
+      || OPCODE (sbx_get16 (msg + 2)) != 0 || sbx_get16 (msg + 4) != 1)
     return FALSE;
   /* The name without case (resolvers may keep a 0x20-randomised query's
    * case, or not), its type and class exactly. */
@@ -105,17 +93,17 @@ size_t
 sbx_dns_build_reply (const guint8 *query, const SbxDnsQuestion *q, guint rcode, gboolean truncated,
                      guint8 *out)
 {
-  guint flags = get16 (query + 2);
+  guint flags = sbx_get16 (query + 2);
   memmove (out, query, SBX_DNS_HEADER + q->question_len);
   /* An answer (QR) from a server that recurses (RA), to the query's
    * recursion and checking wishes; no answer, authority or additional
    * record (the query's EDNS record goes too). */
-  put16 (out + 2, FLAG_QR | (flags & (FLAG_RD | FLAG_CD)) | FLAG_RA | (truncated ? FLAG_TC : 0)
-                      | (rcode & 0xf));
-  put16 (out + 4, 1);
-  put16 (out + 6, 0);
-  put16 (out + 8, 0);
-  put16 (out + 10, 0);
+  sbx_put16 (out + 2, FLAG_QR | (flags & (FLAG_RD | FLAG_CD)) | FLAG_RA | (truncated ? FLAG_TC : 0)
+                          | (rcode & 0xf));
+  sbx_put16 (out + 4, 1);
+  sbx_put16 (out + 6, 0);
+  sbx_put16 (out + 8, 0);
+  sbx_put16 (out + 10, 0);
   return SBX_DNS_HEADER + q->question_len;
 }
 
@@ -143,7 +131,7 @@ static void
 chain_add_cnames (GPtrArray *chain, const guint8 *msg, size_t len)
 {
   const guint8 *p = msg + SBX_DNS_HEADER, *end = msg + len;
-  guint qd = get16 (msg + 4), an = get16 (msg + 6);
+  guint qd = sbx_get16 (msg + 4), an = sbx_get16 (msg + 6);
   for (guint i = 0; i < qd + an; i++)
     {
       char *owner = NULL;
@@ -157,8 +145,8 @@ chain_add_cnames (GPtrArray *chain, const guint8 *msg, size_t len)
           ares_free_string (owner);
           return;
         }
-      guint type = get16 (p);
-      size_t rdlen = i < qd ? 0 : get16 (p + 8);
+      guint type = sbx_get16 (p);
+      size_t rdlen = i < qd ? 0 : sbx_get16 (p + 8);
       p += fixed;
       if ((size_t)(end - p) < rdlen)
         {
@@ -205,7 +193,7 @@ sbx_dns_parse_answer (const guint8 *msg, size_t len, SbxDnsAnswer *a)
     {
       /* Not readable as an answer with addresses: one without records
        * (NXDOMAIN, a refusal) is still an answer. */
-      if (get16 (msg + 6) != 0)
+      if (sbx_get16 (msg + 6) != 0)
         {
           sbx_dns_answer_clear (a);
           return FALSE;

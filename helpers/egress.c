@@ -2,6 +2,7 @@
 /* egress.c: the egress policy in sbx-net's loop (see egress.h). */
 #include "config.h"
 
+#include "bytes.h"
 #include "egress.h"
 #include "dns.h"
 #include "packet.h"
@@ -65,19 +66,6 @@ struct SbxEgress
   guint8 frame[SBX_PACKET_BUILD_MAX];
   guint8 msg[2 + 65535]; /* a DNS message: an answer read, one being made */
 };
-
-static inline guint
-get16 (const guint8 *p)
-{
-  return (guint)p[0] << 8 | p[1];
-}
-
-static inline void
-put16 (guint8 *p, guint v)
-{
-  p[0] = (guint8)(v >> 8);
-  p[1] = (guint8)v;
-}
 
 static guint32
 random32 (void)
@@ -443,7 +431,7 @@ query_send (SbxEgress *e, Query *qu, gint64 now_ms)
 static void
 query_fail (SbxEgress *e, Query *qu, gint64 now_ms)
 {
-  put16 (qu->query, qu->sandbox_id);
+  sbx_put16 (qu->query, qu->sandbox_id);
   reply (e, qu->tcp, qu->conn, &qu->peer, qu->query, &qu->q, SBX_DNS_SERVFAIL, now_ms);
   note_name (e, qu->tcp, &qu->q, TRUE, qu->rule, SBX_DNS_SERVFAIL, NULL, now_ms);
   query_free (qu);
@@ -467,7 +455,7 @@ query_answered (SbxEgress *e, Query *qu, guint8 *msg, size_t len, gint64 now_ms)
   SbxDnsAnswer a;
   gboolean readable = sbx_dns_parse_answer (msg, len, &a);
   const SbxNetRule *deny = readable ? sbx_policy_denied_chain (e->policy, a.chain) : NULL;
-  put16 (qu->query, qu->sandbox_id);
+  sbx_put16 (qu->query, qu->sandbox_id);
   if (!readable)
     {
       /* Records c-ares cannot read, the sandbox's resolver might: it gets
@@ -485,7 +473,7 @@ query_answered (SbxEgress *e, Query *qu, guint8 *msg, size_t len, gint64 now_ms)
       for (guint i = 0; i < a.n_addrs; i++)
         sbx_policy_learn (e->policy, qu->q.name, &a.addrs[i], a.ttls[i], now_ms);
       note_name (e, qu->tcp, &qu->q, TRUE, qu->rule, a.rcode, &a, now_ms);
-      put16 (msg, qu->sandbox_id);
+      sbx_put16 (msg, qu->sandbox_id);
       deliver (e, qu->tcp, qu->conn, &qu->peer, &qu->q, msg, len, now_ms);
     }
   sbx_dns_answer_clear (&a);
@@ -538,7 +526,7 @@ dns_query (gpointer user, guint32 conn, const SbxPeer *peer, const guint8 *msg, 
   qu->query_len = len;
   qu->poll_index = -1;
   /* Its own id upstream: the sandbox's is the sandbox's choice. */
-  put16 (qu->query, qu->upstream_id);
+  sbx_put16 (qu->query, qu->upstream_id);
   if (!query_send (e, qu, now_ms))
     query_fail (e, qu, now_ms);
 }
@@ -570,7 +558,7 @@ plain_tcp (const SbxEgress *e, const guint8 *frame)
   const guint8 *ip = frame + SBX_PACKET_ETH_HLEN;
   const guint8 *l4, *dst;
   int family;
-  switch (get16 (frame + 12))
+  switch (sbx_get16 (frame + 12))
     {
     case ETH_P_IPV4:
       if (ip[9] != IPPROTO_TCP)
@@ -590,7 +578,8 @@ plain_tcp (const SbxEgress *e, const guint8 *frame)
       return FALSE;
     }
   /* frame.c let no TCP datagram through without its 20-byte header. */
-  return !(l4[13] & SBX_TCP_SYN) && !(get16 (l4 + 2) == DNS_PORT && is_dns_server (e, family, dst));
+  return !(l4[13] & SBX_TCP_SYN)
+         && !(sbx_get16 (l4 + 2) == DNS_PORT && is_dns_server (e, family, dst));
 }
 
 SbxEgressAction
@@ -638,7 +627,7 @@ sbx_egress_input (SbxEgress *e, const guint8 *frame, size_t len, gint64 now_ms)
       if (p.icmp_type != (p.proto == IPPROTO_ICMP ? ICMP_ECHO : ICMPV6_ECHO))
         return SBX_EGRESS_PASS;
       if (p.l4_len >= 6)
-        key.sport = (guint16)get16 (p.l4 + 4); /* the echo's identifier */
+        key.sport = (guint16)sbx_get16 (p.l4 + 4); /* the echo's identifier */
       break;
     default:
       return SBX_EGRESS_TAKEN;
@@ -714,7 +703,7 @@ tcp_upstream (SbxEgress *e, Query *qu, short revents, gint64 now_ms)
     }
   if (qu->answer == NULL)
     qu->answer = g_malloc (2 + 65535);
-  size_t want = qu->answer_len < 2 ? 2 : 2 + get16 (qu->answer);
+  size_t want = qu->answer_len < 2 ? 2 : 2 + sbx_get16 (qu->answer);
   ssize_t n = recv (qu->fd, qu->answer + qu->answer_len, want - qu->answer_len, 0);
   if (n < 0 && (errno == EAGAIN || errno == EINTR))
     return;
@@ -724,9 +713,9 @@ tcp_upstream (SbxEgress *e, Query *qu, short revents, gint64 now_ms)
       return;
     }
   qu->answer_len += (size_t)n;
-  if (qu->answer_len < 2 || qu->answer_len < 2 + (size_t)get16 (qu->answer))
+  if (qu->answer_len < 2 || qu->answer_len < 2 + (size_t)sbx_get16 (qu->answer))
     return;
-  size_t len = get16 (qu->answer);
+  size_t len = sbx_get16 (qu->answer);
   if (!sbx_dns_is_answer_to (qu->answer + 2, len, qu->query, &qu->q, qu->upstream_id))
     {
       query_next (e, qu, now_ms);
@@ -775,7 +764,7 @@ sbx_egress_inject_answer (SbxEgress *e, const guint8 *msg, size_t len, gint64 no
   if (oldest == NULL || len < 2 || len > sizeof e->msg)
     return;
   memcpy (e->msg, msg, len);
-  put16 (e->msg, oldest->upstream_id);
+  sbx_put16 (e->msg, oldest->upstream_id);
   if (sbx_dns_is_answer_to (e->msg, len, oldest->query, &oldest->q, oldest->upstream_id))
     query_answered (e, oldest, e->msg, len, now_ms);
 }

@@ -3,6 +3,7 @@
  * sbx-net answers with itself (see packet.h). */
 #include "config.h"
 
+#include "bytes.h"
 #include "packet.h"
 
 #include <netinet/in.h>
@@ -22,40 +23,12 @@
 #define QUOTE_MAX4 (576 - IPV4_HLEN - ICMP_HLEN)
 #define QUOTE_MAX6 (1280 - IPV6_HLEN - ICMP_HLEN)
 
-static inline guint
-get16 (const guint8 *p)
-{
-  return (guint)p[0] << 8 | p[1];
-}
-
-static inline guint32
-get32 (const guint8 *p)
-{
-  return (guint32)p[0] << 24 | (guint32)p[1] << 16 | (guint32)p[2] << 8 | p[3];
-}
-
-static inline void
-put16 (guint8 *p, guint v)
-{
-  p[0] = (guint8)(v >> 8);
-  p[1] = (guint8)v;
-}
-
-static inline void
-put32 (guint8 *p, guint32 v)
-{
-  p[0] = (guint8)(v >> 24);
-  p[1] = (guint8)(v >> 16);
-  p[2] = (guint8)(v >> 8);
-  p[3] = (guint8)v;
-}
-
 /* RFC 1071: the one's complement sum of @len bytes, added to @sum. */
 static guint32
 sum16 (guint32 sum, const guint8 *p, size_t len)
 {
   for (size_t i = 0; i + 1 < len; i += 2)
-    sum += get16 (p + i);
+    sum += sbx_get16 (p + i);
   if (len & 1)
     sum += (guint)p[len - 1] << 8;
   return sum;
@@ -93,14 +66,14 @@ sbx_packet_parse (const guint8 *frame, size_t len, SbxPacket *p)
     return FALSE;
   const guint8 *ip = frame + SBX_PACKET_ETH_HLEN;
   size_t hlen;
-  switch (get16 (frame + 12))
+  switch (sbx_get16 (frame + 12))
     {
     case ETH_P_IPV4:
       if (len < SBX_PACKET_ETH_HLEN + IPV4_HLEN)
         return FALSE;
       p->family = AF_INET;
       hlen = (ip[0] & 0xf) * 4u;
-      p->ip_len = get16 (ip + 2);
+      p->ip_len = sbx_get16 (ip + 2);
       p->proto = ip[9];
       p->src = ip + 12;
       p->dst = ip + 16;
@@ -110,7 +83,7 @@ sbx_packet_parse (const guint8 *frame, size_t len, SbxPacket *p)
         return FALSE;
       p->family = AF_INET6;
       hlen = IPV6_HLEN;
-      p->ip_len = IPV6_HLEN + get16 (ip + 4);
+      p->ip_len = IPV6_HLEN + sbx_get16 (ip + 4);
       p->proto = ip[6];
       p->src = ip + 8;
       p->dst = ip + 24;
@@ -134,12 +107,12 @@ sbx_packet_parse (const guint8 *frame, size_t len, SbxPacket *p)
         size_t doff = (l4[12] >> 4) * 4u;
         if (doff < TCP_HLEN || doff > p->l4_len)
           return FALSE;
-        p->sport = (guint16)get16 (l4);
-        p->dport = (guint16)get16 (l4 + 2);
-        p->seq = get32 (l4 + 4);
-        p->ack = get32 (l4 + 8);
+        p->sport = (guint16)sbx_get16 (l4);
+        p->dport = (guint16)sbx_get16 (l4 + 2);
+        p->seq = sbx_get32 (l4 + 4);
+        p->ack = sbx_get32 (l4 + 8);
         p->tcp_flags = l4[13];
-        p->window = (guint16)get16 (l4 + 14);
+        p->window = (guint16)sbx_get16 (l4 + 14);
         p->data = l4 + doff;
         p->data_len = p->l4_len - doff;
         /* The options, for a SYN's MSS: kind 0 ends them, 1 pads, every
@@ -154,18 +127,18 @@ sbx_packet_parse (const guint8 *frame, size_t len, SbxPacket *p)
             if (i + 1 >= doff || l4[i + 1] < 2 || i + l4[i + 1] > doff)
               break;
             if (l4[i] == 2 && l4[i + 1] == 4)
-              p->mss = (guint16)get16 (l4 + i + 2);
+              p->mss = (guint16)sbx_get16 (l4 + i + 2);
             i += l4[i + 1];
           }
         break;
       }
     case IPPROTO_UDP:
-      if (p->l4_len < UDP_HLEN || get16 (l4 + 4) < UDP_HLEN || get16 (l4 + 4) > p->l4_len)
+      if (p->l4_len < UDP_HLEN || sbx_get16 (l4 + 4) < UDP_HLEN || sbx_get16 (l4 + 4) > p->l4_len)
         return FALSE;
-      p->sport = (guint16)get16 (l4);
-      p->dport = (guint16)get16 (l4 + 2);
+      p->sport = (guint16)sbx_get16 (l4);
+      p->dport = (guint16)sbx_get16 (l4 + 2);
       p->data = l4 + UDP_HLEN;
-      p->data_len = get16 (l4 + 4) - UDP_HLEN;
+      p->data_len = sbx_get16 (l4 + 4) - UDP_HLEN;
       break;
     case IPPROTO_ICMP:
     case IPPROTO_ICMPV6:
@@ -221,21 +194,21 @@ put_headers (const SbxPeer *peer, guint8 proto, size_t l4_len, guint8 *out)
   guint8 *ip = out + SBX_PACKET_ETH_HLEN;
   if (peer->family == AF_INET)
     {
-      put16 (out + 12, ETH_P_IPV4);
+      sbx_put16 (out + 12, ETH_P_IPV4);
       memset (ip, 0, IPV4_HLEN);
       ip[0] = 0x45;
-      put16 (ip + 2, (guint)(IPV4_HLEN + l4_len));
+      sbx_put16 (ip + 2, (guint)(IPV4_HLEN + l4_len));
       ip[8] = 64;
       ip[9] = proto;
       memcpy (ip + 12, peer->ours, 4);
       memcpy (ip + 16, peer->sandbox, 4);
-      put16 (ip + 10, fold (sum16 (0, ip, IPV4_HLEN)));
+      sbx_put16 (ip + 10, fold (sum16 (0, ip, IPV4_HLEN)));
       return ip + IPV4_HLEN;
     }
-  put16 (out + 12, ETH_P_IPV6);
+  sbx_put16 (out + 12, ETH_P_IPV6);
   memset (ip, 0, IPV6_HLEN);
   ip[0] = 0x60;
-  put16 (ip + 4, (guint)l4_len);
+  sbx_put16 (ip + 4, (guint)l4_len);
   ip[6] = proto;
   ip[7] = 64;
   memcpy (ip + 8, peer->ours, 16);
@@ -255,14 +228,14 @@ sbx_packet_build_udp (const SbxPeer *peer, const guint8 *data, size_t len, guint
   if (len > 65535 - UDP_HLEN - (peer->family == AF_INET ? IPV4_HLEN : 0))
     return 0;
   guint8 *udp = put_headers (peer, IPPROTO_UDP, UDP_HLEN + len, out);
-  put16 (udp, peer->our_port);
-  put16 (udp + 2, peer->sandbox_port);
-  put16 (udp + 4, (guint)(UDP_HLEN + len));
-  put16 (udp + 6, 0);
+  sbx_put16 (udp, peer->our_port);
+  sbx_put16 (udp + 2, peer->sandbox_port);
+  sbx_put16 (udp + 4, (guint)(UDP_HLEN + len));
+  sbx_put16 (udp + 6, 0);
   memmove (udp + UDP_HLEN, data, len);
   guint sum
       = l4_checksum (peer->family, peer->ours, peer->sandbox, IPPROTO_UDP, udp, UDP_HLEN + len);
-  put16 (udp + 6, sum == 0 ? 0xffff : sum);
+  sbx_put16 (udp + 6, sum == 0 ? 0xffff : sum);
   return headers_len (peer->family) + UDP_HLEN + len;
 }
 
@@ -274,25 +247,25 @@ sbx_packet_build_tcp (const SbxPeer *peer, guint32 seq, guint32 ack, guint8 flag
   if (len > 65535 - hlen - (peer->family == AF_INET ? IPV4_HLEN : 0))
     return 0;
   guint8 *tcp = put_headers (peer, IPPROTO_TCP, hlen + len, out);
-  put16 (tcp, peer->our_port);
-  put16 (tcp + 2, peer->sandbox_port);
-  put32 (tcp + 4, seq);
-  put32 (tcp + 8, ack);
+  sbx_put16 (tcp, peer->our_port);
+  sbx_put16 (tcp + 2, peer->sandbox_port);
+  sbx_put32 (tcp + 4, seq);
+  sbx_put32 (tcp + 8, ack);
   tcp[12] = (guint8)((hlen / 4) << 4);
   tcp[13] = flags;
-  put16 (tcp + 14, window);
-  put16 (tcp + 16, 0);
-  put16 (tcp + 18, 0);
+  sbx_put16 (tcp + 14, window);
+  sbx_put16 (tcp + 16, 0);
+  sbx_put16 (tcp + 18, 0);
   if (mss != 0)
     {
       tcp[20] = 2;
       tcp[21] = 4;
-      put16 (tcp + 22, mss);
+      sbx_put16 (tcp + 22, mss);
     }
   if (len > 0)
     memmove (tcp + hlen, data, len);
-  put16 (tcp + 16,
-         l4_checksum (peer->family, peer->ours, peer->sandbox, IPPROTO_TCP, tcp, hlen + len));
+  sbx_put16 (tcp + 16,
+             l4_checksum (peer->family, peer->ours, peer->sandbox, IPPROTO_TCP, tcp, hlen + len));
   return headers_len (peer->family) + hlen + len;
 }
 
@@ -326,14 +299,14 @@ sbx_packet_build_unreachable (const SbxPacket *p, guint8 *out)
     {
       icmp[0] = 3;  /* destination unreachable */
       icmp[1] = 13; /* communication administratively prohibited */
-      put16 (icmp + 2, fold (sum16 (0, icmp, ICMP_HLEN + quote)));
+      sbx_put16 (icmp + 2, fold (sum16 (0, icmp, ICMP_HLEN + quote)));
     }
   else
     {
       icmp[0] = 1; /* destination unreachable */
       icmp[1] = 1; /* communication with destination administratively prohibited */
-      put16 (icmp + 2, l4_checksum (AF_INET6, peer.ours, peer.sandbox, IPPROTO_ICMPV6, icmp,
-                                    ICMP_HLEN + quote));
+      sbx_put16 (icmp + 2, l4_checksum (AF_INET6, peer.ours, peer.sandbox, IPPROTO_ICMPV6, icmp,
+                                        ICMP_HLEN + quote));
     }
   return headers_len (p->family) + ICMP_HLEN + quote;
 }

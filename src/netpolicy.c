@@ -43,17 +43,6 @@ static const char *const preset_private[]
         "169.254.0.0/16", "fc00::/7",      "fe80::/10",      NULL };
 static const char *const preset_host[] = { "10.0.2.2/32", "fd00::2/128", NULL };
 
-/* A port: digits only, 1..65535. */
-static gboolean
-parse_port (const char *text, guint16 *out)
-{
-  guint64 v;
-  if (!sbx_util_parse_u64 (text, 65535, &v) || v == 0)
-    return FALSE;
-  *out = (guint16)v;
-  return TRUE;
-}
-
 /* PORT or LO-HI. */
 static gboolean
 parse_ports (const char *option, const char *rule_text, const char *text, SbxNetRule *r,
@@ -67,7 +56,8 @@ parse_ports (const char *option, const char *rule_text, const char *text, SbxNet
       *dash = '\0';
       hi = dash + 1;
     }
-  if (!parse_port (lo, &r->port_lo) || !parse_port (hi != NULL ? hi : lo, &r->port_hi))
+  if (!sbx_util_parse_port (lo, &r->port_lo)
+      || !sbx_util_parse_port (hi != NULL ? hi : lo, &r->port_hi))
     return fail (error, option, rule_text, "a port is a number from 1 to 65535, a range LOW-HIGH");
   if (r->port_lo > r->port_hi)
     return fail (error, option, rule_text, "the port range %u-%u goes backwards", r->port_lo,

@@ -484,17 +484,6 @@ sbx_publish_free (SbxPublish *p)
   g_free (p);
 }
 
-/* A port number: 1..65535, digits only. */
-static gboolean
-parse_port (const char *text, guint16 *out)
-{
-  guint64 v;
-  if (!sbx_util_parse_u64 (text, 65535, &v) || v == 0)
-    return FALSE;
-  *out = (guint16)v;
-  return TRUE;
-}
-
 gboolean
 sbx_spec_parse_publish (const char *text, SbxPublish **out, GError **error)
 {
@@ -549,7 +538,8 @@ sbx_spec_parse_publish (const char *text, SbxPublish **out, GError **error)
       sbx_publish_free (p);
       return fail (error, "-p", "'%s': '%s' is not an IP address", text, ip != NULL ? ip->str : "");
     }
-  if (!parse_port (host_port, &p->host_port) || !parse_port (port_sep + 1, &p->port))
+  if (!sbx_util_parse_port (host_port, &p->host_port)
+      || !sbx_util_parse_port (port_sep + 1, &p->port))
     {
       sbx_publish_free (p);
       return fail (error, "-p", "'%s': a port is a number from 1 to 65535", text);

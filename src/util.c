@@ -509,6 +509,16 @@ sbx_util_parse_u64 (const char *text, guint64 max, guint64 *out)
 }
 
 gboolean
+sbx_util_parse_port (const char *text, guint16 *out)
+{
+  guint64 v;
+  if (!sbx_util_parse_u64 (text, 65535, &v) || v == 0)
+    return FALSE;
+  *out = (guint16)v;
+  return TRUE;
+}
+
+gboolean
 sbx_util_parse_size (const char *text, guint64 *out)
 {
   guint64 whole = 0, frac = 0, frac_div = 1, mult = 1;

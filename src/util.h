@@ -120,6 +120,9 @@ gboolean sbx_util_write_file_at (int dirfd, const char *path, const char *conten
  * past @max.  Returns FALSE on any of those. */
 gboolean sbx_util_parse_u64 (const char *text, guint64 max, guint64 *out);
 
+/* A port number: 1..65535, digits only. */
+gboolean sbx_util_parse_port (const char *text, guint16 *out);
+
 /* A size such as 512, 64K, 1.5M, 2G, 1T (binary multiples). FALSE on junk,
  * negatives, an empty string or overflow; zero is accepted (callers decide). */
 gboolean sbx_util_parse_size (const char *text, guint64 *out);

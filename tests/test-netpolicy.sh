@@ -13,7 +13,7 @@
 # machine whatever the policy decides.
 . "$(dirname "$0")/libtest.sh"
 require_rootless
-is_root || skip_all "needs root to make a network namespace with servers and a resolver of its own"
+skip_unless_root "needs root to make a network namespace with servers and a resolver of its own"
 command -v ip >/dev/null || skip_all "ip (iproute2) is not installed"
 as_user sh -c 'exec 3<>/dev/net/tun' 2>/dev/null || skip_all "/dev/net/tun is not usable by $(test_user_name)"
 

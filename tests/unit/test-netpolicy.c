@@ -7,6 +7,7 @@
  * TCP resolver on the loopback standing for the host's. */
 #include "config.h"
 
+#include "bytes.h"
 #include "dns.h"
 #include "egress.h"
 #include "netpolicy.h"
@@ -29,31 +30,11 @@
 
 /* ---- helpers ---------------------------------------------------------------------- */
 
-static void
-put16 (guint8 *p, guint v)
-{
-  p[0] = (guint8)(v >> 8);
-  p[1] = (guint8)v;
-}
-
-static guint
-get16 (const guint8 *p)
-{
-  return (guint)p[0] << 8 | p[1];
-}
-
-static void
-put32 (guint8 *p, guint32 v)
-{
-  put16 (p, v >> 16);
-  put16 (p + 2, v & 0xffff);
-}
-
 static guint32
 sum_bytes (guint32 sum, const guint8 *p, size_t len)
 {
   for (size_t i = 0; i + 1 < len; i += 2)
-    sum += get16 (p + i);
+    sum += sbx_get16 (p + i);
   if (len & 1)
     sum += (guint)p[len - 1] << 8;
   return sum;
@@ -378,7 +359,7 @@ test_names (void)
       SbxNetAddr x = { .family = AF_INET6 };
       x.addr[0] = 0x20;
       x.addr[1] = 0x01;
-      put32 (x.addr + 12, i);
+      sbx_put32 (x.addr + 12, i);
       sbx_policy_learn (p, "good.example", &x, 3600, 1000);
     }
   g_assert_false (sbx_policy_decide (p, &a, IPPROTO_TCP, 443, 100000).allowed);
@@ -453,9 +434,9 @@ static size_t
 make_query (guint8 *out, const char *name, guint type)
 {
   memset (out, 0, 12);
-  put16 (out, 0x1234);
-  put16 (out + 2, 0x0100);
-  put16 (out + 4, 1);
+  sbx_put16 (out, 0x1234);
+  sbx_put16 (out + 2, 0x0100);
+  sbx_put16 (out + 4, 1);
   size_t i = 12;
   g_auto (GStrv) labels = g_strsplit (name, ".", -1);
   for (char **l = labels; *l != NULL; l++)
@@ -466,8 +447,8 @@ make_query (guint8 *out, const char *name, guint type)
         i += strlen (*l);
       }
   out[i++] = 0;
-  put16 (out + i, type);
-  put16 (out + i + 2, 1);
+  sbx_put16 (out + i, type);
+  sbx_put16 (out + i + 2, 1);
   return i + 4;
 }
 
@@ -479,7 +460,7 @@ add_record (guint8 *msg, size_t len, const char *name, guint type, guint32 ttl, 
 {
   if (name == NULL)
     {
-      put16 (msg + len, 0xc00c);
+      sbx_put16 (msg + len, 0xc00c);
       len += 2;
     }
   else
@@ -493,12 +474,12 @@ add_record (guint8 *msg, size_t len, const char *name, guint type, guint32 ttl, 
         }
       msg[len++] = 0;
     }
-  put16 (msg + len, type);
-  put16 (msg + len + 2, 1);
-  put32 (msg + len + 4, ttl);
-  put16 (msg + len + 8, (guint)dlen);
+  sbx_put16 (msg + len, type);
+  sbx_put16 (msg + len + 2, 1);
+  sbx_put32 (msg + len + 4, ttl);
+  sbx_put16 (msg + len + 8, (guint)dlen);
   memcpy (msg + len + 10, data, dlen);
-  put16 (msg + 6, get16 (msg + 6) + 1);
+  sbx_put16 (msg + 6, sbx_get16 (msg + 6) + 1);
   return len + 10 + dlen;
 }
 
@@ -534,14 +515,14 @@ test_dns_query (void)
   for (size_t cut = 0; cut < n; cut++)
     g_assert_false (sbx_dns_parse_query (m, cut, &q));
   /* a response, another opcode, two questions: not a query */
-  put16 (m + 2, 0x8100);
+  sbx_put16 (m + 2, 0x8100);
   g_assert_false (sbx_dns_parse_query (m, n, &q));
-  put16 (m + 2, 0x0900);
+  sbx_put16 (m + 2, 0x0900);
   g_assert_false (sbx_dns_parse_query (m, n, &q));
-  put16 (m + 2, 0x0100);
-  put16 (m + 4, 2);
+  sbx_put16 (m + 2, 0x0100);
+  sbx_put16 (m + 4, 2);
   g_assert_false (sbx_dns_parse_query (m, n, &q));
-  put16 (m + 4, 1);
+  sbx_put16 (m + 4, 1);
   /* a compression pointer */
   m[12] = 0xc0;
   g_assert_false (sbx_dns_parse_query (m, n, &q));
@@ -584,27 +565,27 @@ test_dns_reply (void)
   g_assert_true (sbx_dns_parse_query (m, n, &q));
   size_t r = sbx_dns_build_reply (m, &q, SBX_DNS_NXDOMAIN, FALSE, out);
   g_assert_cmpuint (r, ==, n);
-  g_assert_cmpuint (get16 (out), ==, 0x1234);
-  g_assert_cmpuint (get16 (out + 2), ==, 0x8183); /* QR RD RA NXDOMAIN */
+  g_assert_cmpuint (sbx_get16 (out), ==, 0x1234);
+  g_assert_cmpuint (sbx_get16 (out + 2), ==, 0x8183); /* QR RD RA NXDOMAIN */
   g_assert_cmpmem (out + 12, n - 12, m + 12, n - 12);
   g_assert_true (sbx_dns_is_answer_to (out, r, m, &q, 0x1234));
   r = sbx_dns_build_reply (m, &q, SBX_DNS_NOERROR, TRUE, out);
-  g_assert_cmpuint (get16 (out + 2), ==, 0x8380); /* TC */
+  g_assert_cmpuint (sbx_get16 (out + 2), ==, 0x8380); /* TC */
 
   /* an answer to it: the id, QR, the question without case */
   memcpy (a, m, n);
-  put16 (a + 2, 0x8180);
+  sbx_put16 (a + 2, 0x8180);
   a[13] = 'A';
   g_assert_true (sbx_dns_is_answer_to (a, n, m, &q, 0x1234));
   g_assert_false (sbx_dns_is_answer_to (a, n, m, &q, 0x1235));
   g_assert_false (sbx_dns_is_answer_to (a, n - 1, m, &q, 0x1234));
-  put16 (a + n - 4, 28);
+  sbx_put16 (a + n - 4, 28);
   g_assert_false (sbx_dns_is_answer_to (a, n, m, &q, 0x1234));
-  put16 (a + n - 4, 1);
+  sbx_put16 (a + n - 4, 1);
   a[14] = 'x';
   g_assert_false (sbx_dns_is_answer_to (a, n, m, &q, 0x1234));
   a[14] = '.';
-  put16 (a + 2, 0x0100);
+  sbx_put16 (a + 2, 0x0100);
   g_assert_false (sbx_dns_is_answer_to (a, n, m, &q, 0x1234));
 }
 
@@ -615,7 +596,7 @@ test_dns_answer (void)
   SbxDnsAnswer ans;
   /* A and AAAA, with their TTLs; records of other names are not taken. */
   size_t n = make_query (m, "www.example.org", 1);
-  put16 (m + 2, 0x8180);
+  sbx_put16 (m + 2, 0x8180);
   guint8 v4[4] = { 192, 0, 2, 1 }, v4b[4] = { 192, 0, 2, 2 }, v6[16] = { 0x20, 0x01, 0x0d, 0xb8 };
   n = add_record (m, n, NULL, 1, 300, v4, 4);
   n = add_record (m, n, "www.example.org", 1, 60, v4b, 4);
@@ -636,7 +617,7 @@ test_dns_answer (void)
   /* A CNAME chain: the end's addresses, with the smallest TTL on the way,
    * and the chain's names. */
   n = make_query (m, "alias.example.org", 1);
-  put16 (m + 2, 0x8180);
+  sbx_put16 (m + 2, 0x8180);
   guint8 target[64];
   size_t t = encode_name (target, "step.cdn.example");
   n = add_record (m, n, NULL, 5, 120, target, t);
@@ -653,7 +634,7 @@ test_dns_answer (void)
 
   /* NXDOMAIN, no records: read, nothing in it. */
   n = make_query (m, "gone.example", 1);
-  put16 (m + 2, 0x8183);
+  sbx_put16 (m + 2, 0x8183);
   g_assert_true (sbx_dns_parse_answer (m, n, &ans));
   g_assert_cmpuint (ans.rcode, ==, 3);
   g_assert_cmpuint (ans.n_addrs, ==, 0);
@@ -661,14 +642,14 @@ test_dns_answer (void)
 
   /* A record running past the end, a short header: not read. */
   n = make_query (m, "www.example.org", 1);
-  put16 (m + 2, 0x8180);
+  sbx_put16 (m + 2, 0x8180);
   n = add_record (m, n, NULL, 1, 300, v4, 4);
   g_assert_false (sbx_dns_parse_answer (m, n - 2, &ans));
   g_assert_false (sbx_dns_parse_answer (m, 11, &ans));
 
   /* More addresses than are kept: the first ones. */
   n = make_query (m, "many.example", 1);
-  put16 (m + 2, 0x8180);
+  sbx_put16 (m + 2, 0x8180);
   for (guint i = 0; i < SBX_DNS_MAX_ADDRS + 10; i++)
     n = add_record (m, n, NULL, 1, 300, (guint8[]){ 192, 0, 2, (guint8)i }, 4);
   g_assert_true (sbx_dns_parse_answer (m, n, &ans));
@@ -703,24 +684,24 @@ frame_to (Frame *f, const char *src, const char *dst, guint proto, const guint8 
   size_t hlen;
   if (s.family == AF_INET)
     {
-      put16 (f->data + 12, 0x0800);
+      sbx_put16 (f->data + 12, 0x0800);
       hlen = 20;
       memset (ip, 0, hlen);
       ip[0] = 0x45;
-      put16 (ip + 2, (guint)(hlen + l4_len));
+      sbx_put16 (ip + 2, (guint)(hlen + l4_len));
       ip[8] = 64;
       ip[9] = (guint8)proto;
       memcpy (ip + 12, s.addr, 4);
       memcpy (ip + 16, d.addr, 4);
-      put16 (ip + 10, ~fold (sum_bytes (0, ip, hlen)) & 0xffff);
+      sbx_put16 (ip + 10, ~fold (sum_bytes (0, ip, hlen)) & 0xffff);
     }
   else
     {
-      put16 (f->data + 12, 0x86dd);
+      sbx_put16 (f->data + 12, 0x86dd);
       hlen = 40;
       memset (ip, 0, hlen);
       ip[0] = 0x60;
-      put16 (ip + 4, (guint)l4_len);
+      sbx_put16 (ip + 4, (guint)l4_len);
       ip[6] = (guint8)(proto == IPPROTO_ICMP ? IPPROTO_ICMPV6 : proto);
       ip[7] = 64;
       memcpy (ip + 8, s.addr, 16);
@@ -735,19 +716,19 @@ tcp_to (Frame *f, const char *src, guint sport, const char *dst, guint dport, gu
         guint32 ack, guint8 flags, const void *data, size_t len)
 {
   guint8 l4[2048] = { 0 };
-  put16 (l4, sport);
-  put16 (l4 + 2, dport);
-  put32 (l4 + 4, seq);
-  put32 (l4 + 8, ack);
+  sbx_put16 (l4, sport);
+  sbx_put16 (l4 + 2, dport);
+  sbx_put32 (l4 + 4, seq);
+  sbx_put32 (l4 + 8, ack);
   size_t hlen = (flags & SBX_TCP_SYN) ? 24 : 20;
   l4[12] = (guint8)(hlen / 4 << 4);
   l4[13] = flags;
-  put16 (l4 + 14, 65535);
+  sbx_put16 (l4 + 14, 65535);
   if (flags & SBX_TCP_SYN)
     {
       l4[20] = 2;
       l4[21] = 4;
-      put16 (l4 + 22, 1460);
+      sbx_put16 (l4 + 22, 1460);
     }
   if (len > 0)
     memcpy (l4 + hlen, data, len);
@@ -759,9 +740,9 @@ udp_to (Frame *f, const char *src, guint sport, const char *dst, guint dport, co
         size_t len)
 {
   guint8 l4[2048] = { 0 };
-  put16 (l4, sport);
-  put16 (l4 + 2, dport);
-  put16 (l4 + 4, (guint)(8 + len));
+  sbx_put16 (l4, sport);
+  sbx_put16 (l4 + 2, dport);
+  sbx_put16 (l4 + 4, (guint)(8 + len));
   memcpy (l4 + 8, data, len);
   frame_to (f, src, dst, IPPROTO_UDP, l4, 8 + len);
 }
@@ -848,7 +829,7 @@ test_packet (void)
   f.data[ETH + 20 + 12] = 0xf0; /* data offset 60 > 20 */
   g_assert_false (sbx_packet_parse (f.data, f.len, &p));
   udp_to (&f, "10.0.2.100", 1, "192.0.2.1", 2, "ab", 2);
-  put16 (f.data + ETH + 20 + 4, 20);
+  sbx_put16 (f.data + ETH + 20 + 4, 20);
   g_assert_false (sbx_packet_parse (f.data, f.len, &p));
 
   SbxNetAddr m = addr ("::ffff:192.0.2.1"), n64 = addr ("64:ff9b::192.0.2.1"),
@@ -1028,7 +1009,7 @@ test_egress_flows (void)
   g_assert_cmpint (rig_input (&rig, &f, 0), ==, SBX_EGRESS_PASS);
   /* ARP is libslirp's */
   memset (f.data, 0, 42);
-  put16 (f.data + 12, 0x0806);
+  sbx_put16 (f.data + 12, 0x0806);
   f.len = 42;
   g_assert_cmpint (rig_input (&rig, &f, 0), ==, SBX_EGRESS_PASS);
   rig_clear (&rig);
@@ -1044,7 +1025,7 @@ resolver_answer_udp (Rig *rig, const guint8 addr4[4], guint32 ttl)
   socklen_t flen = sizeof from;
   ssize_t n = recvfrom (rig->resolver_udp, m, sizeof m, 0, (struct sockaddr *)&from, &flen);
   g_assert_cmpint (n, >, 12);
-  put16 (m + 2, 0x8180);
+  sbx_put16 (m + 2, 0x8180);
   size_t len = add_record (m, (size_t)n, NULL, 1, ttl, addr4, 4);
   g_assert_cmpint (sendto (rig->resolver_udp, m, len, 0, (struct sockaddr *)&from, flen), ==,
                    (ssize_t)len);
@@ -1066,7 +1047,7 @@ test_egress_dns (void)
   g_assert_cmpuint (r.proto, ==, IPPROTO_UDP);
   g_assert_cmpuint (r.sport, ==, 53);
   g_assert_cmpuint (r.dport, ==, 33333);
-  g_assert_cmpuint (get16 (r.data), ==, 0x1234);
+  g_assert_cmpuint (sbx_get16 (r.data), ==, 0x1234);
   g_assert_cmpuint (r.data[3] & 0xf, ==, SBX_DNS_NXDOMAIN);
   SbxNetEvent ev = next_event (&rig);
   g_assert_cmpuint (ev.kind, ==, SBX_NET_EVENT_DNS);
@@ -1086,8 +1067,8 @@ test_egress_dns (void)
   resolver_answer_udp (&rig, pinned, 120);
   rig_round (&rig, 1000, 100);
   r = only_sent (&rig);
-  g_assert_cmpuint (get16 (r.data), ==, 0x1234);
-  g_assert_cmpuint (get16 (r.data + 6), ==, 1);
+  g_assert_cmpuint (sbx_get16 (r.data), ==, 0x1234);
+  g_assert_cmpuint (sbx_get16 (r.data + 6), ==, 1);
   ev = next_event (&rig);
   g_assert_true (ev.allowed);
   g_assert_cmpuint (ev.n_answers, ==, 1);
@@ -1178,22 +1159,22 @@ test_egress_tcp_dns (void)
   client_send (&c, SBX_TCP_ACK, NULL, 0, 0);
   /* two denied names in one segment, the second cut in two segments */
   size_t n1 = make_query (q, "no.example", 1);
-  put16 (msg, (guint)n1);
+  sbx_put16 (msg, (guint)n1);
   memcpy (msg + 2, q, n1);
   size_t n2 = make_query (q, "nope.example", 28);
-  put16 (msg + 2 + n1, (guint)n2);
+  sbx_put16 (msg + 2 + n1, (guint)n2);
   memcpy (msg + 4 + n1, q, n2);
   client_send (&c, SBX_TCP_ACK | SBX_TCP_PSH, msg, 2 + n1 + 5, 0);
   client_send (&c, SBX_TCP_ACK | SBX_TCP_PSH, msg + 2 + n1 + 5, n2 - 3, 0);
   g_assert_cmpuint (c.in->len, >=, 4);
-  size_t a1 = get16 (c.in->data);
+  size_t a1 = sbx_get16 (c.in->data);
   g_assert_cmpuint (c.in->data[2 + 3] & 0xf, ==, SBX_DNS_NXDOMAIN);
-  g_assert_cmpuint (c.in->len, ==, 2 + a1 + 2 + get16 (c.in->data + 2 + a1));
+  g_assert_cmpuint (c.in->len, ==, 2 + a1 + 2 + sbx_get16 (c.in->data + 2 + a1));
   g_byte_array_set_size (c.in, 0);
 
   /* an allowed one goes upstream over TCP */
   size_t n = make_query (q, "big.allowed.example", 1);
-  put16 (msg, (guint)n);
+  sbx_put16 (msg, (guint)n);
   memcpy (msg + 2, q, n);
   client_send (&c, SBX_TCP_ACK | SBX_TCP_PSH, msg, 2 + n, 0);
   rig_round (&rig, 1000, 10); /* connected: the query goes */
@@ -1205,11 +1186,11 @@ test_egress_tcp_dns (void)
   ssize_t got = recv (conn, up, sizeof up, 0);
   g_assert_cmpint (got, ==, (gssize)(2 + n));
   guint8 *m = up + 2;
-  put16 (m + 2, 0x8180);
+  sbx_put16 (m + 2, 0x8180);
   size_t len = n;
   for (guint i = 0; i < 60; i++)
     len = add_record (m, len, NULL, 1, 300, (guint8[]){ 192, 0, 2, (guint8)i }, 4);
-  put16 (up, (guint)len);
+  sbx_put16 (up, (guint)len);
   g_assert_cmpint (send (conn, up, 2 + len, 0), ==, (gssize)(2 + len));
   close (conn);
   for (int i = 0; i < 5 && c.in->len < 2 + len; i++)
@@ -1219,8 +1200,8 @@ test_egress_tcp_dns (void)
       client_send (&c, SBX_TCP_ACK, NULL, 0, 20);
     }
   g_assert_cmpuint (c.in->len, ==, 2 + len);
-  g_assert_cmpuint (get16 (c.in->data + 2), ==, 0x1234);
-  g_assert_cmpuint (get16 (c.in->data + 2 + 6), ==, 60);
+  g_assert_cmpuint (sbx_get16 (c.in->data + 2), ==, 0x1234);
+  g_assert_cmpuint (sbx_get16 (c.in->data + 2 + 6), ==, 60);
   /* the sandbox closes, sbx-net closes, the connection is gone */
   client_send (&c, SBX_TCP_ACK | SBX_TCP_FIN, NULL, 0, 30);
   g_assert_true (c.fin);
