@@ -233,8 +233,11 @@ _sbx () {
         COMPREPLY=($(compgen -W "$(_sbx_names)" -- "$cur"))
       fi ;;
     rm)
-      if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W '--force --help -f -h' -- "$cur"))
+      # NAME..., or --upper DIR (a kept layer of run --upper).
+      if [[ $prev == --upper ]]; then
+        _filedir -d
+      elif [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W '--force --help --upper -f -h' -- "$cur"))
       else
         COMPREPLY=($(compgen -W "$(_sbx_names)" -- "$cur"))
       fi ;;

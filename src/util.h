@@ -57,6 +57,19 @@ void sbx_util_die_with_exit (void);
  * (docs/security.md). */
 const char *sbx_util_strerror (int errnum);
 
+/* sbx_util_remove_tree() without a report, in system calls alone (no
+ * allocation, no lock): for a process cloned from a threaded one (the
+ * monitor after GDBus started), which may call nothing else. */
+gboolean sbx_util_remove_tree_raw (const char *path);
+
+/* After execvp (@command) failed with ENOENT: whether the file it ran is a
+ * script whose #! interpreter is missing (the kernel says ENOENT for both),
+ * looking for @command as execvp() does ($PATH when it has no '/').  The
+ * interpreter goes into @buf, its non-printable bytes as '?'.  Allocates
+ * nothing and calls only system calls: it runs in the command's process,
+ * which shares PID 1's memory until execve(). */
+gboolean sbx_util_missing_interpreter (const char *command, char *buf, size_t size);
+
 /* Closes every fd above 2 but the @n_keep in @keep. */
 void sbx_util_close_fds_except (const int *keep, guint n_keep);
 

@@ -86,6 +86,8 @@ is "$(comp sbx stop --ti)" "--time " "bash: stop options"
 is "$(comp sbx exec --no)" "--no-pty " "bash: exec knows --no-pty"
 is "$(comp sbx apply --)" "--color --dry-run --force --help --interactive --keep --upper " "bash: apply options"
 is "$(comp sbx diff --p)" "--patch " "bash: diff options"
+is "$(comp sbx rm --)" "--force --help --upper " "bash: rm options"
+is "$(cd "$TEST_DIR" && comp sbx rm --upper comp-dir/)" "comp-dir/subdir " "bash: rm --upper completes directories"
 is "$(comp sbx diff --color=a)" "always auto " "bash: --color values"
 
 # PATHs of diff and apply: the paths the layer holds.

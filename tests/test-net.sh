@@ -353,7 +353,7 @@ rejects "sbx: -p: 'nohost:8080:80': 'nohost' is not an IP address" -p nohost:808
 rejects "sbx: -p: '[::1:8080:80': an IPv6 address goes in brackets" -p "[::1:8080:80"
 rejects "sbx: --mtu: '100' is not an MTU from 1280 to 65520" --mtu 100
 rejects "sbx: --mtu: '99999999999' is not an MTU from 1280 to 65520" --mtu 99999999999
-rejects "sbx: -p needs the default network (--net slirp)" --net none -p 8080:80
+rejects "sbx: -p: '8080:80' needs the default network (--net slirp), not --net none" --net none -p 8080:80
 rejects "sbx: --net: 'bridge' is not one of slirp, none, host" --net bridge
 
 # The egress policy's options (tests/test-netpolicy.sh has the rest, as root).
