@@ -2,13 +2,17 @@
 # bash completion for sbx
 
 # The `sbx run` options that take a value, and all of them, sorted.
-_sbx_run_value_opts='--bind --boottime --cap-add --cap-drop --cpus --env --hostname --io-weight
-  --layer --memory --monotonic --mtu --name --net --overlay --pids-limit --profile --publish --ro-bind
-  --rootfs --seccomp --shm-size --tmp-size --tmpfs --upper --upper-size --workdir -e -p -w'
-_sbx_run_opts='--allow-host-loopback --bind --boottime --cap-add --cap-drop --clearenv --cpus --env
-  --help --hostname --io-weight --layer --map-root --memory --monotonic --mtu --name --net --no-ipv6
-  --no-pty --no-subids --overlay --pids-limit --profile --publish --ro-bind --rootfs --seccomp --share-tty
-  --shm-size --tmp-size --tmpfs --upper --upper-size --verbose --workdir -e -h -p -v -w'
+_sbx_run_value_opts='--allow-net --bind --boottime --cap-add --cap-drop --cpus --deny-net --env
+  --hostname --io-weight --layer --memory --monotonic --mtu --name --net --net-log --overlay
+  --pids-limit --profile --publish --ro-bind --rootfs --seccomp --shm-size --tmp-size --tmpfs --upper
+  --upper-size --workdir -e -p -w'
+_sbx_run_opts='--allow-host-loopback --allow-net --bind --boottime --cap-add --cap-drop --clearenv
+  --cpus --deny-net --env --help --hostname --io-weight --layer --map-root --memory --monotonic --mtu
+  --name --net --net-log --no-ipv6 --no-pty --no-subids --overlay --pids-limit --profile --publish
+  --ro-bind --rootfs --seccomp --share-tty --shm-size --tmp-size --tmpfs --upper --upper-size --verbose
+  --workdir -e -h -p -v -w'
+# On one line: the checks below look for " OPTION ".
+_sbx_run_value_opts=$(echo $_sbx_run_value_opts)
 
 # Capability names for --cap-add/--cap-drop, from the kernel's list.
 _sbx_caps () {
@@ -126,8 +130,12 @@ _sbx_run () {
     --net)
       COMPREPLY=($(compgen -W 'host none slirp' -- "$value"))
       return ;;
-    --bind | --ro-bind)
+    --bind | --ro-bind | --net-log)
       cur=$value _filedir
+      return ;;
+    --allow-net | --deny-net)
+      # The presets; an address or a name is the caller's to type.
+      COMPREPLY=($(compgen -W 'host private' -- "$value"))
       return ;;
     --workdir | -w | --tmpfs | --rootfs | --layer | --upper)
       cur=$value _filedir -d
@@ -225,8 +233,11 @@ _sbx () {
         COMPREPLY=($(compgen -W "$(_sbx_names)" -- "$cur"))
       fi ;;
     rm)
-      if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W '--force --help -f -h' -- "$cur"))
+      # NAME..., or --upper DIR (a kept layer of run --upper).
+      if [[ $prev == --upper ]]; then
+        _filedir -d
+      elif [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W '--force --help --upper -f -h' -- "$cur"))
       else
         COMPREPLY=($(compgen -W "$(_sbx_names)" -- "$cur"))
       fi ;;

@@ -5,7 +5,7 @@
 # options are still being typed.
 function __sbx_inner_command
     set -l words (commandline -opc) (commandline -ct)
-    set -l value_opts --bind --boottime --cap-add --cap-drop --cpus --env --hostname --io-weight --layer --memory --monotonic --mtu --name --net --overlay --pids-limit --profile --publish --ro-bind --rootfs --seccomp --shm-size --tmp-size --tmpfs --upper --upper-size --workdir -e -p -w
+    set -l value_opts --allow-net --bind --boottime --cap-add --cap-drop --cpus --deny-net --env --hostname --io-weight --layer --memory --monotonic --mtu --name --net --net-log --overlay --pids-limit --profile --publish --ro-bind --rootfs --seccomp --shm-size --tmp-size --tmpfs --upper --upper-size --workdir -e -p -w
     set -l i 3
     while test $i -le (count $words)
         set -l w $words[$i]
@@ -47,7 +47,7 @@ complete -c sbx -n __fish_use_subcommand -a doctor -d 'Check what sbx needs from
 complete -c sbx -n __fish_use_subcommand -a exec -d 'Run a command in a running named sandbox'
 complete -c sbx -n __fish_use_subcommand -a help -d 'Show help for a command'
 complete -c sbx -n __fish_use_subcommand -a ps -d 'List named sandboxes'
-complete -c sbx -n __fish_use_subcommand -a rm -d 'Delete a stopped named sandbox and its layer'
+complete -c sbx -n __fish_use_subcommand -a rm -d 'Delete stopped named sandboxes or a kept layer'
 complete -c sbx -n __fish_use_subcommand -a run -d 'Run a command in a new sandbox'
 complete -c sbx -n __fish_use_subcommand -a stop -d 'Stop a named sandbox'
 complete -c sbx -n '__fish_seen_subcommand_from help' -a 'apply diff doctor exec help ps rm run stop'
@@ -117,6 +117,7 @@ complete -c sbx -n '__fish_seen_subcommand_from ps diff doctor' -l json -d 'Prin
 complete -c sbx -n '__fish_seen_subcommand_from doctor' -s h -l help -d 'Show help'
 complete -c sbx -n '__fish_seen_subcommand_from stop' -s t -l time -x -d 'Grace time (seconds)'
 complete -c sbx -n '__fish_seen_subcommand_from rm' -s f -l force -d 'Stop it first'
+complete -c sbx -n '__fish_seen_subcommand_from rm' -l upper -x -a '(__fish_complete_directories)' -d 'Delete the kept layer DIR (run --upper)'
 complete -c sbx -n '__fish_seen_subcommand_from diff apply' -l upper -x -a '(__fish_complete_directories)' -d 'A writable layer'
 complete -c sbx -n '__fish_seen_subcommand_from diff' -l lower -x -a '(__fish_complete_directories)' -d 'A lower layer'
 complete -c sbx -n '__fish_seen_subcommand_from diff' -s p -l patch -d 'Show a unified diff'
@@ -138,12 +139,14 @@ complete -c sbx -n '__fish_seen_subcommand_from exec' -s w -l workdir -x -d 'Wor
 
 # sbx run options, sorted
 complete -c sbx -n __sbx_in_run_options -l allow-host-loopback -d "Let 10.0.2.2 reach the host's 127.0.0.1"
+complete -c sbx -n __sbx_in_run_options -l allow-net -x -a 'host private' -d 'Allow egress only to RULE (CIDR[:PORTS], NAME, *.NAME)'
 complete -c sbx -n __sbx_in_run_options -l bind -r -F -d 'Bind a host path in: SRC[:DST][:ro]'
 complete -c sbx -n __sbx_in_run_options -l boottime -x -d 'Offset of CLOCK_BOOTTIME (seconds)'
 complete -c sbx -n __sbx_in_run_options -l cap-add -x -a '(__sbx_caps)' -d 'Add a capability'
 complete -c sbx -n __sbx_in_run_options -l cap-drop -x -a '(__sbx_caps)' -d 'Drop a capability'
 complete -c sbx -n __sbx_in_run_options -l clearenv -d 'Start from an empty environment'
 complete -c sbx -n __sbx_in_run_options -l cpus -x -d 'CPU time limit, in CPUs (0.5: half of one)'
+complete -c sbx -n __sbx_in_run_options -l deny-net -x -a 'host private' -d 'Deny egress to RULE'
 complete -c sbx -n __sbx_in_run_options -s e -l env -x -a '(set -n | string replace -r \'$\' =)' -d 'Set an environment variable'
 complete -c sbx -n __sbx_in_run_options -s h -l help -d 'Show the options'
 complete -c sbx -n __sbx_in_run_options -l hostname -x -d 'Hostname inside'
@@ -155,6 +158,7 @@ complete -c sbx -n __sbx_in_run_options -l monotonic -x -d 'Offset of CLOCK_MONO
 complete -c sbx -n __sbx_in_run_options -l mtu -x -d 'MTU of tap0'
 complete -c sbx -n __sbx_in_run_options -l name -x -d 'A named sandbox'
 complete -c sbx -n __sbx_in_run_options -l net -x -a 'host none slirp' -d 'Network'
+complete -c sbx -n __sbx_in_run_options -l net-log -r -F -d 'Log connections and DNS answers as JSON lines'
 complete -c sbx -n __sbx_in_run_options -l no-ipv6 -d 'No IPv6 on tap0'
 complete -c sbx -n __sbx_in_run_options -l no-pty -d "No pty of the sandbox's own on a terminal"
 complete -c sbx -n __sbx_in_run_options -l no-subids -d "Map only the caller's own ids"

@@ -12,6 +12,7 @@
  * allocation.  Only fragments are copied, into buffers allocated once. */
 #include "config.h"
 
+#include "bytes.h"
 #include "frame.h"
 
 #include <string.h>
@@ -122,19 +123,6 @@ sbx_frame_verdict_name (SbxFrameVerdict verdict)
     }
 }
 
-static inline guint
-get16 (const guint8 *p)
-{
-  return (guint)p[0] << 8 | p[1];
-}
-
-static inline void
-put16 (guint8 *p, guint v)
-{
-  p[0] = (guint8)(v >> 8);
-  p[1] = (guint8)v;
-}
-
 /* The Internet checksum's folded one's complement sum of @len bytes
  * (RFC 1071): 0xffff over a header whose checksum is right. */
 static guint
@@ -142,7 +130,7 @@ sum16 (const guint8 *p, size_t len)
 {
   guint32 sum = 0;
   for (size_t i = 0; i + 1 < len; i += 2)
-    sum += get16 (p + i);
+    sum += sbx_get16 (p + i);
   if (len & 1)
     sum += (guint)p[len - 1] << 8;
   while (sum >> 16)
@@ -187,8 +175,8 @@ check_arp (const guint8 *frame, size_t len, size_t *out_len)
   /* Hardware Ethernet (1), protocol IPv4, their lengths 6 and 4, a request
    * (1) or a reply (2): what the kernel's ARP sends, exactly that long
    * (padding, if any, is cut off). */
-  if (len < ETH_HLEN + ARP_LEN || get16 (arp) != 1 || get16 (arp + 2) != ETH_P_IPV4 || arp[4] != 6
-      || arp[5] != 4 || (get16 (arp + 6) != 1 && get16 (arp + 6) != 2))
+  if (len < ETH_HLEN + ARP_LEN || sbx_get16 (arp) != 1 || sbx_get16 (arp + 2) != ETH_P_IPV4
+      || arp[4] != 6 || arp[5] != 4 || (sbx_get16 (arp + 6) != 1 && sbx_get16 (arp + 6) != 2))
     return SBX_FRAME_BAD_ARP;
   *out_len = ETH_HLEN + ARP_LEN;
   return SBX_FRAME_PASS;
@@ -202,7 +190,7 @@ check_ipv6 (const guint8 *frame, size_t len, size_t *out_len)
     return SBX_FRAME_BAD_LENGTH;
   if (ip[0] >> 4 != 6)
     return SBX_FRAME_BAD_VERSION;
-  size_t payload = get16 (ip + 4);
+  size_t payload = sbx_get16 (ip + 4);
   if (ETH_HLEN + IPV6_HLEN + payload > len)
     return SBX_FRAME_BAD_LENGTH;
   /* No extension header, so no fragment either: libslirp has no IPv6
@@ -284,7 +272,7 @@ reasm_input (SbxFrameFilter *f, const guint8 *frame, guint hlen, guint total, gi
              const guint8 **out, size_t *out_len)
 {
   const guint8 *ip = frame + ETH_HLEN;
-  guint flags = get16 (ip + 6);
+  guint flags = sbx_get16 (ip + 6);
   gboolean more = (flags & IPV4_MF) != 0;
   guint offset = (flags & IPV4_OFFSET) * BLOCK;
   guint size = total - hlen;
@@ -326,10 +314,10 @@ reasm_input (SbxFrameFilter *f, const guint8 *frame, guint hlen, guint total, gi
     return SBX_FRAME_BAD_LENGTH;
   guint8 *dgram = r->buf + REASM_DATA - hlen;
   memcpy (dgram, r->header, hlen);
-  put16 (dgram + 2, hlen + r->end);
-  put16 (dgram + 6, 0);
-  put16 (dgram + 10, 0);
-  put16 (dgram + 10, ~sum16 (dgram, hlen) & 0xffff);
+  sbx_put16 (dgram + 2, hlen + r->end);
+  sbx_put16 (dgram + 6, 0);
+  sbx_put16 (dgram + 10, 0);
+  sbx_put16 (dgram + 10, ~sum16 (dgram, hlen) & 0xffff);
   memcpy (dgram - ETH_HLEN, r->eth, ETH_HLEN);
   *out = dgram - ETH_HLEN;
   *out_len = ETH_HLEN + hlen + r->end;
@@ -346,12 +334,12 @@ check_ipv4 (SbxFrameFilter *f, const guint8 *frame, size_t len, gint64 now_ms, c
   if (ip[0] >> 4 != 4)
     return SBX_FRAME_BAD_VERSION;
   guint hlen = (ip[0] & 0xf) * 4;
-  guint total = get16 (ip + 2);
+  guint total = sbx_get16 (ip + 2);
   if (hlen < IPV4_HLEN || total < hlen || ETH_HLEN + total > len)
     return SBX_FRAME_BAD_LENGTH;
   if (sum16 (ip, hlen) != 0xffff)
     return SBX_FRAME_BAD_CHECKSUM;
-  guint flags = get16 (ip + 6);
+  guint flags = sbx_get16 (ip + 6);
   if ((flags & IPV4_RESERVED) || (flags & (IPV4_MF | IPV4_DF)) == (IPV4_MF | IPV4_DF))
     return SBX_FRAME_BAD_FLAGS;
   guint proto = ip[9];
@@ -377,7 +365,7 @@ sbx_frame_filter_input (SbxFrameFilter *filter, const guint8 *frame, size_t len,
   *out_len = 0;
   if (len < ETH_HLEN)
     return SBX_FRAME_BAD_ETHERNET;
-  switch (get16 (frame + 12))
+  switch (sbx_get16 (frame + 12))
     {
     case ETH_P_IPV4:
       return check_ipv4 (filter, frame, len, now_ms, out, out_len);

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* isolate.c: sbx-net isolates itself once libslirp runs (STYLE.md 16): a
  * user and mount namespace of its own with an empty root (plus the host's
- * resolv.conf, which libslirp reads for DNS), no capabilities, not
- * dumpable, no_new_privs, and a seccomp allow-list.  What the sandbox could
- * make of a bug in libslirp or in sbx-net is then little more than the
- * sockets sbx-net holds. */
+ * resolv.conf, which libslirp and, under an egress policy, egress.c read
+ * for DNS), no capabilities, not dumpable, no_new_privs, and a seccomp
+ * allow-list.  What the sandbox could make of a bug in libslirp or in
+ * sbx-net is then little more than the sockets sbx-net holds.  The egress
+ * policy's forwarding to the host's resolvers needs nothing more than
+ * libslirp's own sockets do (socket, connect, sendto, recvfrom, sendmsg,
+ * getsockopt, getrandom for its ids, openat and read for resolv.conf). */
 #include "config.h"
 
 #include "sbx-net.h"
@@ -25,7 +28,7 @@
 #include <unistd.h>
 
 /* A user and mount namespace of our own, whose root is an empty tmpfs with
- * only the host's resolv.conf (libslirp reads it for every DNS query; bound
+ * only the host's resolv.conf (libslirp and egress.c read it for DNS; bound
  * from where the symlink points, so systemd-resolved's stub works). */
 static void
 isolate_filesystem (void)

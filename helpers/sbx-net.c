@@ -8,16 +8,22 @@
  *
  * Traffic the sandbox starts goes through libslirp, each frame from tap0
  * first through the filter of frame.c: the sandbox may be hostile, and
- * libslirp parses what it is given.  Published ports do not go through
- * libslirp (ports.c).  After setup the helper isolates itself (isolate.c).
+ * libslirp parses what it is given.  Under an egress policy (--allow-net,
+ * --deny-net, --net-log) each frame then goes through egress.c, which
+ * decides new flows and answers the sandbox's DNS itself.  Published ports
+ * do not go through libslirp (ports.c).  After setup the helper isolates
+ * itself (isolate.c).
  *
  * One round of the loop: build the poll set (ours, the ports', libslirp's),
  * poll, dispatch what came, let libslirp and its timers run, then free what
  * the round ended. */
 #include "config.h"
 
+#include "egress.h"
 #include "frame.h"
+#include "netpolicy.h"
 #include "sbx-net.h"
+#include "spec.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -43,8 +49,12 @@ typedef struct
   guint mtu;
   gboolean ipv6;
   gboolean allow_host_loopback;
-  GArray *tcp; /* SbxForward */
-  GArray *udp; /* SbxForward */
+  GArray *tcp;      /* SbxForward */
+  GArray *udp;      /* SbxForward */
+  gboolean policy;  /* the egress policy is in force (rules, or --net-log alone) */
+  gboolean log;     /* SBX_NET_EVENTS_FD is the monitor's --net-log pipe */
+  GPtrArray *allow; /* SbxNetRule* */
+  GPtrArray *deny;
 } Config;
 
 typedef struct
@@ -59,6 +69,7 @@ typedef struct
 {
   Slirp *slirp;
   SbxFrameFilter *filter;
+  SbxEgress *egress; /* NULL without a policy */
   SbxPorts *ports;
   GPtrArray *timers; /* Timer*, libslirp's */
   GArray *pfds;      /* struct pollfd: this round's poll set */
@@ -102,13 +113,26 @@ parse_forward (const char *arg, GArray *into)
   g_array_append_val (into, f);
 }
 
+/* A rule as typed, parsed as sbx parsed it (netpolicy.c): sbx refused a
+ * bad one already, so a failure here is a mismatch of the two. */
+static void
+parse_rule (const char *option, const char *text, GPtrArray *into, guint *index)
+{
+  g_autoptr (GError) error = NULL;
+  if (!sbx_netrule_parse (option, text, (*index)++, into, &error))
+    sbx_net_fatal ("%s", error->message);
+}
+
 static void
 parse_args (int argc, char **argv, Config *c)
 {
-  c->mtu = 65520;
+  guint n_allow = 0, n_deny = 0;
+  c->mtu = SBX_MTU_DEFAULT; /* sbx passes --mtu */
   c->ipv6 = TRUE;
   c->tcp = g_array_new (FALSE, FALSE, sizeof (SbxForward));
   c->udp = g_array_new (FALSE, FALSE, sizeof (SbxForward));
+  c->allow = g_ptr_array_new_with_free_func ((GDestroyNotify)sbx_netrule_free);
+  c->deny = g_ptr_array_new_with_free_func ((GDestroyNotify)sbx_netrule_free);
   for (int i = 1; i < argc; i++)
     {
       const char *a = argv[i];
@@ -123,6 +147,14 @@ parse_args (int argc, char **argv, Config *c)
         parse_forward (a, c->tcp);
       else if (g_str_has_prefix (a, "--udp="))
         parse_forward (a, c->udp);
+      else if (g_str_has_prefix (a, "--allow="))
+        parse_rule ("--allow-net", a + 8, c->allow, &n_allow);
+      else if (g_str_has_prefix (a, "--deny="))
+        parse_rule ("--deny-net", a + 7, c->deny, &n_deny);
+      else if (strcmp (a, "--policy") == 0)
+        c->policy = TRUE;
+      else if (strcmp (a, "--log") == 0)
+        c->log = TRUE;
       else
         sbx_net_fatal ("unknown argument %s", a);
     }
@@ -139,6 +171,13 @@ send_packet (const void *buf, size_t len, void *opaque)
   while (n < 0 && errno == EINTR);
   /* A full tap queue drops the frame, as a busy link would. */
   return n < 0 ? (errno == EAGAIN ? (ssize_t)len : -1) : n;
+}
+
+/* egress.c's frames to the sandbox: refusals and DNS answers. */
+static void
+send_frame (const guint8 *frame, size_t len, gpointer user)
+{
+  send_packet (frame, len, user);
 }
 
 static void
@@ -324,9 +363,16 @@ build_poll_set (Loop *loop)
   g_array_set_size (loop->pfds, 0);
   g_array_append_vals (loop->pfds, fixed, POLL_FIXED);
   sbx_ports_fill (loop->ports, loop->pfds);
+  if (loop->egress != NULL)
+    sbx_egress_fill (loop->egress, loop->pfds);
   slirp_pollfds_fill (loop->slirp, &timeout, add_poll, loop);
   int wait_ms
       = timers_timeout (loop, timeout == UINT32_MAX ? -1 : (int)MIN (timeout, (uint32_t)INT_MAX));
+  if (loop->egress != NULL)
+    {
+      int e = sbx_egress_timeout (loop->egress, sbx_net_now_ms ());
+      wait_ms = e < 0 ? wait_ms : wait_ms < 0 ? e : MIN (wait_ms, e);
+    }
   return wait_ms < 0 ? 1000 : wait_ms;
 }
 
@@ -348,7 +394,9 @@ read_frames (Loop *loop)
       const guint8 *out;
       size_t out_len;
       if (sbx_frame_filter_input (loop->filter, frame, (size_t)len, now, &out, &out_len)
-          == SBX_FRAME_PASS)
+              == SBX_FRAME_PASS
+          && (loop->egress == NULL
+              || sbx_egress_input (loop->egress, out, out_len, now) == SBX_EGRESS_PASS))
         slirp_input (loop->slirp, out, (int)out_len);
     }
   return TRUE;
@@ -374,6 +422,8 @@ dispatch (Loop *loop, gboolean poll_failed)
   else if (p[POLL_FACTORY].revents & (POLLHUP | POLLERR))
     return FALSE;
   sbx_ports_dispatch (loop->ports, p, sbx_net_now_ms ());
+  if (loop->egress != NULL)
+    sbx_egress_dispatch (loop->egress, p, sbx_net_now_ms ());
   slirp_pollfds_poll (loop->slirp, poll_failed, get_revents, loop);
   run_timers (loop);
   return TRUE;
@@ -396,6 +446,24 @@ main (int argc, char **argv)
   loop->timers = g_ptr_array_new ();
   loop->pfds = g_array_new (FALSE, FALSE, sizeof (struct pollfd));
   loop->filter = sbx_frame_filter_new ();
+  if (c.policy)
+    {
+      if (c.log)
+        fcntl (SBX_NET_EVENTS_FD, F_SETFL, O_NONBLOCK);
+      SbxEgressConfig ec = {
+        .allow = c.allow,
+        .deny = c.deny,
+        .mtu = c.mtu,
+        .ipv6 = c.ipv6,
+        .events_fd = c.log ? SBX_NET_EVENTS_FD : -1,
+        .report_fd = STDERR_FILENO,
+        /* In the empty root isolate.c makes: the host's, bound there. */
+        .resolv_conf = "/etc/resolv.conf",
+        .upstream_port = 53,
+        .send = send_frame,
+      };
+      loop->egress = sbx_egress_new (&ec);
+    }
   loop->ports = sbx_ports_new (c.tcp, c.udp);
   loop->slirp = start_slirp (&c, loop);
 

@@ -11,7 +11,8 @@
 #define SBX_NET_FACTORY_FD 4 /* SOCK_SEQPACKET to PID 1: sockets of the sandbox's netns */
 #define SBX_NET_READY_FD   5 /* a byte once libslirp runs and the isolation is done */
 #define SBX_NET_ALIVE_FD   6 /* EOF when the monitor is gone */
-#define SBX_NET_PORTS_FD   7 /* the host sockets of -p, from here on */
+#define SBX_NET_EVENTS_FD  7 /* --net-log: SbxNetEvent records to the monitor (with --log) */
+#define SBX_NET_PORTS_FD   8 /* the host sockets of -p, from here on */
 
 /* Prints "sbx-net: ..." and exits 1. */
 G_NORETURN void sbx_net_fatal (const char *fmt, ...) G_GNUC_PRINTF (1, 2);

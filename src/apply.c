@@ -849,7 +849,7 @@ claim_name (const char *name)
   SbxStateClaim *claim = sbx_state_claim (name, &error);
   if (claim != NULL)
     return claim;
-  if (g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_EXIST))
+  if (g_error_matches (error, SBX_STATE_ERROR, SBX_STATE_ERROR_IN_USE))
     sbx_die ("%s is running: applying its changes while it writes them would race with it; "
              "stop it first ('sbx stop %s')",
              name, name);
@@ -892,7 +892,7 @@ sbx_apply_command (const SbxSpec *caller, const char *name, const char *upper,
                                               "sbx apply", &error);
   if (lock < 0)
     {
-      if (g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_EXIST))
+      if (g_error_matches (error, SBX_STATE_ERROR, SBX_STATE_ERROR_IN_USE))
         sbx_die ("%s: %s: applying its changes while it is written would race with the writer; "
                  "stop it first",
                  name != NULL ? name : upper, error->message);

@@ -211,14 +211,21 @@ typedef struct
   cap_t caps;               /* config->caps, for libcap */
   struct sock_fprog filter; /* the seccomp filter; .len 0: --seccomp=unconfined */
   int exec_errno;           /* set when execve() failed: PID 1 reports it */
-  int exec_report;          /* forked: the pipe the errno goes back through, or -1 */
+  char interpreter[256];    /* ... and the #! interpreter found missing, or "" */
+  int exec_report;          /* forked: the pipe the two go back through, or -1 */
   int pty_slave;            /* the slave of the command's pty, or -1 */
 } CommandStart;
 
-/* Reports a failed execve() of the command (126, or 127 when not found). */
+/* Reports a failed execve() of the command (126, or 127 when not found):
+ * a script whose #! interpreter is missing exists and cannot be executed,
+ * and the interpreter is named (execve() says ENOENT, as if the script
+ * itself were missing). */
 static G_NORETURN void
-exec_failed (const SbxSpec *spec, int errsv)
+exec_failed (const SbxSpec *spec, int errsv, const char *interpreter)
 {
+  if (errsv == ENOENT && interpreter[0] != '\0')
+    sbx_die_code (SBX_EXIT_CANNOT_EXEC, "cannot run '%s': its interpreter %s is missing",
+                  spec->argv[0], interpreter);
   if (errsv == EACCES && !command_in_path (spec->argv[0]))
     errsv = ENOENT; /* an unreadable PATH directory, not the command */
   sbx_die_code (errsv == ENOENT ? SBX_EXIT_NOT_FOUND : SBX_EXIT_CANNOT_EXEC, "cannot run '%s': %s",
@@ -255,8 +262,14 @@ exec_command (void *data)
 
   execvp (spec->argv[0], spec->argv);
   start->exec_errno = errno;
+  /* Looked for here, with the command's own privileges and filter: the
+   * file is the sandbox's, read as data (its first line) by a process
+   * that can do no more than the command itself. */
+  if (start->exec_errno == ENOENT)
+    sbx_util_missing_interpreter (spec->argv[0], start->interpreter, sizeof start->interpreter);
   if (start->exec_report >= 0
-      && write (start->exec_report, &start->exec_errno, sizeof start->exec_errno) < 0)
+      && (write (start->exec_report, &start->exec_errno, sizeof start->exec_errno) < 0
+          || write (start->exec_report, start->interpreter, sizeof start->interpreter) < 0))
     _exit (SBX_EXIT_CANNOT_EXEC);
   _exit (SBX_EXIT_CANNOT_EXEC);
 }
@@ -278,12 +291,13 @@ fork_command (CommandStart *start)
   close (report[1]);
   start->exec_report = -1;
   int errsv = 0;
-  ssize_t n;
-  do
-    n = read (report[0], &errsv, sizeof errsv);
-  while (n < 0 && errno == EINTR);
+  char interpreter[sizeof start->interpreter] = "";
+  gboolean failed = pid > 0 && sbx_util_read_all (report[0], &errsv, sizeof errsv);
+  if (failed && sbx_util_read_all (report[0], interpreter, sizeof interpreter))
+    memcpy (start->interpreter, interpreter, sizeof interpreter);
   close (report[0]);
-  if (pid > 0 && n == sizeof errsv)
+  start->interpreter[sizeof start->interpreter - 1] = '\0';
+  if (failed)
     start->exec_errno = errsv;
   return pid;
 }
@@ -433,7 +447,7 @@ sbx_child_run (const SbxChildConfig *config)
     sbx_die_errno ("cannot start the command");
   sbx_util_close_fdp (&pty_slave);
   if (start.exec_errno != 0)
-    exec_failed (spec, start.exec_errno);
+    exec_failed (spec, start.exec_errno, start.interpreter);
   cap_free (start.caps);
   /* PID 1 writes nothing to the caller's terminal or pipes: holding them
    * open would only make a reader of a pipe wait for PID 1's exit, the

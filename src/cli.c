@@ -11,6 +11,7 @@
 #include "monitor.h"
 #include "named.h"
 #include "patch.h"
+#include "profile.h"
 #include "state.h"
 #include "spec.h"
 
@@ -145,61 +146,197 @@ entry_takes_value (const GOptionEntry *e)
          && !(e->flags & (G_OPTION_FLAG_NO_ARG | G_OPTION_FLAG_OPTIONAL_ARG));
 }
 
-/* An on/off option is --opt or --opt=VALUE (DESIGN.md), but GOption takes
- * the word after an option whose value is optional as that value: in
- * `sbx run --no-pty make`, "make" would be read as --no-pty's value.  So an
- * on/off option standing alone among the options becomes --opt=true before
- * GOption reads them.  Options end where GOption's strict order ends them:
- * at --, at the first word that is no option and no option's value.
- * Returns the strings made, to free once parsed. */
-static GPtrArray *
-spell_out_switches (int argc, char **argv, const GOptionEntry *entries)
+/* Whether @e is an on/off option (or --color[=WHEN]): its value, if any,
+ * is joined with '='. */
+static gboolean
+entry_is_switch (const GOptionEntry *e)
 {
-  GPtrArray *made = g_ptr_array_new_with_free_func (g_free);
-  for (int i = 1; i < argc; i++)
+  return (e->flags & G_OPTION_FLAG_OPTIONAL_ARG) != 0;
+}
+
+/* Whether the option @e may be given several times: a list (GOption's
+ * arrays), or a repeatable option of run's (exec's -e is run's). */
+static gboolean
+entry_repeatable (const GOptionEntry *e)
+{
+  if (e->arg == G_OPTION_ARG_STRING_ARRAY || e->arg == G_OPTION_ARG_FILENAME_ARRAY)
+    return TRUE;
+  const SbxOption *o = e->arg == G_OPTION_ARG_CALLBACK ? sbx_spec_find_option (e->long_name) : NULL;
+  return o != NULL && o->repeatable;
+}
+
+/* Remembers that @e was given (with @value); a second time is a usage
+ * error for an option that is not repeatable: `--name a --name b` would
+ * otherwise silently be b (a profile's value is another matter: the
+ * command line overrides it, cli.c's apply_profile). */
+static void
+note_given (const char *cmd, GHashTable *given, const GOptionEntry *e, const char *value)
+{
+  if (entry_repeatable (e) || strcmp (e->long_name, "help") == 0)
+    return;
+  gpointer first;
+  if (!g_hash_table_lookup_extended (given, e, NULL, &first))
+    {
+      g_hash_table_insert (given, (gpointer)e, (gpointer)value);
+      return;
+    }
+  if (first != NULL && value != NULL)
+    sbx_cli_usage_error (cmd, "--%s given more than once ('%s', then '%s'); it takes one value",
+                         e->long_name, (const char *)first, value);
+  sbx_cli_usage_error (cmd, "--%s given more than once", e->long_name);
+}
+
+static const GOptionEntry *
+find_long (const GOptionEntry *entries, const char *name, size_t n)
+{
+  for (const GOptionEntry *e = entries; e->long_name != NULL; e++)
+    if (e->long_name[0] != '\0' && strlen (e->long_name) == n
+        && strncmp (e->long_name, name, n) == 0)
+      return e;
+  return NULL;
+}
+
+static const GOptionEntry *
+find_short (const GOptionEntry *entries, char c)
+{
+  for (const GOptionEntry *e = entries; e->long_name != NULL; e++)
+    if (e->short_name == c)
+      return e;
+  return NULL;
+}
+
+/* The options of `sbx CMD` as GOption is to read them.  An on/off option
+ * is --opt or --opt=VALUE (DESIGN.md), but GOption takes the word after an
+ * option whose value is optional as that value: in `sbx run --no-pty
+ * make`, "make" would be read as --no-pty's value.  So an on/off option
+ * standing alone becomes --opt=true, and a short one (-v, -t, -f), alone
+ * or in a cluster (-vw DIR), its long form.  Options end where GOption
+ * ends them: at --, and with @posix at the first word that is no option
+ * and no option's value.  A repeated single-valued option is refused here
+ * (note_given).  Returns a new argv (to g_free) of @argv's strings and of
+ * strings added to @made. */
+static char **
+normalize_options (const char *cmd, int argc, char **argv, const GOptionEntry *entries,
+                   gboolean posix, GPtrArray *made)
+{
+  GPtrArray *out = g_ptr_array_new ();
+  g_autoptr (GHashTable) given = g_hash_table_new (g_direct_hash, g_direct_equal);
+  int i = 0;
+
+  g_ptr_array_add (out, argv[i++]);
+  for (; i < argc; i++)
     {
       const char *a = argv[i];
-      if (a[0] != '-' || a[1] == '\0' || strcmp (a, "--") == 0)
+      if (strcmp (a, "--") == 0)
         break;
+      if (a[0] != '-' || a[1] == '\0')
+        {
+          if (posix)
+            break;
+          g_ptr_array_add (out, argv[i]);
+          continue;
+        }
       if (a[1] == '-')
         {
           const char *name = a + 2, *eq = strchr (name, '=');
-          size_t n = eq != NULL ? (size_t)(eq - name) : strlen (name);
-          for (const GOptionEntry *e = entries; e->long_name != NULL; e++)
-            if (e->long_name[0] != '\0' && strlen (e->long_name) == n
-                && strncmp (e->long_name, name, n) == 0)
-              {
-                if (eq == NULL && (e->flags & G_OPTION_FLAG_OPTIONAL_ARG))
-                  {
-                    argv[i] = g_strconcat (a, "=true", NULL);
-                    g_ptr_array_add (made, argv[i]);
-                  }
-                else if (eq == NULL && entry_takes_value (e))
-                  i++;
-                break;
-              }
+          const GOptionEntry *e
+              = find_long (entries, name, eq != NULL ? (size_t)(eq - name) : strlen (name));
+          const char *value = eq != NULL ? eq + 1 : NULL;
+          if (e != NULL && eq == NULL && entry_is_switch (e))
+            {
+              g_ptr_array_add (made, g_strconcat (a, "=true", NULL));
+              g_ptr_array_add (out, made->pdata[made->len - 1]);
+              note_given (cmd, given, e, NULL);
+              continue;
+            }
+          g_ptr_array_add (out, argv[i]);
+          if (e != NULL && eq == NULL && entry_takes_value (e) && i + 1 < argc)
+            {
+              value = argv[++i];
+              g_ptr_array_add (out, argv[i]);
+            }
+          if (e != NULL)
+            note_given (cmd, given, e, value);
           continue;
         }
       /* -w DIR, -wDIR, -vw DIR: a short option's value is the rest of the
        * word, or the next one. */
+      g_autoptr (GString) kept = g_string_new ("-");
+      gboolean next_is_value = FALSE;
       for (const char *c = a + 1; *c != '\0'; c++)
         {
-          const GOptionEntry *e = entries;
-          while (e->long_name != NULL && e->short_name != *c)
-            e++;
-          if (e->long_name != NULL && entry_takes_value (e))
+          const GOptionEntry *e = find_short (entries, *c);
+          if (e != NULL && entry_is_switch (e))
             {
-              if (c[1] == '\0')
-                i++;
+              g_ptr_array_add (made, g_strdup_printf ("--%s=true", e->long_name));
+              g_ptr_array_add (out, made->pdata[made->len - 1]);
+              note_given (cmd, given, e, NULL);
+              continue;
+            }
+          g_string_append_c (kept, *c);
+          if (e != NULL && entry_takes_value (e))
+            {
+              g_string_append (kept, c + 1);
+              next_is_value = c[1] == '\0' && i + 1 < argc;
+              note_given (cmd, given, e, c[1] != '\0' ? c + 1 : next_is_value ? argv[i + 1] : NULL);
               break;
             }
+          if (e != NULL)
+            note_given (cmd, given, e, NULL);
         }
+      if (kept->len > 1)
+        {
+          g_ptr_array_add (made, g_string_free (g_steal_pointer (&kept), FALSE));
+          g_ptr_array_add (out, made->pdata[made->len - 1]);
+        }
+      if (next_is_value)
+        g_ptr_array_add (out, argv[++i]);
     }
-  return made;
+  for (; i < argc; i++)
+    g_ptr_array_add (out, argv[i]);
+  g_ptr_array_add (out, NULL);
+  return (char **)g_ptr_array_free (out, FALSE);
+}
+
+/* What the callbacks of a subcommand's options get: its entries as given
+ * (for the on/off ones) and the data of its own callbacks. */
+typedef struct
+{
+  const GOptionEntry *entries;
+  gpointer data;
+} SubcommandParse;
+
+/* An on/off option of a subcommand (ps -a, rm -f, diff --json...): alone
+ * or =true|false|yes|no|1|0, as run's; into its gboolean. */
+static gboolean
+switch_cb (const char *name, const char *value, gpointer data, GError **error)
+{
+  const SubcommandParse *p = data;
+  const char *bare = name + strspn (name, "-");
+  for (const GOptionEntry *e = p->entries; e->long_name != NULL; e++)
+    if (strcmp (e->long_name, bare) == 0 || (bare[1] == '\0' && e->short_name == bare[0]))
+      {
+        g_autofree char *option = g_strconcat ("--", e->long_name, NULL);
+        return sbx_spec_parse_on_off (option, value, e->arg_data, error);
+      }
+  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_UNKNOWN_OPTION, "unknown option %s", name);
+  return FALSE;
+}
+
+/* GOption's messages start with a capital ("Unknown option"); ours are
+ * lower case after "sbx: ". */
+static G_NORETURN void
+parse_error (const char *cmd, GError *error)
+{
+  if (g_ascii_isupper (error->message[0]) && g_ascii_islower (error->message[1]))
+    error->message[0] = g_ascii_tolower (error->message[0]);
+  sbx_cli_usage_error (cmd, "%s", error->message);
 }
 
 /* Parses the options of `sbx CMD`, with a --help of ours (exits 0); returns
- * the remaining arguments.  @posix: options end at the first non-option. */
+ * the remaining arguments.  @posix: options end at the first non-option.
+ * The callbacks among @entries get a SubcommandParse whose data is @data;
+ * the G_OPTION_ARG_NONE ones become on/off options. */
 static char **
 parse_subcommand (const char *cmd, const char *params, const char *summary,
                   const GOptionEntry *entries, gpointer data, gboolean posix, int argc, char **argv)
@@ -207,9 +344,19 @@ parse_subcommand (const char *cmd, const char *params, const char *summary,
   g_autoptr (GError) error = NULL;
   char **rest = NULL;
   gboolean help = FALSE;
+  SubcommandParse parse = { entries, data };
   g_autoptr (GArray) all = g_array_new (TRUE, TRUE, sizeof (GOptionEntry));
   for (const GOptionEntry *e = entries; e != NULL && e->long_name != NULL; e++)
-    g_array_append_val (all, *e);
+    {
+      GOptionEntry copy = *e;
+      if (e->arg == G_OPTION_ARG_NONE)
+        {
+          copy.arg = G_OPTION_ARG_CALLBACK;
+          copy.arg_data = (gpointer)switch_cb;
+          copy.flags |= G_OPTION_FLAG_OPTIONAL_ARG;
+        }
+      g_array_append_val (all, copy);
+    }
   GOptionEntry help_entry = { "help", 'h', 0, G_OPTION_ARG_NONE, &help, NULL, NULL };
   GOptionEntry remaining
       = { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, NULL };
@@ -219,19 +366,17 @@ parse_subcommand (const char *cmd, const char *params, const char *summary,
   g_autofree char *prgname = g_strdup_printf ("sbx %s", cmd);
   g_set_prgname (prgname);
   g_autoptr (GOptionContext) ctx = g_option_context_new (params);
-  GOptionGroup *group = g_option_group_new (cmd, summary, summary, data, NULL);
+  GOptionGroup *group = g_option_group_new (cmd, summary, summary, &parse, NULL);
   g_option_group_add_entries (group, (GOptionEntry *)(void *)all->data);
   g_option_context_set_main_group (ctx, group);
   g_option_context_set_help_enabled (ctx, FALSE);
   g_option_context_set_strict_posix (ctx, posix);
-  g_autoptr (GPtrArray) made
-      = spell_out_switches (argc, argv, (const GOptionEntry *)(void *)all->data);
-  if (!g_option_context_parse (ctx, &argc, &argv, &error))
-    {
-      if (g_ascii_isupper (error->message[0]) && g_ascii_islower (error->message[1]))
-        error->message[0] = g_ascii_tolower (error->message[0]);
-      sbx_cli_usage_error (cmd, "%s", error->message);
-    }
+  g_autoptr (GPtrArray) made = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char **args
+      = normalize_options (cmd, argc, argv, (const GOptionEntry *)(void *)all->data, posix, made);
+  int n = (int)g_strv_length (args);
+  if (!g_option_context_parse (ctx, &n, &args, &error))
+    parse_error (cmd, error);
   if (help)
     {
       print_subcommand_help (cmd, params, summary, entries);
@@ -298,6 +443,7 @@ sbx_cli_ps (int argc, char **argv)
 static gboolean
 exec_option_cb (const char *name, const char *value, gpointer data, GError **error)
 {
+  const SubcommandParse *p = data;
   const char *bare = name + strspn (name, "-");
   if (strcmp (bare, "e") == 0)
     bare = "env";
@@ -307,7 +453,7 @@ exec_option_cb (const char *name, const char *value, gpointer data, GError **err
     bare = "share-tty";
   const SbxOption *o = sbx_spec_find_option (bare);
   g_assert (o != NULL);
-  return o->set (data, value, error);
+  return o->set (p->data, value, error);
 }
 
 int
@@ -317,14 +463,14 @@ sbx_cli_exec (int argc, char **argv)
   const GOptionEntry entries[] = {
     { "env", 'e', 0, G_OPTION_ARG_CALLBACK, exec_option_cb, "Set an environment variable",
       "KEY=VALUE" },
-    { "clearenv", 0, G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK, exec_option_cb,
+    { "clearenv", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, exec_option_cb,
       "Start from an empty environment", NULL },
     { "workdir", 'w', 0, G_OPTION_ARG_CALLBACK, exec_option_cb,
       "Working directory inside (default: the sandbox command's)", "DIR" },
-    { "share-tty", 't', G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK, exec_option_cb,
+    { "share-tty", 't', G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, exec_option_cb,
       "Keep the caller's session and terminal", NULL },
-    { "tty", 0, G_OPTION_FLAG_NO_ARG | G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_CALLBACK, exec_option_cb,
-      NULL, NULL },
+    { "tty", 0, G_OPTION_FLAG_OPTIONAL_ARG | G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_CALLBACK,
+      exec_option_cb, NULL, NULL },
     { "no-pty", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, exec_option_cb,
       "No pty of the sandbox's own on a terminal", NULL },
     { NULL },
@@ -384,14 +530,31 @@ int
 sbx_cli_rm (int argc, char **argv)
 {
   gboolean force = FALSE;
+  char *upper = NULL;
   const GOptionEntry entries[] = {
     { "force", 'f', 0, G_OPTION_ARG_NONE, &force, "Stop the sandbox first if it runs", NULL },
+    { "upper", 0, 0, G_OPTION_ARG_FILENAME, &upper,
+      "Delete the kept layer DIR (--upper DIR of run) instead", "DIR" },
     { NULL },
   };
-  g_auto (GStrv) rest
-      = parse_subcommand ("rm", "NAME...", "Delete stopped named sandboxes and their kept layers.",
-                          entries, NULL, FALSE, argc, argv);
+  g_auto (GStrv) rest = parse_subcommand (
+      "rm", "NAME... | --upper DIR",
+      "Delete stopped named sandboxes and their kept layers, or the kept layer\n"
+      "in DIR (sbx run --upper DIR), whatever ids own its files.",
+      entries, NULL, FALSE, argc, argv);
+  g_autofree char *owned_upper = upper;
   g_autoptr (SbxSpec) caller = caller_spec ();
+  if (upper != NULL)
+    {
+      g_autoptr (GError) error = NULL;
+      if (rest != NULL && rest[0] != NULL)
+        sbx_cli_usage_error ("rm", "--upper DIR takes no NAME ('%s')", rest[0]);
+      if (upper[0] == '\0')
+        sbx_cli_usage_error ("rm", "--upper: empty value");
+      if (!sbx_named_rm_upper (caller, upper, &error))
+        sbx_die ("%s", error->message);
+      return 0;
+    }
   int status = 0;
   for (char **n = names ("rm", rest); *n != NULL; n++)
     {
@@ -403,11 +566,12 @@ sbx_cli_rm (int argc, char **argv)
   return status;
 }
 
-/* --color[=WHEN] of diff and apply; @data is the SbxColor. */
+/* --color[=WHEN] of diff and apply; the data is the SbxColor. */
 static gboolean
 color_cb (const char *name, const char *value, gpointer data, GError **error)
 {
-  if (sbx_patch_parse_color (value, data))
+  const SubcommandParse *p = data;
+  if (sbx_patch_parse_color (value, p->data))
     return TRUE;
   g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                "%s: '%s' is not one of auto, always, never", name, value);
@@ -600,7 +764,7 @@ sbx_cli_help (const char *command)
           "  ps [-a] [--json]                      list running named sandboxes\n"
           "  exec NAME [--] COMMAND [ARG...]       run a command in a running named sandbox\n"
           "  stop NAME [--time SECONDS]            stop a named sandbox\n"
-          "  rm [-f] NAME                          delete a stopped named sandbox and its layer\n"
+          "  rm [-f] NAME... | --upper DIR         delete stopped named sandboxes or a kept layer\n"
           "  diff NAME | --upper DIR [PATH...]     list (-p: show) what a writable layer changed\n"
           "  apply NAME | --upper DIR [PATH...]    write a kept layer's changes to the host\n\n"
           "The host:\n"
@@ -679,9 +843,7 @@ build_entries (char ***remaining)
       GOptionEntry e = {
         .long_name = o->long_name,
         .short_name = o->short_name,
-        .flags = o->takes_value ? 0
-                 : o->on_off    ? G_OPTION_FLAG_OPTIONAL_ARG
-                                : G_OPTION_FLAG_NO_ARG,
+        .flags = o->takes_value ? 0 : G_OPTION_FLAG_OPTIONAL_ARG,
         .arg = G_OPTION_ARG_CALLBACK,
         .arg_data = (gpointer)option_cb,
         .description = o->help,
@@ -726,21 +888,47 @@ clear_given (gpointer p)
  * The options were checked once already; the profile's are checked by the
  * same setters.  A bad profile is not a usage error: one line, exit 125. */
 static SbxSpec *
-apply_profile (const CliState *state)
+apply_profile (const CliState *state, GHashTable *origins)
 {
   g_autoptr (SbxSpec) merged = sbx_spec_new ();
   g_autoptr (GError) error = NULL;
 
   fill_caller (merged);
-  if (!sbx_spec_load_profile (merged, state->spec->profile, &error))
+  if (!sbx_profile_load (merged, state->spec->profile, origins, &error))
     sbx_die ("%s", error->message);
   for (guint i = 0; i < state->given->len; i++)
     {
       const GivenOption *g = &g_array_index (state->given, GivenOption, i);
       if (!g->option->set (merged, g->value, &error))
         sbx_cli_usage_error ("run", "%s", error->message);
+      /* The command line's value: said as the command line's. */
+      g_hash_table_remove (origins, g->option->long_name);
     }
   return g_steal_pointer (&merged);
+}
+
+/* A message of validation about an option whose value came from the
+ * profile ("--layer: /x: No such file or directory"), said as the
+ * profile's ("PATH:LINE: layer: /x: ..."); NULL when the option is not
+ * the profile's. */
+static char *
+said_by_profile (GHashTable *origins, const char *message)
+{
+  if (origins == NULL || message[0] != '-')
+    return NULL;
+  size_t n = strcspn (message, ": ");
+  g_autofree char *token = g_strndup (message, n);
+  const SbxOption *o = NULL;
+  if (token[1] == '-')
+    o = sbx_spec_find_option (token + 2);
+  else
+    for (const SbxOption *x = sbx_spec_options (); x->long_name != NULL && n == 2; x++)
+      if (x->short_name == token[1])
+        o = x;
+  const char *where = o != NULL ? g_hash_table_lookup (origins, o->long_name) : NULL;
+  if (where == NULL)
+    return NULL;
+  return g_strdup_printf ("%s: %s%s", where, o->long_name, message + n);
 }
 
 int
@@ -762,34 +950,38 @@ sbx_cli_run (int argc, char **argv)
   g_option_context_set_help_enabled (ctx, FALSE);
   /* Options end at the command: in `sbx run ls -l`, -l is ls's. */
   g_option_context_set_strict_posix (ctx, TRUE);
-  g_autoptr (GPtrArray) made
-      = spell_out_switches (argc, argv, (const GOptionEntry *)(void *)entries->data);
+  g_autoptr (GPtrArray) made = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char **args = normalize_options (
+      "run", argc, argv, (const GOptionEntry *)(void *)entries->data, TRUE, made);
+  int n = (int)g_strv_length (args);
 
-  if (!g_option_context_parse (ctx, &argc, &argv, &error))
-    {
-      /* GOption's own messages start with a capital ("Unknown option");
-       * ours are lower case after "sbx: ". */
-      if (g_ascii_isupper (error->message[0]) && g_ascii_islower (error->message[1]))
-        error->message[0] = g_ascii_tolower (error->message[0]);
-      sbx_cli_usage_error ("run", "%s", error->message);
-    }
+  if (!g_option_context_parse (ctx, &n, &args, &error))
+    parse_error ("run", error);
   if (state.help)
     {
       g_strfreev (remaining);
       print_run_help (stdout);
       return 0;
     }
+  g_autoptr (GHashTable) origins = NULL;
   if (spec->profile != NULL)
     {
-      g_autoptr (SbxSpec) merged = apply_profile (&state);
+      origins = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+      g_autoptr (SbxSpec) merged = apply_profile (&state, origins);
       sbx_spec_free (g_steal_pointer (&spec));
       spec = g_steal_pointer (&merged);
     }
   spec->argv = remaining;
+  /* Validation creates nothing: a refused run leaves nothing behind. */
   if (!sbx_spec_validate (spec, &error))
     {
-      sbx_spec_remove_created (spec->created);
-      sbx_cli_usage_error ("run", "%s", error->message);
+      /* About a profile's value: the profile's error, not a usage error. */
+      g_autofree char *profile_said = said_by_profile (origins, error->message);
+      if (profile_said != NULL)
+        sbx_die ("%s", profile_said);
+      if (g_error_matches (error, SBX_SPEC_ERROR, SBX_SPEC_ERROR_USAGE))
+        sbx_cli_usage_error ("run", "%s", error->message);
+      sbx_die ("%s", error->message);
     }
   return sbx_monitor_run (spec);
 }

@@ -8,10 +8,11 @@
 #pragma once
 
 #include "cgroup.h"
+#include "netpolicy.h"
 
 #include <glib.h>
 
-#define SBX_EXT_ABI 2
+#define SBX_EXT_ABI 3
 
 typedef struct
 {
@@ -28,6 +29,9 @@ typedef struct
   char *(*cgroup_probe) (GError **error);
   /* `sbx doctor --json`: SbxDoctorCheck* (doctor.h) -> a JSON object */
   char *(*doctor_json) (GPtrArray *checks, gboolean ok);
+  /* --net-log: one record of sbx-net -> one line of JSON (without the
+   * newline); @rule is "--allow-net TEXT" or "--deny-net TEXT", or NULL */
+  char *(*net_event_json) (const SbxNetEvent *event, const char *rule);
 } SbxExt;
 
 /* The exported table in sbx-ext.so. */

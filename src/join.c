@@ -169,6 +169,12 @@ run_command (const SbxSandboxInfo *info, const SbxSpec *spec, const sigset_t *ma
 
   execvp (spec->argv[0], spec->argv);
   int errsv = errno;
+  /* As run's command does (child.c): with the command's privileges. */
+  char interpreter[256];
+  if (errsv == ENOENT
+      && sbx_util_missing_interpreter (spec->argv[0], interpreter, sizeof interpreter))
+    sbx_die_code (SBX_EXIT_CANNOT_EXEC, "cannot run '%s': its interpreter %s is missing",
+                  spec->argv[0], interpreter);
   sbx_die_code (errsv == ENOENT ? SBX_EXIT_NOT_FOUND : SBX_EXIT_CANNOT_EXEC, "cannot run '%s': %s",
                 spec->argv[0], sbx_util_strerror (errsv));
 }

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -43,6 +44,23 @@ static const char *const readonly[] = {
   "/proc/fs",            /* filesystem tunables (NFS...) */
   "/proc/asound",        /* sound card controls */
 };
+
+const char *
+sbx_mask_reserved (const char *path)
+{
+  for (guint k = 0; k < 2; k++)
+    {
+      const char *const *list = k == 0 ? masked : readonly;
+      guint n = k == 0 ? G_N_ELEMENTS (masked) : G_N_ELEMENTS (readonly);
+      for (guint i = 0; i < n; i++)
+        {
+          size_t len = strlen (list[i]);
+          if (strncmp (path, list[i], len) == 0 && (path[len] == '/' || path[len] == '\0'))
+            return list[i];
+        }
+    }
+  return NULL;
+}
 
 static const char *const session_variables[] = {
   "DBUS_SESSION_BUS_ADDRESS",

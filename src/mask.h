@@ -12,6 +12,10 @@
  * at all: rootfs.c mounts a fresh one.)  Dies on failure. */
 void sbx_mask_apply (int newroot);
 
+/* The masked or read-only path that @path (absolute, canonical) is or lies
+ * below, or NULL: a --bind or --tmpfs there would fight the mask. */
+const char *sbx_mask_reserved (const char *path);
+
 /* The environment variables that point at the caller's session (bus,
  * display, agents): the sandbox cannot reach those, so they are dropped
  * unless set with -e.  NULL-terminated. */

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 /* What the monitor learns about the sandbox while it runs. */
@@ -55,24 +56,83 @@ typedef struct
   int status;
   int error_code; /* non-zero: the sandbox reported a failure */
   char *error_text;
+  char *fuse_killed;       /* how fuse-overlayfs was killed while the sandbox lived, or NULL */
+  GPtrArray *made_parents; /* missing parents of a named sandbox's data directory we made */
+  char *lock_made;         /* the kept layer's lock file, when we made it in an existing DIR */
 } SbxRun;
 
 static void verbose (const SbxSpec *spec, const char *fmt, ...) SBX_PRINTF (2, 3);
 
-/* A run that fails before its command starts leaves nothing behind: the
- * layer directories validation made are removed again, whichever way the
- * monitor exits (sbx_die() included).  Process state, not options: set
- * once by sbx_monitor_run(), which holds a reference to the list (the spec
- * itself is gone by the time atexit handlers run). */
-static GPtrArray *undo_dirs;
+/* The run in progress and whether its command started: process state of
+ * the monitor (not options), set by sbx_monitor_run(), for the one way out
+ * of every failure, undo_run(). */
+static SbxRun *current_run;
+static pid_t monitor_pid;
 static gboolean command_started;
 
-static void
-undo_unless_started (void)
+static void release_run (SbxRun *run);
+
+/* In a user namespace where the caller's subordinate ids are mapped: the
+ * layer directories PID 1's setup made belong to those ids when it made
+ * them as root inside.  System calls alone: the monitor may have threads
+ * (GDBus) by now. */
+static int
+remove_created_mapped (gpointer data)
 {
-  if (!command_started && undo_dirs != NULL)
-    sbx_spec_remove_created (undo_dirs);
-  g_clear_pointer (&undo_dirs, g_ptr_array_unref);
+  const GPtrArray *created = data;
+  int failed = 0;
+  for (guint i = created->len; i > 0; i--)
+    failed += !sbx_util_remove_tree_raw (created->pdata[i - 1]);
+  return failed != 0;
+}
+
+/* Removes the directories made for the run (spec->created), with what
+ * sbx's setup put in them: as the caller, and where that is not enough,
+ * as the caller's subordinate ids too (as `sbx rm` does). */
+static void
+remove_created (const SbxSpec *spec)
+{
+  gboolean all = TRUE;
+  for (guint i = spec->created->len; i > 0; i--)
+    all &= sbx_util_remove_tree (spec->created->pdata[i - 1], FALSE);
+  if (!all)
+    sbx_userns_run_mapped (spec, remove_created_mapped, spec->created, NULL);
+  g_ptr_array_set_size (spec->created, 0);
+}
+
+/* Ends the run, whichever way the monitor leaves: its return, an
+ * sbx_die() anywhere (an atexit handler), a failure reported by the
+ * sandbox.  Before the command started, nothing the run made survives it:
+ * PID 1 is killed and reaped (its mounts hold the layer), the layer
+ * directories and lock file made for it are removed; then the name, the
+ * layer's lock, the helpers and the scope are released.  A layer that the
+ * command has written is kept, as is one that existed before. */
+static void
+undo_run (void)
+{
+  SbxRun *run = current_run;
+  /* Never in the sandbox's PID 1, a clone of the monitor (it leaves with
+   * _exit(), but a clone is a copy of this state). */
+  if (run == NULL || getpid () != monitor_pid)
+    return;
+  current_run = NULL;
+  if (!command_started)
+    {
+      if (run->pidfd >= 0)
+        {
+          sbx_util_pidfd_send_signal (run->pidfd, SIGKILL);
+          while (waitid (P_PIDFD, (id_t)run->pidfd, NULL, WEXITED) < 0 && errno == EINTR)
+            ;
+        }
+      remove_created (run->spec);
+      if (run->lock_made != NULL)
+        unlink (run->lock_made);
+      for (guint i = run->made_parents->len; i > 0; i--)
+        rmdir (run->made_parents->pdata[i - 1]); /* only if empty: another run's may be there */
+    }
+  release_run (run);
+  g_clear_pointer (&run->made_parents, g_ptr_array_unref);
+  g_clear_pointer (&run->lock_made, g_free);
 }
 
 static void
@@ -146,6 +206,47 @@ start_fuse (SbxRun *run)
         = sbx_fuse_spawn (run->spec, run->fuse_exe, run->pidfd, run->config->root_mapped, &error);
   if (run->fuse == NULL)
     sbx_msg_send (run->sock, SBX_MSG_FUSE_FAILED, 0, 0, error->message, -1);
+}
+
+/* Whether the process of @pidfd is exiting (PF_EXITING in the flags of
+ * /proc/PID/stat, set when its exit begins, before its files are closed
+ * and long before its parent can reap it). */
+static gboolean
+process_exiting (int pidfd)
+{
+  g_autofree char *fdinfo = g_strdup_printf ("/proc/self/fdinfo/%d", pidfd);
+  g_autofree char *info = NULL;
+  if (!g_file_get_contents (fdinfo, &info, NULL, NULL))
+    return FALSE;
+  const char *line = strstr (info, "\nPid:");
+  gint64 pid = line != NULL ? g_ascii_strtoll (line + 5, NULL, 10) : -1;
+  if (pid <= 0)
+    return FALSE; /* -1: reaped already */
+  g_autofree char *path = g_strdup_printf ("/proc/%" G_GINT64_FORMAT "/stat", pid);
+  g_autofree char *stat = NULL;
+  if (!g_file_get_contents (path, &stat, NULL, NULL))
+    return TRUE;
+  /* Fields after the command name, which may hold spaces: the 9th field,
+   * flags, is the 7th after ")". */
+  const char *p = strrchr (stat, ')');
+  g_auto (GStrv) fields = p != NULL ? g_strsplit (p + 2, " ", 8) : NULL;
+  if (fields == NULL || g_strv_length (fields) < 7)
+    return FALSE;
+  return (g_ascii_strtoull (fields[6], NULL, 10) & 0x4) != 0; /* PF_EXITING */
+}
+
+/* Remembers that fuse-overlayfs was killed (@why, sbx_fuse_failure()):
+ * not the exit of its unmount when the sandbox's mount namespace goes. */
+static void
+note_fuse_death (SbxRun *run, const char *why)
+{
+  if (run->fuse_killed != NULL || strstr (why, "(killed by ") == NULL
+      || run->state == SBX_RUN_EXITED)
+    return;
+  run->fuse_killed
+      = run->state == SBX_RUN_STARTED
+            ? g_strdup_printf ("%s, while the command ran; the sandbox was stopped", why)
+            : g_strdup (why);
 }
 
 /* The sandbox's pty: the monitor proxies it from now on (pty.c). */
@@ -468,6 +569,7 @@ wait_for_sandbox (const SbxSpec *spec, SbxRun *run, int sock, int signal_fd)
     NET,
     NET_EXIT,
     EVENTS,
+    NET_LOG,
     PTY, /* two: the pty's master, the caller's terminal */
     N_FDS = PTY + 2,
   };
@@ -481,6 +583,8 @@ wait_for_sandbox (const SbxSpec *spec, SbxRun *run, int sock, int signal_fd)
     /* cgroup v2 files signal a change with POLLPRI */
     [EVENTS]
     = { .fd = run->scope != NULL ? run->ext->scope_events_fd (run->scope) : -1, .events = POLLPRI },
+    /* --net-log: sbx-net's records */
+    [NET_LOG] = { .fd = -1, .events = POLLIN },
   };
   gboolean sock_open = TRUE;
 
@@ -490,6 +594,7 @@ wait_for_sandbox (const SbxSpec *spec, SbxRun *run, int sock, int signal_fd)
       fds[FUSE].fd = run->fuse != NULL ? sbx_fuse_pidfd (run->fuse) : -1;
       fds[NET].fd = run->net != NULL ? sbx_net_ready_fd (run->net) : -1;
       fds[NET_EXIT].fd = run->net != NULL ? sbx_net_pidfd (run->net) : -1;
+      fds[NET_LOG].fd = sbx_net_events_fd (run->net);
       sbx_pty_proxy_poll (run->pty, &fds[PTY]);
       if (poll (fds, G_N_ELEMENTS (fds), -1) < 0)
         {
@@ -516,6 +621,7 @@ wait_for_sandbox (const SbxSpec *spec, SbxRun *run, int sock, int signal_fd)
            * files it served fails (ENOTCONN): the sandbox is stopped, and
            * the caller hears why. */
           g_autofree char *why = sbx_fuse_failure (run->fuse);
+          note_fuse_death (run, why);
           if (run->state == SBX_RUN_BUILDING || run->state == SBX_RUN_SETUP)
             sbx_msg_send (sock, SBX_MSG_FUSE_FAILED, 0, 0, why, -1);
           else if (run->state == SBX_RUN_STARTED)
@@ -550,6 +656,8 @@ wait_for_sandbox (const SbxSpec *spec, SbxRun *run, int sock, int signal_fd)
         }
       if (fds[EVENTS].revents & (POLLPRI | POLLERR))
         update_oom_kills (run);
+      if (fds[NET_LOG].revents & (POLLIN | POLLHUP | POLLERR))
+        sbx_net_log_events (run->net);
       if (fds[PIDFD].revents & POLLIN)
         break;
     }
@@ -565,6 +673,25 @@ wait_for_sandbox (const SbxSpec *spec, SbxRun *run, int sock, int signal_fd)
   while (sock_open)
     sock_open = read_message (sock, run);
   update_oom_kills (run);
+  /* fuse-overlayfs killed a moment before PID 1 went, its death not yet
+   * seen above: gone, or on its way (the kernel closes its /dev/fuse, and
+   * the command sees ENOTCONN or SIGBUS, before its exit is reported). */
+  struct pollfd fuse_gone
+      = { .fd = run->fuse != NULL ? sbx_fuse_pidfd (run->fuse) : -1, .events = POLLIN };
+  if (fuse_gone.fd >= 0 && poll (&fuse_gone, 1, process_exiting (fuse_gone.fd) ? 2000 : 0) > 0)
+    {
+      g_autofree char *why = sbx_fuse_failure (run->fuse);
+      note_fuse_death (run, why);
+    }
+  /* Its death is the cause of whatever failed after it (a bind from it, the
+   * command's execve() with ENOTCONN, the command's SIGBUS on a file it
+   * served): said as such, 125. */
+  if (run->fuse_killed != NULL)
+    {
+      g_free (run->error_text);
+      run->error_code = SBX_EXIT_FAILURE;
+      run->error_text = g_steal_pointer (&run->fuse_killed);
+    }
   /* What the command wrote last, then the caller's terminal as it was,
    * before any message of ours. */
   sbx_pty_proxy_finish (g_steal_pointer (&run->pty));
@@ -579,6 +706,73 @@ wait_for_sandbox (const SbxSpec *spec, SbxRun *run, int sock, int signal_fd)
                                           : 128 + info.si_status;
   report_oom (run, code);
   return code;
+}
+
+/* Makes the missing parents of @path (a named sandbox's data directory),
+ * remembered to be removed again while empty. */
+static void
+make_parents (SbxRun *run, const char *option, const char *path)
+{
+  g_autofree char *parent = g_path_get_dirname (path);
+  if (strcmp (parent, path) == 0 || access (parent, F_OK) == 0)
+    return;
+  make_parents (run, option, parent);
+  if (mkdir (parent, 0700) == 0)
+    g_ptr_array_add (run->made_parents, g_strdup (parent));
+  else if (errno != EEXIST)
+    sbx_die ("%s: cannot create %s: %s", option, parent, sbx_util_strerror (errno));
+}
+
+/* mkdir, remembered in spec->created for undo_run(); an existing
+ * directory is fine (validation checked it). */
+static void
+make_layer_dir (SbxRun *run, const char *option, const char *path, mode_t mode)
+{
+  if (mkdir (path, mode) == 0)
+    g_ptr_array_add (run->spec->created, g_strdup (path));
+  else if (errno != EEXIST)
+    sbx_die ("%s: cannot create %s: %s", option, path, sbx_util_strerror (errno));
+}
+
+/* The kept layer, taken for this run: its directory DIR (with missing
+ * parents for a named sandbox's), DIR/lock (held until we exit, released
+ * however we die: no other sandbox and no `sbx apply` writes the layer
+ * meanwhile), then DIR/upper and DIR/work.  Made here, when the run
+ * starts: validation only checked them. */
+static void
+take_layer (SbxRun *run)
+{
+  const SbxSpec *spec = run->spec;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_path_get_dirname (spec->upper);
+  const char *option = spec->name != NULL ? "--name" : "--upper";
+  g_autofree char *command = g_strjoinv (" ", spec->argv);
+  g_autofree char *holder = spec->name != NULL ? g_strdup_printf ("--name %s", spec->name)
+                                               : g_strdup_printf ("sbx run -- %.80s", command);
+  g_autofree char *lock = g_build_filename (dir, "lock", NULL);
+
+  if (spec->name != NULL)
+    make_parents (run, option, dir);
+  gboolean made = mkdir (dir, 0700) == 0;
+  if (!made && errno != EEXIST)
+    sbx_die ("%s: cannot create %s: %s", option, dir, sbx_util_strerror (errno));
+  /* The name's claim makes its directory ours at once; --upper DIR is
+   * ours once its lock is: another run may have made it a moment before
+   * us (a race for a new DIR) and hold it now. */
+  if (made && spec->name != NULL)
+    g_ptr_array_add (spec->created, g_strdup (dir));
+  gboolean lock_existed = access (lock, F_OK) == 0;
+  run->layer_lock = sbx_state_lock_layer (dir, holder, &error);
+  if (run->layer_lock < 0)
+    sbx_die ("%s %s: %s", option, spec->name != NULL ? spec->name : dir, error->message);
+  if (made && spec->name == NULL)
+    g_ptr_array_add (spec->created, g_strdup (dir));
+  else if (!made && !lock_existed)
+    run->lock_made = g_steal_pointer (&lock);
+  make_layer_dir (run, option, spec->upper, 0755);
+  make_layer_dir (run, option, spec->upper_work, 0700);
+  if (!sbx_state_record_layers (spec, &error))
+    sbx_warn ("cannot record the layers of %s: %s", dir, error->message);
 }
 
 /* Ends what the monitor started beside the sandbox, once it is gone. */
@@ -596,18 +790,24 @@ release_run (SbxRun *run)
   g_clear_pointer (&run->scope_unit, g_free);
   g_clear_pointer (&run->namespaces, g_free);
   g_clear_pointer (&run->error_text, g_free);
+  g_clear_pointer (&run->fuse_killed, g_free);
 }
 
 int
 sbx_monitor_run (const SbxSpec *spec)
 {
   g_autoptr (SbxIdMapPlan) plan = sbx_userns_plan (spec);
-  SbxRun run = { .spec = spec, .pidfd = -1, .fuse_exe = -1, .layer_lock = -1 };
+  SbxRun run = { .spec = spec,
+                 .pidfd = -1,
+                 .fuse_exe = -1,
+                 .layer_lock = -1,
+                 .made_parents = g_ptr_array_new_with_free_func (g_free) };
   sigset_t forwarded;
   int sv[2];
 
-  undo_dirs = g_ptr_array_ref (spec->created);
-  atexit (undo_unless_started);
+  current_run = &run;
+  monitor_pid = getpid ();
+  atexit (undo_run);
 
   /* Limits need the user manager: without a bus, say so before anything
    * exists. */
@@ -668,32 +868,10 @@ sbx_monitor_run (const SbxSpec *spec)
        * next claim waits for our PID 1, which dies with us). */
       run.claim = sbx_state_claim (spec->name, &error);
       if (run.claim == NULL)
-        {
-          /* The name is another run's, and so is its layer, even when we
-           * made the directory first (two runs raced for a new name). */
-          g_ptr_array_set_size (undo_dirs, 0);
-          sbx_die ("--name %s: %s", spec->name, error->message);
-        }
+        sbx_die ("--name %s: %s", spec->name, error->message);
     }
   if (spec->upper != NULL)
-    {
-      g_autoptr (GError) error = NULL;
-      g_autofree char *dir = g_path_get_dirname (spec->upper);
-      g_autofree char *command = g_strjoinv (" ", spec->argv);
-      g_autofree char *holder = spec->name != NULL ? g_strdup_printf ("--name %s", spec->name)
-                                                   : g_strdup_printf ("sbx run -- %.80s", command);
-      /* Held until we exit, released however we die: no other sandbox
-       * and no `sbx apply` writes the layer meanwhile. */
-      run.layer_lock = sbx_state_lock_layer (dir, holder, &error);
-      /* Another run's layer is not ours to undo, even if we made it. */
-      if (run.layer_lock < 0 && g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_EXIST))
-        g_ptr_array_set_size (undo_dirs, 0);
-      if (run.layer_lock < 0)
-        sbx_die ("%s %s: %s", spec->name != NULL ? "--name" : "--upper",
-                 spec->name != NULL ? spec->name : dir, error->message);
-      if (!sbx_state_record_layers (spec, &error))
-        sbx_warn ("cannot record the layers of %s: %s", dir, error->message);
-    }
+    take_layer (&run);
 
   /* --map-root over the host's /: the caller's directory skeleton lets
    * root inside write into the host's system directories through the
@@ -763,23 +941,13 @@ sbx_monitor_run (const SbxSpec *spec)
       struct pollfd p = { .fd = sock, .events = POLLIN };
       while (poll (&p, 1, 0) > 0 && read_message (sock, &run))
         ;
-      if (run.error_code != 0)
-        {
-          g_clear_error (&error);
-          g_set_error_literal (&error, G_FILE_ERROR, G_FILE_ERROR_FAILED, run.error_text);
-        }
-      sbx_util_pidfd_send_signal (run.pidfd, SIGKILL);
-      waitid (P_PIDFD, (id_t)run.pidfd, NULL, WEXITED);
-      release_run (&run);
-      sbx_die ("%s", error->message);
+      /* (undo_run() ends the sandbox and what it made, however we exit.) */
+      sbx_die ("%s", run.error_code != 0 ? run.error_text : error->message);
     }
   if (!scoped)
     {
       g_propagate_error (&error, g_steal_pointer (&scope_error));
       g_autofree char *asked = limits_asked (spec);
-      sbx_util_pidfd_send_signal (run.pidfd, SIGKILL);
-      waitid (P_PIDFD, (id_t)run.pidfd, NULL, WEXITED);
-      release_run (&run);
       /* A limit not in force names itself; other failures concern them all. */
       if (g_error_matches (error, SBX_CGROUP_ERROR, SBX_CGROUP_ERROR_NOT_IN_FORCE))
         sbx_die ("%s", error->message);
@@ -793,19 +961,18 @@ sbx_monitor_run (const SbxSpec *spec)
         ;
       waitid (P_PIDFD, (id_t)run.pidfd, NULL, WEXITED);
       int code = run.error_code;
-      if (code != 0)
-        fprintf (stderr, "sbx: %s\n", run.error_text);
-      release_run (&run);
-      if (code != 0)
-        return code;
-      sbx_die ("cannot release the sandbox: it died");
+      if (code == 0)
+        sbx_die ("cannot release the sandbox: it died");
+      fprintf (stderr, "sbx: %s\n", run.error_text);
+      undo_run ();
+      return code;
     }
 
   cleanup_fd int signal_fd = signalfd (-1, &forwarded, SFD_CLOEXEC);
   if (signal_fd < 0)
     sbx_die_errno ("signalfd");
   int code = wait_for_sandbox (spec, &run, sock, signal_fd);
-  release_run (&run);
+  undo_run ();
   sbx_util_close_fdp (&config.pty.term);
   return code;
 }

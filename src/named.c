@@ -10,10 +10,12 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,11 +44,24 @@ join_or_dash (char **v, const char *sep)
   return v != NULL && v[0] != NULL ? g_strjoinv (sep, v) : g_strdup ("-");
 }
 
+/* The NET column: the network, and "+policy" when sbx-net enforces rules
+ * ("+log" when it only logs). */
+static char *
+net_column (const SbxSandboxInfo *s)
+{
+  gboolean rules = (s->allow_net != NULL && s->allow_net[0] != NULL)
+                   || (s->deny_net != NULL && s->deny_net[0] != NULL);
+  return g_strdup_printf ("%s%s", s->network != NULL ? s->network : "-",
+                          rules                ? "+policy"
+                          : s->net_log != NULL ? "+log"
+                                               : "");
+}
+
 static void
 print_table (GPtrArray *list)
 {
-  printf ("%-20s %-8s %-8s %-8s %-32s %-24s %s\n", "NAME", "PID", "STATUS", "UPTIME", "COMMAND",
-          "PORTS", "LIMITS");
+  printf ("%-20s %-8s %-8s %-8s %-32s %-13s %-24s %s\n", "NAME", "PID", "STATUS", "UPTIME",
+          "COMMAND", "NET", "PORTS", "LIMITS");
   for (guint i = 0; i < list->len; i++)
     {
       SbxSandboxInfo *s = list->pdata[i];
@@ -60,8 +75,9 @@ print_table (GPtrArray *list)
       g_autofree char *limits = join_or_dash (s->limits, ",");
       if (strlen (command) > 32)
         strcpy (command + 29, "...");
-      printf ("%-20s %-8s %-8s %-8s %-32s %-24s %s\n", s->name, pid, sbx_status_name (s->status),
-              uptime, command, ports, limits);
+      g_autofree char *net = has_state ? net_column (s) : g_strdup ("-");
+      printf ("%-20s %-8s %-8s %-8s %-32s %-13s %-24s %s\n", s->name, pid,
+              sbx_status_name (s->status), uptime, command, net, ports, limits);
     }
 }
 
@@ -165,33 +181,58 @@ claim_for_rm (const char *name, SbxStateClaim **claim, GError **error)
   *claim = sbx_state_claim (name, &local);
   if (*claim != NULL)
     return TRUE;
-  if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_EXIST))
-    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_EXIST,
+  if (g_error_matches (local, SBX_STATE_ERROR, SBX_STATE_ERROR_IN_USE))
+    g_set_error (error, SBX_STATE_ERROR, SBX_STATE_ERROR_IN_USE,
                  "cannot remove %s: it is in use (a sandbox of that name is running or starting)",
                  name);
   else
-    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "cannot remove %s: %s", name,
-                 local->message);
+    g_set_error (error, local->domain, local->code, "cannot remove %s: %s", name, local->message);
   return FALSE;
+}
+
+/* Removes @dir (a kept layer's) as the caller in a user namespace where
+ * the caller's subordinate ids are mapped: files of those ids are theirs
+ * there, as `podman unshare rm -rf` does it.  Through fds, no symlink
+ * followed (sbx_util_remove_tree). */
+static gboolean
+remove_mapped (const SbxSpec *caller, const char *dir, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  int status = sbx_userns_run_mapped (caller, remove_tree, (gpointer)dir, &local);
+  if (status < 0)
+    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "cannot remove %s: %s", dir,
+                 local->message);
+  else if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
+    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "cannot remove %s completely", dir);
+  return status >= 0 && WIFEXITED (status) && WEXITSTATUS (status) == 0;
 }
 
 gboolean
 sbx_named_rm (const SbxSpec *caller, const char *name, gboolean force, GError **error)
 {
-  g_autoptr (SbxSandboxInfo) info = sbx_state_lookup (name, error);
+  g_autoptr (GError) local = NULL;
+  g_autoptr (SbxSandboxInfo) info = sbx_state_lookup (name, &local);
   if (info == NULL)
-    return FALSE;
+    {
+      /* A run killed before its command started may leave the name's lock
+       * alone (no state, no layer): nothing lists it, and rm takes it. */
+      if (g_error_matches (local, SBX_STATE_ERROR, SBX_STATE_ERROR_NOT_FOUND)
+          && sbx_state_remove_leftover (name))
+        return TRUE;
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
   if (info->status == SBX_STATUS_RUNNING || info->status == SBX_STATUS_EXITING)
     {
       if (!force && info->status == SBX_STATUS_EXITING)
         {
-          g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_EXIST,
+          g_set_error (error, SBX_STATE_ERROR, SBX_STATE_ERROR_IN_USE,
                        "%s is exiting; wait for it or use 'sbx rm -f %s'", name, name);
           return FALSE;
         }
       if (!force)
         {
-          g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_EXIST,
+          g_set_error (error, SBX_STATE_ERROR, SBX_STATE_ERROR_IN_USE,
                        "%s is running; stop it first or use 'sbx rm -f %s'", name, name);
           return FALSE;
         }
@@ -203,19 +244,47 @@ sbx_named_rm (const SbxSpec *caller, const char *name, gboolean force, GError **
   SbxStateClaim *claim;
   if (!claim_for_rm (name, &claim, error))
     return FALSE;
-  gboolean ok = TRUE;
-  if (info->data_dir != NULL)
-    {
-      g_autoptr (GError) local = NULL;
-      int status = sbx_userns_run_mapped (caller, remove_tree, info->data_dir, &local);
-      if (status < 0)
-        g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "cannot remove %s: %s",
-                     info->data_dir, local->message);
-      else if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
-        g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "cannot remove %s completely",
-                     info->data_dir);
-      ok = status >= 0 && WIFEXITED (status) && WEXITSTATUS (status) == 0;
-    }
+  gboolean ok = info->data_dir == NULL || remove_mapped (caller, info->data_dir, error);
   sbx_state_release (claim);
   return ok;
+}
+
+gboolean
+sbx_named_rm_upper (const SbxSpec *caller, const char *dir, GError **error)
+{
+  struct stat st;
+  if (lstat (dir, &st) < 0)
+    {
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "--upper %s: %s", dir,
+                   sbx_util_strerror (errno));
+      return FALSE;
+    }
+  /* The directory itself, not what a symlink leads to: the removal
+   * follows none. */
+  if (!S_ISDIR (st.st_mode))
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOTDIR, "--upper %s: not a directory", dir);
+      return FALSE;
+    }
+  if (st.st_uid != caller->uid)
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_PERM,
+                   "--upper %s: belongs to uid %u, not to you", dir, (guint)st.st_uid);
+      return FALSE;
+    }
+  g_autoptr (GError) local = NULL;
+  if (!sbx_state_check_layer_dir (dir, &local))
+    {
+      g_set_error (error, local->domain, local->code, "--upper %s", local->message);
+      return FALSE;
+    }
+  /* Held while the layer goes: no run starts on it meanwhile, and one
+   * that holds it refuses us. */
+  cleanup_fd int lock = sbx_state_lock_layer (dir, "sbx rm --upper", &local);
+  if (lock < 0)
+    {
+      g_set_error (error, local->domain, local->code, "cannot remove %s: %s", dir, local->message);
+      return FALSE;
+    }
+  return remove_mapped (caller, dir, error);
 }

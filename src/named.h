@@ -18,3 +18,9 @@ gboolean sbx_named_stop (const char *name, guint grace_seconds, GError **error);
 /* Deletes a sandbox that is not running (or, with @force, stops it first):
  * its runtime state and its kept layer. */
 gboolean sbx_named_rm (const SbxSpec *caller, const char *name, gboolean force, GError **error);
+
+/* `sbx rm --upper DIR`: deletes the kept layer in @dir (--upper DIR of
+ * run) and @dir itself, whatever ids own its files, refusing a directory
+ * that is not a layer (sbx_state_check_layer_dir) or one in use (its
+ * lock held: a sandbox runs on it, or `sbx apply` reads it). */
+gboolean sbx_named_rm_upper (const SbxSpec *caller, const char *dir, GError **error);

@@ -6,6 +6,7 @@
 #include "net.h"
 #include "ext.h"
 #include "helper.h"
+#include "netpolicy.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -183,6 +184,14 @@ struct SbxNet
   char *exe_path;
   pid_t pid;
   int pidfd;
+  /* --net-log: the file, opened here on the host (sbx-net, isolated, opens
+   * nothing), the pipe sbx-net writes SbxNetEvent records to, and the
+   * JSON writer of sbx-ext.so. */
+  const SbxSpec *spec;
+  int log_fd;
+  int events_fd;    /* read end */
+  int events_in_fd; /* write end, sbx-net's */
+  const SbxExt *ext;
 };
 
 static void
@@ -234,6 +243,87 @@ bind_published (const SbxPublish *p, GError **error)
   return fd;
 }
 
+/* --net-log FILE: opened for appending, as the caller (0600: it lists
+ * where the sandbox went), before anything is created; the records come
+ * from sbx-net through a packet-mode pipe, one SbxNetEvent per write. */
+static gboolean
+open_log (SbxNet *net, const SbxSpec *spec, GError **error)
+{
+  int fds[2];
+  net->ext = sbx_ext_load (error);
+  if (net->ext == NULL)
+    {
+      g_prefix_error (error, "--net-log: ");
+      return FALSE;
+    }
+  net->log_fd = open (spec->net_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
+  if (net->log_fd < 0)
+    {
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "--net-log: %s: %s",
+                   spec->net_log, sbx_util_strerror (errno));
+      return FALSE;
+    }
+  if (pipe2 (fds, O_DIRECT | O_NONBLOCK | O_CLOEXEC) < 0)
+    {
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "pipe: %s",
+                   sbx_util_strerror (errno));
+      sbx_util_close_fdp (&net->log_fd);
+      return FALSE;
+    }
+  /* Room for a burst (a build starting a thousand connections) while the
+   * monitor is busy; the default size is the floor. */
+  fcntl (fds[1], F_SETPIPE_SZ, 1 << 20);
+  net->events_fd = fds[0];
+  net->events_in_fd = fds[1];
+  return TRUE;
+}
+
+void
+sbx_net_log_events (SbxNet *net)
+{
+  if (net == NULL || net->events_fd < 0)
+    return;
+  SbxNetEvent ev;
+  for (;;)
+    {
+      ssize_t n = read (net->events_fd, &ev, sizeof ev);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n == 0 || (n < 0 && errno != EAGAIN))
+        {
+          /* sbx-net is gone, and all it wrote was read. */
+          sbx_util_close_fdp (&net->events_fd);
+          return;
+        }
+      if (n != (ssize_t)sizeof ev)
+        return;
+      GPtrArray *list = ev.list == SBX_NET_LIST_ALLOW  ? net->spec->net_allow
+                        : ev.list == SBX_NET_LIST_DENY ? net->spec->net_deny
+                                                       : NULL;
+      g_autofree char *rule
+          = list != NULL && ev.rule < list->len
+                ? g_strdup_printf ("%s %s",
+                                   list == net->spec->net_allow ? "--allow-net" : "--deny-net",
+                                   (const char *)list->pdata[ev.rule])
+                : NULL;
+      ev.name[sizeof ev.name - 1] = '\0';
+      g_autofree char *line = net->ext->net_event_json (&ev, rule);
+      g_autofree char *text = g_strconcat (line, "\n", NULL);
+      if (!sbx_util_write_all (net->log_fd, text, strlen (text)))
+        {
+          sbx_warn ("--net-log %s: %s", net->spec->net_log, sbx_util_strerror (errno));
+          sbx_util_close_fdp (&net->events_fd);
+          return;
+        }
+    }
+}
+
+int
+sbx_net_events_fd (const SbxNet *net)
+{
+  return net != NULL ? net->events_fd : -1;
+}
+
 /* helpers/sbx-net: beside sbx in the build tree, else in libexecdir. */
 static char *
 find_helper (void)
@@ -249,6 +339,9 @@ sbx_net_prepare (const SbxSpec *spec, GError **error)
 
   net->listeners = g_array_new (FALSE, FALSE, sizeof (int));
   net->ready_fd = net->alive_fd = net->pidfd = -1;
+  net->log_fd = net->events_fd = net->events_in_fd = -1;
+  net->sandbox_fd = net->helper_fd = -1;
+  net->spec = spec;
   /* Found and opened now, on the host: a missing helper stops the run
    * before anything exists. */
   net->exe_path = find_helper ();
@@ -289,6 +382,11 @@ sbx_net_prepare (const SbxSpec *spec, GError **error)
     }
   net->sandbox_fd = sv[0];
   net->helper_fd = sv[1];
+  if (spec->net_log != NULL && !open_log (net, spec, error))
+    {
+      sbx_net_free (g_steal_pointer (&net));
+      return NULL;
+    }
   return g_steal_pointer (&net);
 }
 
@@ -324,10 +422,10 @@ sbx_net_start (SbxNet *net, const SbxSpec *spec, int tap_fd, GError **error)
     }
 
   /* Fixed fd numbers in the helper: 3 tap, 4 socket factory, 5 ready, 6
-   * alive, then the listeners. */
+   * alive, 7 the --net-log records, then the listeners. */
   g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GArray) fds = g_array_new (FALSE, FALSE, sizeof (int));
-  int fixed[] = { -1, -1, -1, tap_fd, net->helper_fd, ready[1], alive[0] };
+  int fixed[] = { -1, -1, -1, tap_fd, net->helper_fd, ready[1], alive[0], net->events_in_fd };
   g_array_append_vals (fds, fixed, G_N_ELEMENTS (fixed));
   g_ptr_array_add (argv, g_strdup ("sbx-net"));
   g_ptr_array_add (argv, g_strdup_printf ("--mtu=%u", spec->mtu));
@@ -335,6 +433,17 @@ sbx_net_start (SbxNet *net, const SbxSpec *spec, int tap_fd, GError **error)
     g_ptr_array_add (argv, g_strdup ("--no-ipv6"));
   if (spec->allow_host_loopback)
     g_ptr_array_add (argv, g_strdup ("--allow-host-loopback"));
+  /* The rules as typed (sbx-net parses them with the same function); its
+   * argv is visible to the caller's other processes, as the rules are in
+   * sbx's own. */
+  if (sbx_spec_has_net_policy (spec))
+    g_ptr_array_add (argv, g_strdup ("--policy"));
+  for (guint i = 0; i < spec->net_allow->len; i++)
+    g_ptr_array_add (argv, g_strconcat ("--allow=", spec->net_allow->pdata[i], NULL));
+  for (guint i = 0; i < spec->net_deny->len; i++)
+    g_ptr_array_add (argv, g_strconcat ("--deny=", spec->net_deny->pdata[i], NULL));
+  if (net->events_in_fd >= 0)
+    g_ptr_array_add (argv, g_strdup ("--log"));
   for (guint i = 0; i < spec->publish->len; i++)
     {
       const SbxPublish *p = spec->publish->pdata[i];
@@ -364,6 +473,7 @@ sbx_net_start (SbxNet *net, const SbxSpec *spec, int tap_fd, GError **error)
   g_array_set_size (net->listeners, 0);
   sbx_util_close_fdp (&net->helper_fd);
   sbx_util_close_fdp (&net->exe);
+  sbx_util_close_fdp (&net->events_in_fd);
   if (net->pid < 0)
     {
       net->pid = 0;
@@ -431,6 +541,11 @@ sbx_net_free (SbxNet *net)
       while (waitpid (net->pid, NULL, 0) < 0 && errno == EINTR)
         ;
     }
+  /* Everything sbx-net wrote is in the pipe now. */
+  sbx_net_log_events (net);
+  sbx_util_close_fdp (&net->events_fd);
+  sbx_util_close_fdp (&net->events_in_fd);
+  sbx_util_close_fdp (&net->log_fd);
   sbx_util_close_fdp (&net->pidfd);
   sbx_util_close_fdp (&net->exe);
   g_free (net->exe_path);

@@ -66,5 +66,12 @@ char *sbx_net_reap (SbxNet *net);
 /* Reads the ready pipe: TRUE when sbx-net is up. */
 gboolean sbx_net_check_ready (SbxNet *net);
 
-/* Ends sbx-net and waits for it. */
+/* --net-log: the pipe sbx-net writes its records to (readable when some
+ * came), -1 without --net-log. */
+int sbx_net_events_fd (const SbxNet *net);
+
+/* Writes the records that came to the --net-log file, a JSON line each. */
+void sbx_net_log_events (SbxNet *net);
+
+/* Ends sbx-net and waits for it (and writes its last records). */
 void sbx_net_free (SbxNet *net);

@@ -36,6 +36,14 @@
 /* The device nodes of the minimal /dev, bound from the host's. */
 static const char *const dev_nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
 #define N_DEV_NODES G_N_ELEMENTS (dev_nodes)
+/* The symlinks of the minimal /dev. */
+static const struct
+{
+  const char *name, *target;
+} dev_links[] = {
+  { "ptmx", "pts/ptmx" },          { "fd", "/proc/self/fd" },       { "stdin", "/proc/self/fd/0" },
+  { "stdout", "/proc/self/fd/1" }, { "stderr", "/proc/self/fd/2" },
+};
 
 struct SbxRootfs
 {
@@ -49,6 +57,42 @@ struct SbxRootfs
   int newroot;                /* O_PATH of NEWROOT once attached */
   int devpts;                 /* the root of the sandbox's devpts, once mounted */
 };
+
+static gboolean
+at_or_below (const char *path, const char *dir)
+{
+  size_t n = strlen (dir);
+  return strncmp (path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+const char *
+sbx_rootfs_reserved (const char *dst)
+{
+  /* Replaced by sbx: a mount over one of these would hide the sandbox's
+   * own (a /proc of the host's PID namespace instead of its own, a /dev
+   * without its nodes), and the root is --rootfs's. */
+  static const char *const points[] = { "/", "/proc", "/dev", "/dev/shm" };
+  /* Not to be entered at all: filesystems of the kernel's (sysfs, the
+   * sandbox's own devpts) where a mount hides what programs read there. */
+  static const char *const trees[] = { "/sys", "/dev/pts" };
+  for (guint i = 0; i < G_N_ELEMENTS (points); i++)
+    if (strcmp (dst, points[i]) == 0)
+      return points[i];
+  for (guint i = 0; i < G_N_ELEMENTS (trees); i++)
+    if (at_or_below (dst, trees[i]))
+      return trees[i];
+  if (g_str_has_prefix (dst, "/dev/"))
+    {
+      for (guint i = 0; i < N_DEV_NODES; i++)
+        if (strcmp (dst + 5, dev_nodes[i]) == 0)
+          return dst;
+      for (guint i = 0; i < G_N_ELEMENTS (dev_links); i++)
+        if (strcmp (dst + 5, dev_links[i].name) == 0)
+          return dst;
+    }
+  /* What mask.c hides or makes read-only (/proc/sys, /proc/kcore...). */
+  return sbx_mask_reserved (dst);
+}
 
 static int
 clone_tree (const char *path, gboolean recursive)
@@ -214,15 +258,6 @@ build_dev (SbxRootfs *r, const SbxSpec *spec, gboolean root_mapped)
   const char *const shm_opts[] = {
     "mode", "1777", "size", spec->shm_size, root_mapped ? "uid" : NULL, "0", "gid", "0", NULL
   };
-  static const struct
-  {
-    const char *name, *target;
-  } links[] = {
-    { "ptmx", "pts/ptmx" },          { "fd", "/proc/self/fd" },
-    { "stdin", "/proc/self/fd/0" },  { "stdout", "/proc/self/fd/1" },
-    { "stderr", "/proc/self/fd/2" },
-  };
-
   /* /dev is a small tmpfs: no host device appears but the ones listed. */
   mount_new_fs (r, "tmpfs", dev_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, "/dev");
   cleanup_fd int dev = open_inside (r, "/dev", O_PATH | O_DIRECTORY);
@@ -238,9 +273,9 @@ build_dev (SbxRootfs *r, const SbxSpec *spec, gboolean root_mapped)
         sbx_die_errno ("cannot bind /dev/%s", dev_nodes[i]);
       sbx_util_close_fdp (&r->dev_trees[i]);
     }
-  for (guint i = 0; i < G_N_ELEMENTS (links); i++)
-    if (symlinkat (links[i].target, dev, links[i].name) < 0)
-      sbx_die_errno ("cannot create /dev/%s", links[i].name);
+  for (guint i = 0; i < G_N_ELEMENTS (dev_links); i++)
+    if (symlinkat (dev_links[i].target, dev, dev_links[i].name) < 0)
+      sbx_die_errno ("cannot create /dev/%s", dev_links[i].name);
   if (mkdirat (dev, "pts", 0755) < 0 || mkdirat (dev, "shm", 01777) < 0)
     sbx_die_errno ("cannot create /dev/pts and /dev/shm");
 
@@ -421,9 +456,13 @@ build_user_mounts (SbxRootfs *r, const SbxSpec *spec, uid_t uid, gid_t gid)
                         || (fstatat (tree, "", &st, AT_EMPTY_PATH) == 0 && S_ISDIR (st.st_mode));
       cleanup_fd int target = make_mount_point (r, m->option, m->dst, is_dir);
       if (fstatat (target, "", &st, AT_EMPTY_PATH) == 0 && !S_ISDIR (st.st_mode) != !is_dir)
-        sbx_die ("cannot bind %s on %s: %s", m->src, m->dst,
-                 is_dir ? "a directory cannot be bound over a file"
-                        : "a file cannot be bound over a directory");
+        {
+          if (m->kind == SBX_MOUNT_TMPFS)
+            sbx_die ("%s: %s is not a directory (a tmpfs goes on a directory)", m->option, m->dst);
+          sbx_die ("cannot bind %s on %s: %s", m->src, m->dst,
+                   is_dir ? "a directory cannot be bound over a file"
+                          : "a file cannot be bound over a directory");
+        }
       if (move_mount (tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
         sbx_die_errno ("cannot %s %s on %s", m->kind == SBX_MOUNT_BIND ? "bind" : "mount",
                        m->kind == SBX_MOUNT_BIND ? m->src : "a tmpfs", m->dst);

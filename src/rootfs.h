@@ -5,6 +5,15 @@
 
 #include "spec.h"
 
+/* The mount sbx makes itself that a mount on @dst (absolute, canonical)
+ * would cover or enter ("/proc", "/dev/pts", "/proc/sys"...), or NULL: a
+ * --bind or --tmpfs there is refused (spec.c).  / itself, /proc, /dev and
+ * /dev/shm may not be covered; /sys, /dev/pts, the device nodes and links
+ * of /dev and what mask.c masks or makes read-only may not be entered
+ * either.  Below /proc, /dev and /dev/shm a mount is the caller's business
+ * (a /proc/cpuinfo of lxcfs, /dev/kvm, a directory in /dev/shm). */
+const char *sbx_rootfs_reserved (const char *dst);
+
 /* Everything taken from the host's view before the host's paths are covered:
  * detached mount trees (open_tree clones) of the root and every bind source. */
 typedef struct SbxRootfs SbxRootfs;

@@ -4,6 +4,8 @@
 #include "config.h"
 
 #include "spec.h"
+#include "netpolicy.h"
+#include "rootfs.h"
 #include "state.h"
 #include "util.h"
 
@@ -23,14 +25,27 @@ sbx_spec_error_quark (void)
   return g_quark_from_static_string ("sbx-spec-error-quark");
 }
 
-/* Returns FALSE with a message "OPTION: ..." in the contract's form. */
+/* Returns FALSE with a usage error "OPTION: ..." in the contract's form. */
 static gboolean SBX_PRINTF (3, 4) fail (GError **error, const char *option, const char *fmt, ...)
 {
   va_list ap;
   va_start (ap, fmt);
   g_autofree char *what = g_strdup_vprintf (fmt, ap);
   va_end (ap);
-  g_set_error (error, SBX_SPEC_ERROR, 0, "%s: %s", option, what);
+  g_set_error (error, SBX_SPEC_ERROR, SBX_SPEC_ERROR_USAGE, "%s: %s", option, what);
+  return FALSE;
+}
+
+/* The same for what the host says (a missing path, a directory that is not
+ * a layer): no "Try --help" follows, the options were well formed. */
+static gboolean SBX_PRINTF (3, 4)
+    fail_host (GError **error, const char *option, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  g_autofree char *what = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  g_set_error (error, SBX_SPEC_ERROR, SBX_SPEC_ERROR_HOST, "%s: %s", option, what);
   return FALSE;
 }
 
@@ -42,8 +57,10 @@ sbx_spec_new (void)
   spec->env = g_ptr_array_new_with_free_func (g_free);
   spec->layers = g_ptr_array_new_with_free_func (g_free);
   spec->net = SBX_NET_SLIRP;
-  spec->mtu = 65520;
+  spec->mtu = SBX_MTU_DEFAULT;
   spec->publish = g_ptr_array_new_with_free_func ((GDestroyNotify)sbx_publish_free);
+  spec->net_allow = g_ptr_array_new_with_free_func (g_free);
+  spec->net_deny = g_ptr_array_new_with_free_func (g_free);
   spec->created = g_ptr_array_new_with_free_func (g_free);
   spec->identity = SBX_ID_KEEP;
   spec->upper_size = g_strdup (SBX_UPPER_SIZE_DEFAULT);
@@ -82,6 +99,10 @@ sbx_spec_free (SbxSpec *spec)
   g_free (spec->shm_size);
   g_free (spec->memory_text);
   g_ptr_array_unref (spec->publish);
+  g_ptr_array_unref (spec->net_allow);
+  g_ptr_array_unref (spec->net_deny);
+  g_free (spec->net_allow_host);
+  g_free (spec->net_log);
   g_ptr_array_unref (spec->created);
   g_free (spec->hostname);
   g_free (spec->name);
@@ -105,6 +126,22 @@ parse_inside_path (const char *option, const char *text, char **out, GError **er
 }
 
 gboolean
+sbx_spec_check_mount_dst (const char *option, const char *text, const char *dst, GError **error)
+{
+  const char *own = sbx_rootfs_reserved (dst);
+  if (own == NULL)
+    return TRUE;
+  if (strcmp (dst, "/") == 0)
+    return fail (error, option, "'%s': cannot mount over / (use --rootfs)", text);
+  if (strcmp (own, dst) == 0)
+    return fail (error, option, "'%s': cannot mount over %s, which sbx makes for the sandbox", text,
+                 dst);
+  return fail (error, option,
+               "'%s': cannot mount on %s, inside %s, which sbx makes for the sandbox", text, dst,
+               own);
+}
+
+gboolean
 sbx_spec_parse_bind (const char *text, gboolean force_ro, SbxMount **out, GError **error)
 {
   const char *option = force_ro ? "--ro-bind" : "--bind";
@@ -112,16 +149,21 @@ sbx_spec_parse_bind (const char *text, gboolean force_ro, SbxMount **out, GError
   guint n = g_strv_length (parts);
   gboolean ro = force_ro;
 
-  if (n >= 2 && (strcmp (parts[n - 1], "ro") == 0 || strcmp (parts[n - 1], "rw") == 0))
-    {
-      if (strcmp (parts[n - 1], "ro") == 0)
-        ro = TRUE;
-      else if (force_ro)
-        return fail (error, option, "'%s': a read-only bind cannot be 'rw'", text);
-      n--;
-    }
   if (text[0] == '\0')
     return fail (error, option, "empty value");
+  /* SRC:DST:MODE, or SRC:MODE: the one mode is ro.  Other tools' words
+   * (rw, z, shared...) are refused rather than taken for a path or
+   * ignored: a bind does what it says or nothing. */
+  if (n >= 2 && strcmp (parts[n - 1], "ro") == 0)
+    {
+      ro = TRUE;
+      n--;
+    }
+  else if (n == 3 && parts[2][0] != '/')
+    return fail (error, option, "'%s': '%s' is not a mode (the only one is ro)", text, parts[2]);
+  else if (n == 2 && parts[1][0] != '/' && parts[1][0] != '\0' && strchr (parts[1], '/') == NULL)
+    return fail (error, option, "'%s': '%s' is neither an absolute DST nor the mode ro", text,
+                 parts[1]);
   if (n == 0 || n > 2 || parts[0][0] == '\0')
     return fail (error, option, "'%s' is not SRC[:DST]%s (':' in a path is not supported)", text,
                  force_ro ? "" : "[:ro]");
@@ -151,10 +193,10 @@ sbx_spec_parse_bind (const char *text, gboolean force_ro, SbxMount **out, GError
       sbx_mount_free (m);
       return FALSE;
     }
-  if (strcmp (m->dst, "/") == 0)
+  if (!sbx_spec_check_mount_dst (option, text, m->dst, error))
     {
       sbx_mount_free (m);
-      return fail (error, option, "'%s': cannot bind over / (use --rootfs)", text);
+      return FALSE;
     }
   *out = m;
   return TRUE;
@@ -176,8 +218,8 @@ sbx_spec_parse_tmpfs (const char *text, SbxMount **out, GError **error)
   g_autofree char *dst = NULL;
   if (!parse_inside_path ("--tmpfs", path, &dst, error))
     return FALSE;
-  if (strcmp (dst, "/") == 0)
-    return fail (error, "--tmpfs", "cannot mount a tmpfs over /");
+  if (!sbx_spec_check_mount_dst ("--tmpfs", text, dst, error))
+    return FALSE;
 
   SbxMount *m = g_new0 (SbxMount, 1);
   m->kind = SBX_MOUNT_TMPFS;
@@ -255,19 +297,50 @@ parse_offset (const char *option, const char *text, gint64 *out, GError **error)
 
 /* ---- option setters (one per `sbx run` option) ------------------------ */
 
+gboolean
+sbx_spec_parse_on_off (const char *option, const char *value, gboolean *on, GError **error)
+{
+  static const char *const yes[] = { "true", "yes", "1" }, *const no[] = { "false", "no", "0" };
+  if (value == NULL)
+    {
+      *on = TRUE;
+      return TRUE;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (yes); i++)
+    if (strcmp (value, yes[i]) == 0 || strcmp (value, no[i]) == 0)
+      {
+        *on = strcmp (value, yes[i]) == 0;
+        return TRUE;
+      }
+  return fail (error, option, "'%s' is not one of true, false, yes, no, 1, 0", value);
+}
+
+/* The setter of an on/off option: --opt, --opt=true|false|yes|no|1|0 (or
+ * the same words in a profile) into @field; anything else is refused. */
+#define SWITCH_SETTER(fn, option, field)                                                           \
+  static gboolean fn (SbxSpec *spec, const char *value, GError **error)                            \
+  {                                                                                                \
+    return sbx_spec_parse_on_off (option, value, &spec->field, error);                             \
+  }
+
 static gboolean
 set_map_root (SbxSpec *spec, const char *value, GError **error)
 {
-  spec->identity = SBX_ID_ROOT;
+  gboolean on;
+  if (!sbx_spec_parse_on_off ("--map-root", value, &on, error))
+    return FALSE;
+  /* --map-root=false is keep-id, whatever a profile said. */
+  spec->identity = on ? SBX_ID_ROOT : SBX_ID_KEEP;
   return TRUE;
 }
 
-static gboolean
-set_no_subids (SbxSpec *spec, const char *value, GError **error)
-{
-  spec->no_subids = TRUE;
-  return TRUE;
-}
+SWITCH_SETTER (set_no_subids, "--no-subids", no_subids)
+SWITCH_SETTER (set_allow_host_loopback, "--allow-host-loopback", allow_host_loopback)
+SWITCH_SETTER (set_no_ipv6, "--no-ipv6", no_ipv6)
+SWITCH_SETTER (set_clearenv, "--clearenv", clearenv)
+SWITCH_SETTER (set_share_tty, "--share-tty", share_tty)
+SWITCH_SETTER (set_no_pty, "--no-pty", no_pty)
+SWITCH_SETTER (set_verbose, "--verbose", verbose)
 
 static gboolean
 set_bind (SbxSpec *spec, const char *value, GError **error)
@@ -411,17 +484,6 @@ sbx_publish_free (SbxPublish *p)
   g_free (p);
 }
 
-/* A port number: 1..65535, digits only. */
-static gboolean
-parse_port (const char *text, guint16 *out)
-{
-  guint64 v;
-  if (!sbx_util_parse_u64 (text, 65535, &v) || v == 0)
-    return FALSE;
-  *out = (guint16)v;
-  return TRUE;
-}
-
 gboolean
 sbx_spec_parse_publish (const char *text, SbxPublish **out, GError **error)
 {
@@ -476,7 +538,8 @@ sbx_spec_parse_publish (const char *text, SbxPublish **out, GError **error)
       sbx_publish_free (p);
       return fail (error, "-p", "'%s': '%s' is not an IP address", text, ip != NULL ? ip->str : "");
     }
-  if (!parse_port (host_port, &p->host_port) || !parse_port (port_sep + 1, &p->port))
+  if (!sbx_util_parse_port (host_port, &p->host_port)
+      || !sbx_util_parse_port (port_sep + 1, &p->port))
     {
       sbx_publish_free (p);
       return fail (error, "-p", "'%s': a port is a number from 1 to 65535", text);
@@ -496,13 +559,6 @@ set_publish (SbxSpec *spec, const char *value, GError **error)
 }
 
 static gboolean
-set_allow_host_loopback (SbxSpec *spec, const char *value, GError **error)
-{
-  spec->allow_host_loopback = TRUE;
-  return TRUE;
-}
-
-static gboolean
 set_mtu (SbxSpec *spec, const char *value, GError **error)
 {
   guint64 v;
@@ -510,13 +566,43 @@ set_mtu (SbxSpec *spec, const char *value, GError **error)
   if (!sbx_util_parse_u64 (value, 65520, &v) || v < 1280)
     return fail (error, "--mtu", "'%s' is not an MTU from 1280 to 65520", value);
   spec->mtu = (guint)v;
+  spec->mtu_given = TRUE;
+  return TRUE;
+}
+
+/* A rule is parsed now, for its message, and kept as typed: sbx-net gets
+ * the text and parses it again with the same function. */
+static gboolean
+add_net_rule (const char *option, GPtrArray *list, const char *value, char **host, GError **error)
+{
+  g_autoptr (GPtrArray) rules = g_ptr_array_new_with_free_func ((GDestroyNotify)sbx_netrule_free);
+  if (!sbx_netrule_parse (option, value, list->len, rules, error))
+    return FALSE;
+  if (host != NULL && *host == NULL && rules->len > 0 && ((SbxNetRule *)rules->pdata[0])->host)
+    *host = g_strdup (value);
+  g_ptr_array_add (list, g_strdup (value));
   return TRUE;
 }
 
 static gboolean
-set_no_ipv6 (SbxSpec *spec, const char *value, GError **error)
+set_allow_net (SbxSpec *spec, const char *value, GError **error)
 {
-  spec->no_ipv6 = TRUE;
+  return add_net_rule ("--allow-net", spec->net_allow, value, &spec->net_allow_host, error);
+}
+
+static gboolean
+set_deny_net (SbxSpec *spec, const char *value, GError **error)
+{
+  return add_net_rule ("--deny-net", spec->net_deny, value, NULL, error);
+}
+
+static gboolean
+set_net_log (SbxSpec *spec, const char *value, GError **error)
+{
+  if (value[0] == '\0')
+    return fail (error, "--net-log", "empty value");
+  g_free (spec->net_log);
+  spec->net_log = g_strdup (value);
   return TRUE;
 }
 
@@ -667,12 +753,31 @@ set_hostname (SbxSpec *spec, const char *value, GError **error)
   return TRUE;
 }
 
+gboolean
+sbx_spec_env_name_valid (const char *name, size_t len)
+{
+  if (len == 0 || g_ascii_isdigit (name[0]))
+    return FALSE;
+  for (size_t i = 0; i < len; i++)
+    if (!g_ascii_isalnum (name[i]) && name[i] != '_')
+      return FALSE;
+  return TRUE;
+}
+
 static gboolean
 set_env (SbxSpec *spec, const char *value, GError **error)
 {
   const char *eq = strchr (value, '=');
   if (eq == value || value[0] == '\0')
     return fail (error, "--env", "'%s' is not KEY=VALUE", value);
+  /* A name a shell can use: 'A B', '1A' or 'A-B' would reach the command
+   * as a variable nothing can read by name (and hide a typo). */
+  size_t len = eq != NULL ? (size_t)(eq - value) : strlen (value);
+  if (!sbx_spec_env_name_valid (value, len))
+    return fail (error, "--env",
+                 "'%s': '%.*s' is not a variable name (letters, digits and '_', "
+                 "not starting with a digit)",
+                 value, (int)len, value);
   if (eq == NULL)
     {
       /* "-e KEY" passes the caller's value on, as podman does. */
@@ -682,13 +787,6 @@ set_env (SbxSpec *spec, const char *value, GError **error)
       return TRUE;
     }
   g_ptr_array_add (spec->env, g_strdup (value));
-  return TRUE;
-}
-
-static gboolean
-set_clearenv (SbxSpec *spec, const char *value, GError **error)
-{
-  spec->clearenv = TRUE;
   return TRUE;
 }
 
@@ -704,44 +802,6 @@ set_boottime (SbxSpec *spec, const char *value, GError **error)
 {
   spec->has_timens_offsets = TRUE;
   return parse_offset ("--boottime", value, &spec->boottime_offset, error);
-}
-
-static gboolean
-set_share_tty (SbxSpec *spec, const char *value, GError **error)
-{
-  spec->share_tty = TRUE;
-  return TRUE;
-}
-
-gboolean
-sbx_spec_parse_on_off (const char *option, const char *value, gboolean *on, GError **error)
-{
-  static const char *const yes[] = { "true", "yes", "1" }, *const no[] = { "false", "no", "0" };
-  if (value == NULL)
-    {
-      *on = TRUE;
-      return TRUE;
-    }
-  for (guint i = 0; i < G_N_ELEMENTS (yes); i++)
-    if (strcmp (value, yes[i]) == 0 || strcmp (value, no[i]) == 0)
-      {
-        *on = strcmp (value, yes[i]) == 0;
-        return TRUE;
-      }
-  return fail (error, option, "'%s' is not one of true, false, yes, no, 1, 0", value);
-}
-
-static gboolean
-set_no_pty (SbxSpec *spec, const char *value, GError **error)
-{
-  return sbx_spec_parse_on_off ("--no-pty", value, &spec->no_pty, error);
-}
-
-static gboolean
-set_verbose (SbxSpec *spec, const char *value, GError **error)
-{
-  spec->verbose = TRUE;
-  return TRUE;
 }
 
 /* Only the name is taken here: the profile goes under the whole command
@@ -763,9 +823,9 @@ set_profile (SbxSpec *spec, const char *value, GError **error)
 /* Grouped and ordered as in the man page; --help prints them in this order. */
 static const SbxOption run_options[] = {
   { "map-root", 0, FALSE, "identity", NULL,
-    "Be uid 0/gid 0 inside; ids 1..N come from the subordinate ranges", set_map_root },
+    "Be uid 0/gid 0 inside; ids 1..N come from the subordinate ranges", set_map_root, FALSE, TRUE },
   { "no-subids", 0, FALSE, "identity", NULL, "Map only the caller's own uid/gid (no newuidmap)",
-    set_no_subids },
+    set_no_subids, FALSE, TRUE },
 
   { "rootfs", 0, TRUE, "filesystem", "DIR", "Lowest layer (default: the host's /, read-only)",
     set_rootfs },
@@ -797,9 +857,18 @@ static const SbxOption run_options[] = {
     "Forward a host port into the sandbox (repeatable; HOSTIP 127.0.0.1 by default)", set_publish,
     TRUE },
   { "allow-host-loopback", 0, FALSE, "network", NULL,
-    "Let 10.0.2.2 reach the host's 127.0.0.1 (off by default)", set_allow_host_loopback },
-  { "mtu", 0, TRUE, "network", "BYTES", "MTU of tap0 (default 65520)", set_mtu },
-  { "no-ipv6", 0, FALSE, "network", NULL, "No IPv6 on tap0", set_no_ipv6 },
+    "Let 10.0.2.2 reach the host's 127.0.0.1 (off by default)", set_allow_host_loopback, FALSE,
+    TRUE },
+  { "mtu", 0, TRUE, "network", "BYTES", "MTU of tap0 (default 32768)", set_mtu },
+  { "no-ipv6", 0, FALSE, "network", NULL, "No IPv6 on tap0", set_no_ipv6, FALSE, TRUE },
+  { "allow-net", 0, TRUE, "network", "RULE",
+    "Allow egress to RULE only (repeatable): CIDR[:PORTS][/tcp|/udp], NAME[:PORTS], *.NAME, "
+    "private, host",
+    set_allow_net, TRUE },
+  { "deny-net", 0, TRUE, "network", "RULE",
+    "Deny egress to RULE, over any --allow-net (repeatable; same forms)", set_deny_net, TRUE },
+  { "net-log", 0, TRUE, "network", "FILE",
+    "Log every connection and DNS answer as JSON lines (no rules: learning mode)", set_net_log },
 
   { "memory", 0, TRUE, "resources", "SIZE", "Memory limit (K, M, G suffixes)", set_memory },
   { "cpus", 0, TRUE, "resources", "N.N", "CPU time limit, in CPUs (0.5: half of one)", set_cpus },
@@ -811,7 +880,8 @@ static const SbxOption run_options[] = {
     set_hostname },
   { "env", 'e', TRUE, "process", "KEY=VALUE", "Set an environment variable (repeatable)", set_env,
     TRUE },
-  { "clearenv", 0, FALSE, "process", NULL, "Start from an empty environment", set_clearenv },
+  { "clearenv", 0, FALSE, "process", NULL, "Start from an empty environment", set_clearenv, FALSE,
+    TRUE },
   { "monotonic", 0, TRUE, "process", "SECS", "Offset of CLOCK_MONOTONIC inside", set_monotonic },
   { "boottime", 0, TRUE, "process", "SECS", "Offset of CLOCK_BOOTTIME inside", set_boottime },
   { "cap-add", 0, TRUE, "process", "CAP", "Add a capability (repeatable; ALL)", set_cap_add, TRUE },
@@ -821,13 +891,13 @@ static const SbxOption run_options[] = {
     "The system call filter (unconfined: none, with a warning)", set_seccomp },
   { "share-tty", 0, FALSE, "process", NULL,
     "Keep the caller's session and terminal (default: a session, and a pty, of its own)",
-    set_share_tty },
+    set_share_tty, FALSE, TRUE },
   { "no-pty", 0, FALSE, "process", NULL,
     "No pty of the sandbox's own on a terminal: the command gets sbx's streams", set_no_pty, FALSE,
     TRUE },
   { "profile", 0, TRUE, "process", "NAME",
     "Defaults from $XDG_CONFIG_HOME/sbx/NAME.conf (the command line wins)", set_profile },
-  { "verbose", 'v', FALSE, "process", NULL, "Say what sbx sets up", set_verbose },
+  { "verbose", 'v', FALSE, "process", NULL, "Say what sbx sets up", set_verbose, FALSE, TRUE },
   { NULL },
 };
 
@@ -846,144 +916,6 @@ sbx_spec_find_option (const char *long_name)
   return NULL;
 }
 
-/* ---- profiles ----------------------------------------------------------- */
-
-char *
-sbx_spec_profile_path (const char *name)
-{
-  g_autofree char *file = g_strconcat (name, ".conf", NULL);
-  return g_build_filename (g_get_user_config_dir (), "sbx", file, NULL);
-}
-
-/* The line of @key in the [@group] group of @text (of the group header when
- * @key is NULL), counting from 1; 0 when it is not there.  GKeyFile keeps no
- * line numbers, so the text is scanned as GKeyFile reads it: the last
- * occurrence wins, as it does for GKeyFile's value. */
-static guint
-profile_line (const char *text, const char *group, const char *key)
-{
-  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
-  gboolean in_group = FALSE;
-  guint found = 0;
-
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      const char *l = lines[i] + strspn (lines[i], " \t");
-      if (l[0] == '[')
-        {
-          size_t n = strlen (group);
-          in_group = strncmp (l + 1, group, n) == 0 && l[n + 1] == ']';
-          if (in_group && key == NULL)
-            found = i + 1;
-          continue;
-        }
-      size_t n = key != NULL ? strlen (key) : 0;
-      if (in_group && key != NULL && strncmp (l, key, n) == 0
-          && (l[n + strspn (l + n, " \t")] == '='))
-        found = i + 1;
-    }
-  return found;
-}
-
-/* "PATH:LINE: KEY: what" from a message "OPTION: what" of a setter (which
- * names the option as on the command line: "--bind", "-p"). */
-static gboolean
-profile_fail (GError **error, const char *path, const char *text, const char *key, const char *what)
-{
-  guint line = profile_line (text, "run", key);
-  g_autofree char *where = line > 0 ? g_strdup_printf ("%s:%u", path, line) : g_strdup (path);
-  const char *sep = strstr (what, ": ");
-  if (what[0] == '-' && sep != NULL && memchr (what, ' ', (size_t)(sep - what)) == NULL)
-    what = sep + 2;
-  g_set_error (error, SBX_SPEC_ERROR, 0, "%s: %s: %s", where, key, what);
-  return FALSE;
-}
-
-/* One key of [run]: a flag is true or false, a repeatable option a list
- * (GKeyFile's: values separated by ';'), any other option one value. */
-static gboolean
-profile_apply_key (SbxSpec *spec, GKeyFile *kf, const char *key, GError **error)
-{
-  const SbxOption *o = sbx_spec_find_option (key);
-  g_autofree char *option = g_strconcat ("--", key, NULL);
-  g_autoptr (GError) local = NULL;
-
-  if (o == NULL)
-    return fail (error, option, "unknown key (the keys are the long options of sbx run)");
-  if (strcmp (key, "profile") == 0)
-    return fail (error, option, "a profile cannot load another profile");
-  if (o->on_off)
-    {
-      /* The setter takes the same words as the command line's --opt=. */
-      g_autofree char *word = g_key_file_get_string (kf, "run", key, &local);
-      if (word == NULL)
-        return fail (error, option, "%s", local->message);
-      return o->set (spec, word, error);
-    }
-  if (!o->takes_value)
-    {
-      gboolean on = g_key_file_get_boolean (kf, "run", key, &local);
-      if (local != NULL)
-        {
-          g_autofree char *raw = g_key_file_get_value (kf, "run", key, NULL);
-          return fail (error, option, "'%s' is not true or false", raw != NULL ? raw : "");
-        }
-      return on ? o->set (spec, NULL, error) : TRUE;
-    }
-  if (o->repeatable)
-    {
-      g_auto (GStrv) values = g_key_file_get_string_list (kf, "run", key, NULL, &local);
-      if (values == NULL)
-        return fail (error, option, "%s", local->message);
-      for (char **v = values; *v != NULL; v++)
-        if (!o->set (spec, *v, error))
-          return FALSE;
-      return TRUE;
-    }
-  g_autofree char *value = g_key_file_get_string (kf, "run", key, &local);
-  if (value == NULL)
-    return fail (error, option, "%s", local->message);
-  return o->set (spec, value, error);
-}
-
-gboolean
-sbx_spec_load_profile (SbxSpec *spec, const char *name, GError **error)
-{
-  g_autofree char *path = sbx_spec_profile_path (name);
-  g_autofree char *text = NULL;
-  g_autoptr (GError) local = NULL;
-  g_autoptr (GKeyFile) kf = g_key_file_new ();
-
-  /* open() first for its errno: the message names the path and the reason
-   * in the contract's form ("PATH: No such file or directory"). */
-  cleanup_fd int fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return fail (error, "--profile", "%s: %s (example profiles are in %s)", path,
-                 sbx_util_strerror (errno), SBX_PROFILES_DIR);
-  if (!g_file_get_contents (path, &text, NULL, &local)
-      || !g_key_file_load_from_data (kf, text, -1, G_KEY_FILE_NONE, &local))
-    {
-      /* GKeyFile's messages start with a capital; ours follow "sbx: ". */
-      local->message[0] = g_ascii_tolower (local->message[0]);
-      g_set_error (error, SBX_SPEC_ERROR, 0, "%s: %s", path, local->message);
-      return FALSE;
-    }
-  g_auto (GStrv) groups = g_key_file_get_groups (kf, NULL);
-  for (char **g = groups; *g != NULL; g++)
-    if (strcmp (*g, "run") != 0)
-      {
-        guint line = profile_line (text, *g, NULL);
-        g_set_error (error, SBX_SPEC_ERROR, 0,
-                     "%s:%u: [%s]: unknown group (a profile has only [run])", path, line, *g);
-        return FALSE;
-      }
-  g_auto (GStrv) keys = g_key_file_get_keys (kf, "run", NULL, NULL);
-  for (char **k = keys; k != NULL && *k != NULL; k++)
-    if (!profile_apply_key (spec, kf, *k, &local))
-      return profile_fail (error, path, text, *k, local->message);
-  return TRUE;
-}
-
 /* ---- validation against the host -------------------------------------- */
 
 /* Makes a bind source absolute and checks it exists, before anything is
@@ -997,17 +929,22 @@ validate_bind (SbxSpec *spec, SbxMount *m, GError **error)
   if (!g_path_is_absolute (m->src))
     {
       if (spec->cwd == NULL)
-        return fail (error, m->option, "relative source but the current directory is gone");
+        return fail_host (error, m->option, "relative source but the current directory is gone");
       g_autofree char *abs = g_canonicalize_filename (m->src, spec->cwd);
       g_free (m->src);
       m->src = g_steal_pointer (&abs);
     }
   if (m->dst == NULL)
-    m->dst = g_canonicalize_filename (m->src, "/");
+    {
+      /* SRC alone goes to its own path: the places sbx mounts stay its. */
+      m->dst = g_canonicalize_filename (m->src, "/");
+      if (!sbx_spec_check_mount_dst (m->option, m->src, m->dst, error))
+        return FALSE;
+    }
   if (stat (m->src, &st) < 0)
     return strstr (m->option, m->src) != NULL
-               ? fail (error, m->option, "%s", sbx_util_strerror (errno))
-               : fail (error, m->option, "%s: %s", m->src, sbx_util_strerror (errno));
+               ? fail_host (error, m->option, "%s", sbx_util_strerror (errno))
+               : fail_host (error, m->option, "%s: %s", m->src, sbx_util_strerror (errno));
   return TRUE;
 }
 
@@ -1019,11 +956,11 @@ canonical_dir (const char *option, const char *path, char **out, GError **error)
   struct stat st;
   g_autofree char *real = realpath (path, NULL);
   if (real == NULL)
-    return fail (error, option, "%s: %s", path, sbx_util_strerror (errno));
+    return fail_host (error, option, "%s: %s", path, sbx_util_strerror (errno));
   if (stat (real, &st) < 0 || !S_ISDIR (st.st_mode))
-    return fail (error, option, "%s: not a directory", path);
+    return fail_host (error, option, "%s: not a directory", path);
   if (access (real, X_OK) < 0)
-    return fail (error, option, "%s: %s", path, sbx_util_strerror (errno));
+    return fail_host (error, option, "%s: %s", path, sbx_util_strerror (errno));
   *out = g_steal_pointer (&real);
   return TRUE;
 }
@@ -1036,102 +973,100 @@ is_under (const char *path, const char *dir)
          || (strncmp (path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0'));
 }
 
-/* mkdir, remembering what was made; an existing directory is fine. */
-static gboolean
-make_layer_dir (SbxSpec *spec, const char *path, mode_t mode)
-{
-  if (mkdir (path, mode) == 0)
-    {
-      g_ptr_array_add (spec->created, g_strdup (path));
-      return TRUE;
-    }
-  return errno == EEXIST;
-}
-
-void
-sbx_spec_remove_created (GPtrArray *created)
-{
-  /* Everything below a directory this run made was written by sbx's own
-   * setup (the command never ran): it all goes, depth first, without
-   * following a symlink. */
-  for (guint i = created->len; i > 0; i--)
-    sbx_util_remove_tree (created->pdata[i - 1], FALSE);
-  g_ptr_array_set_size (created, 0);
-}
-
 /* Whether the kept layer's directory @path is the caller's alone: owned by
  * the caller, writable by nobody else.  Another user who could write there
  * could plant files that the sandbox then finds in its tree, programs and
- * libraries among them, or swap the directory itself. */
+ * libraries among them, or swap the directory itself.  A missing @path is
+ * fine (the monitor makes it) unless @must_exist. */
 static gboolean
-layer_dir_private (const SbxSpec *spec, const char *option, const char *path, GError **error)
+layer_dir_private (const SbxSpec *spec, const char *option, const char *path, gboolean must_exist,
+                   GError **error)
 {
   struct stat st;
   if (lstat (path, &st) < 0)
-    return fail (error, option, "%s: %s", path, sbx_util_strerror (errno));
+    return errno == ENOENT && !must_exist
+               ? TRUE
+               : fail_host (error, option, "%s: %s", path, sbx_util_strerror (errno));
   if (!S_ISDIR (st.st_mode))
-    return fail (error, option, "%s: not a directory", path);
+    return fail_host (error, option, "%s: not a directory", path);
   if (st.st_uid != spec->uid)
-    return fail (error, option,
-                 "%s belongs to uid %u, not to you: another user could plant files in the "
-                 "sandbox's layer",
-                 path, (guint)st.st_uid);
+    return fail_host (error, option,
+                      "%s belongs to uid %u, not to you: another user could plant files in the "
+                      "sandbox's layer",
+                      path, (guint)st.st_uid);
   if ((st.st_mode & 022) != 0)
-    return fail (error, option,
-                 "%s is writable by %s: they could plant files in the sandbox's layer; "
-                 "'chmod go-w %s' closes it",
-                 path, (st.st_mode & 002) ? "all users" : "its group", path);
+    return fail_host (error, option,
+                      "%s is writable by %s: they could plant files in the sandbox's layer; "
+                      "'chmod go-w %s' closes it",
+                      path, (st.st_mode & 002) ? "all users" : "its group", path);
+  if (access (path, W_OK | X_OK) < 0)
+    return fail_host (error, option, "%s: %s", path, sbx_util_strerror (errno));
   return TRUE;
 }
 
-/* The kept writable layer: in --upper DIR (created when missing, as podman
- * does), or in $XDG_DATA_HOME/sbx/NAME for a named sandbox.  DIR/upper holds
- * the layer in the overlay layout, readable with normal tools; DIR/work is
- * the overlay's scratch space, which must be on the same filesystem. */
+/* The canonical path of --upper DIR: DIR itself when it exists, else its
+ * parent's (which must exist: the monitor makes DIR alone, as podman
+ * does, not a chain of directories a typo would leave behind) and DIR's
+ * name. */
+static gboolean
+upper_dir_path (const SbxSpec *spec, const char *path, char **out, GError **error)
+{
+  struct stat st;
+  if (access (path, F_OK) == 0)
+    return canonical_dir ("--upper", path, out, error);
+  int errsv = errno;
+  if (errsv != ENOENT)
+    return fail_host (error, "--upper", "%s: %s", path, sbx_util_strerror (errsv));
+  if (lstat (path, &st) == 0)
+    return fail_host (error, "--upper", "%s: a symlink to nothing", path);
+  if (spec->cwd == NULL && !g_path_is_absolute (path))
+    return fail_host (error, "--upper", "%s: a relative path, but the current directory is gone",
+                      path);
+  g_autofree char *lexical = g_canonicalize_filename (path, spec->cwd);
+  g_autofree char *parent = g_path_get_dirname (lexical);
+  g_autofree char *name = g_path_get_basename (lexical);
+  g_autofree char *real_parent = realpath (parent, NULL);
+  struct stat pst;
+  if (real_parent == NULL)
+    return fail_host (error, "--upper", "%s: %s", path, sbx_util_strerror (errno));
+  if (stat (real_parent, &pst) < 0 || !S_ISDIR (pst.st_mode))
+    return fail_host (error, "--upper", "%s: %s", path, sbx_util_strerror (ENOTDIR));
+  if (access (real_parent, W_OK | X_OK) < 0)
+    return fail_host (error, "--upper", "%s: %s", path, sbx_util_strerror (errno));
+  *out = g_build_filename (real_parent, name, NULL);
+  return TRUE;
+}
+
+/* The kept writable layer: in --upper DIR, or in $XDG_DATA_HOME/sbx/NAME
+ * for a named sandbox.  DIR/upper holds the layer in the overlay layout,
+ * readable with normal tools; DIR/work is the overlay's scratch space,
+ * which must be on the same filesystem.  Only checked here: what is
+ * missing is made by the monitor when the run starts, and removed again
+ * if it fails before the command starts (monitor.c). */
 static gboolean
 prepare_upper (SbxSpec *spec, GError **error)
 {
   g_autofree char *dir = NULL;
   const char *option = "--upper";
 
-  if (spec->upper == NULL && spec->name != NULL)
+  if (spec->name != NULL)
     {
+      g_autoptr (GError) local = NULL;
+      g_autofree char *runtime = sbx_state_runtime_root (&local);
+      if (runtime == NULL)
+        return fail_host (error, "--name", "%s", local->message);
       g_autofree char *data = sbx_state_data_root ();
       dir = g_build_filename (data, spec->name, NULL);
       option = "--name";
-      if (!g_file_test (dir, G_FILE_TEST_EXISTS))
-        g_ptr_array_add (spec->created, g_strdup (dir));
-      if (g_mkdir_with_parents (dir, 0700) < 0)
-        return fail (error, option, "cannot create %s: %s", dir, sbx_util_strerror (errno));
     }
   else if (spec->upper != NULL)
     {
-      /* 0700: the layer holds files of the caller's subordinate ids, setuid
-       * ones among them (made by root inside); other users of the host must
-       * not reach them and run them as those ids. */
-      if (mkdir (spec->upper, 0700) == 0)
-        g_ptr_array_add (spec->created, g_strdup (spec->upper));
-      else if (errno != EEXIST)
-        return fail (error, option, "%s: %s", spec->upper, sbx_util_strerror (errno));
-      if (!canonical_dir (option, spec->upper, &dir, error))
+      if (!upper_dir_path (spec, spec->upper, &dir, error))
         return FALSE;
     }
   else
     return TRUE;
 
-  /* Before anything is made in it. */
-  if (!layer_dir_private (spec, option, dir, error))
-    return FALSE;
-  g_clear_pointer (&spec->upper, g_free);
-  spec->upper = g_build_filename (dir, "upper", NULL);
-  spec->upper_work = g_build_filename (dir, "work", NULL);
-  if (!make_layer_dir (spec, spec->upper, 0755) || !make_layer_dir (spec, spec->upper_work, 0700))
-    return fail (error, option, "%s: %s", dir, sbx_util_strerror (errno));
-  if (!layer_dir_private (spec, option, spec->upper, error)
-      || !layer_dir_private (spec, option, spec->upper_work, error))
-    return FALSE;
-  if (access (spec->upper, W_OK | X_OK) < 0 || access (spec->upper_work, W_OK | X_OK) < 0)
-    return fail (error, option, "%s: %s", dir, sbx_util_strerror (errno));
   /* The kernel refuses an upper inside a lower layer or around one: say so
    * now, naming both. */
   for (guint i = 0; i <= spec->layers->len; i++)
@@ -1140,6 +1075,20 @@ prepare_upper (SbxSpec *spec, GError **error)
       if (lower != NULL && (is_under (dir, lower) || is_under (lower, dir)))
         return fail (error, option, "%s overlaps the layer %s", dir, lower);
     }
+  /* Before anything is made in it, and only in a directory that holds a
+   * layer or nothing: never `upper` and `work` beside the caller's files
+   * (--upper $HOME). */
+  if (!layer_dir_private (spec, option, dir, FALSE, error))
+    return FALSE;
+  g_autoptr (GError) local = NULL;
+  if (access (dir, F_OK) == 0 && !sbx_state_check_layer_dir (dir, &local))
+    return fail_host (error, option, "%s", local->message);
+  g_clear_pointer (&spec->upper, g_free);
+  spec->upper = g_build_filename (dir, "upper", NULL);
+  spec->upper_work = g_build_filename (dir, "work", NULL);
+  if (!layer_dir_private (spec, option, spec->upper, FALSE, error)
+      || !layer_dir_private (spec, option, spec->upper_work, FALSE, error))
+    return FALSE;
   struct stat st;
   if (stat (dir, &st) == 0 && (st.st_mode & 0011) != 0)
     sbx_warn ("%s %s is open to other users: files inside may belong to your subordinate ids, "
@@ -1154,12 +1103,12 @@ find_fuse (SbxSpec *spec, GError **error)
 {
   g_autofree char *bin = g_find_program_in_path ("fuse-overlayfs");
   if (bin == NULL)
-    return fail (error, "--overlay fuse", "fuse-overlayfs not found (install fuse-overlayfs)");
+    return fail_host (error, "--overlay fuse", "fuse-overlayfs not found (install fuse-overlayfs)");
   int fd = open ("/dev/fuse", O_RDWR | O_CLOEXEC);
   if (fd < 0)
-    return fail (error, "--overlay fuse",
-                 "/dev/fuse: %s (desktops have it mode 0666; see 'sbx doctor')",
-                 sbx_util_strerror (errno));
+    return fail_host (error, "--overlay fuse",
+                      "/dev/fuse: %s (desktops have it mode 0666; see 'sbx doctor')",
+                      sbx_util_strerror (errno));
   close (fd);
   spec->fuse_overlayfs = g_steal_pointer (&bin);
   return TRUE;
@@ -1197,17 +1146,65 @@ validate_layers (SbxSpec *spec, GError **error)
   return TRUE;
 }
 
+/* Network options that mean something only with the default network
+ * (tap0 and sbx-net behind it): with --net none or --net host they would
+ * be silently without effect, so they contradict it. */
+static gboolean
+validate_network (const SbxSpec *spec, GError **error)
+{
+  if (spec->net == SBX_NET_SLIRP)
+    {
+      if (spec->net_allow_host != NULL && !spec->allow_host_loopback)
+        return fail (error, "--allow-net",
+                     "'%s': the host is reached only with --allow-host-loopback (10.0.2.2 leads "
+                     "to its 127.0.0.1)",
+                     spec->net_allow_host);
+      return TRUE;
+    }
+  const char *net = spec->net == SBX_NET_NONE ? "--net none" : "--net host";
+  const char *why = spec->net == SBX_NET_NONE
+                        ? "there is no network"
+                        : "the command uses the host's network; only the default network, --net "
+                          "slirp, has tap0 and goes through sbx-net";
+  if (spec->publish->len > 0)
+    return fail (error, "-p", "'%s' needs the default network (--net slirp), not %s",
+                 ((SbxPublish *)spec->publish->pdata[0])->text, net);
+  if (spec->allow_host_loopback)
+    return fail (error, "--allow-host-loopback", "means nothing with %s (%s)", net, why);
+  if (spec->no_ipv6)
+    return fail (error, "--no-ipv6", "means nothing with %s (%s)", net, why);
+  if (spec->mtu_given)
+    return fail (error, "--mtu", "means nothing with %s (%s)", net, why);
+  if (sbx_spec_has_net_policy (spec))
+    {
+      /* The policy lives in sbx-net, which only the default network has:
+       * with the host's network nothing could enforce it, and without a
+       * network it would mean nothing. */
+      const char *option = spec->net_allow->len > 0  ? "--allow-net"
+                           : spec->net_deny->len > 0 ? "--deny-net"
+                                                     : "--net-log";
+      if (spec->net == SBX_NET_NONE)
+        return fail (error, option, "means nothing with --net none (there is no network)");
+      return fail (error, option,
+                   "%s with --net host (the command uses the host's network; only the default "
+                   "network, --net slirp, goes through sbx-net)",
+                   spec->net_allow->len + spec->net_deny->len > 0 ? "cannot be enforced"
+                                                                  : "cannot log");
+    }
+  return TRUE;
+}
+
 gboolean
 sbx_spec_validate (SbxSpec *spec, GError **error)
 {
   if (spec->argv == NULL || spec->argv[0] == NULL)
     {
-      g_set_error (error, SBX_SPEC_ERROR, 0, "no command given");
+      g_set_error (error, SBX_SPEC_ERROR, SBX_SPEC_ERROR_USAGE, "no command given");
       return FALSE;
     }
   if (spec->argv[0][0] == '\0')
     {
-      g_set_error (error, SBX_SPEC_ERROR, 0, "the command is an empty string");
+      g_set_error (error, SBX_SPEC_ERROR, SBX_SPEC_ERROR_USAGE, "the command is an empty string");
       return FALSE;
     }
   /* Only the throwaway layer lives in memory; a kept one is a directory on
@@ -1217,20 +1214,34 @@ sbx_spec_validate (SbxSpec *spec, GError **error)
                  "the writable layer is kept on disk with %s, not in memory; --upper-size caps "
                  "only the throwaway layer",
                  spec->upper != NULL ? "--upper DIR" : "--name");
+  /* The name's layer is its data directory, where ps -a, diff, apply and
+   * rm find it; a layer elsewhere would be the name's for one run and no
+   * one's afterwards. */
+  if (spec->upper != NULL && spec->name != NULL)
+    return fail (error, "--upper",
+                 "'%s': a named sandbox keeps its layer in $XDG_DATA_HOME/sbx/%s; --name and "
+                 "--upper cannot be combined",
+                 spec->upper, spec->name);
+  /* What contradicts itself is said before what the host has to say. */
+  if (!validate_network (spec, error))
+    return FALSE;
   for (guint i = 0; i < spec->mounts->len; i++)
     {
       SbxMount *m = spec->mounts->pdata[i];
       if (m->kind == SBX_MOUNT_BIND && !validate_bind (spec, m, error))
         return FALSE;
     }
-  if (spec->publish->len > 0 && spec->net != SBX_NET_SLIRP)
-    {
-      g_set_error (error, SBX_SPEC_ERROR, 0, "-p needs the default network (--net slirp)");
-      return FALSE;
-    }
+  if (!validate_layers (spec, error))
+    return FALSE;
   if (spec->seccomp_unconfined)
     sbx_warn ("--seccomp=unconfined: the command runs without a system call filter");
-  return validate_layers (spec, error);
+  return TRUE;
+}
+
+gboolean
+sbx_spec_has_net_policy (const SbxSpec *spec)
+{
+  return spec->net_allow->len > 0 || spec->net_deny->len > 0 || spec->net_log != NULL;
 }
 
 gboolean

@@ -86,10 +86,17 @@ typedef struct
   /* network */
   SbxNetMode net;
   GPtrArray *publish;           /* SbxPublish* */
-  GPtrArray *created;           /* directories validation made (paths), oldest first */
+  GPtrArray *created;           /* directories the monitor made for this run, oldest first */
   gboolean allow_host_loopback; /* 10.0.2.2 reaches the host's 127.0.0.1 */
   guint mtu;                    /* of tap0 */
+  gboolean mtu_given;           /* --mtu was given (refused without tap0) */
   gboolean no_ipv6;
+  /* The egress policy, enforced by sbx-net (netpolicy.h): the rules as
+   * typed, checked when given; sbx-net parses them again. */
+  GPtrArray *net_allow; /* char*: --allow-net */
+  GPtrArray *net_deny;  /* char*: --deny-net */
+  char *net_allow_host; /* the first --allow-net that is the preset "host", or NULL */
+  char *net_log;        /* --net-log FILE, or NULL */
 
   /* resources (cgroup.c) */
   guint64 memory;     /* --memory, bytes; 0: none */
@@ -143,23 +150,19 @@ typedef struct
   const char *help;
   SbxOptionSetter set;
   gboolean repeatable; /* may be given several times; a list in a profile */
-  gboolean on_off;     /* no value, or =true|false|yes|no|1|0 (the setter parses it) */
+  gboolean on_off;     /* every option without a value: alone, or =true|false|yes|no|1|0
+                         (the setter parses it with sbx_spec_parse_on_off) */
 } SbxOption;
 
 /* The `sbx run` options, terminated by an entry with long_name == NULL. */
 const SbxOption *sbx_spec_options (void);
 const SbxOption *sbx_spec_find_option (const char *long_name);
 
-/* Where the profile @name lives: $XDG_CONFIG_HOME/sbx/NAME.conf. */
-char *sbx_spec_profile_path (const char *name);
-
-/* Applies the [run] group of the profile @name to @spec through the same
- * setters as the command line, so that a value is accepted or refused
- * exactly as the option would be.  Errors read "PATH:LINE: key: what". */
-gboolean sbx_spec_load_profile (SbxSpec *spec, const char *name, GError **error);
-
 /* Checks what can only be checked once every option is known, and against the
- * host (paths exist, are directories...).  Nothing is created. */
+ * host (paths exist, are directories, a kept layer is one...).  Nothing is
+ * created: the directories a run needs are made by the monitor
+ * (monitor.c).  An error of SBX_SPEC_ERROR_USAGE is the command line's
+ * (options that contradict each other), SBX_SPEC_ERROR_HOST the host's. */
 gboolean sbx_spec_validate (SbxSpec *spec, GError **error);
 
 /* The working directory the command should start in: the one asked for, else
@@ -178,10 +181,16 @@ gboolean sbx_spec_parse_cpus (const char *text, guint64 max_cpus, guint64 *usec)
  * true, false, yes, no, 1, 0 (DESIGN.md), nothing else. */
 gboolean sbx_spec_parse_on_off (const char *option, const char *value, gboolean *on,
                                 GError **error);
-/* Removes the directories sbx_spec_validate() made (a kept layer's) with
- * what sbx put in them since: for a run that failed before its command
- * started, so that nothing half-created is left. */
-void sbx_spec_remove_created (GPtrArray *created);
+/* Whether @dst (absolute, canonical) is a place sbx mounts itself and a
+ * --bind or --tmpfs may not cover: /, /proc, /dev, /sys and what sbx
+ * mounts there (docs/decisions.md).  Sets @error naming @option and @text. */
+gboolean sbx_spec_check_mount_dst (const char *option, const char *text, const char *dst,
+                                   GError **error);
+/* Whether @name is an environment variable name: letters, digits and '_',
+ * not starting with a digit (POSIX's portable names). */
+gboolean sbx_spec_env_name_valid (const char *name, size_t len);
+/* Whether sbx-net enforces or logs an egress policy: a rule or --net-log. */
+gboolean sbx_spec_has_net_policy (const SbxSpec *spec);
 /* Whether any --memory, --cpus, --pids-limit or --io-weight was given. */
 gboolean sbx_spec_has_limits (const SbxSpec *spec);
 /* The limits as "memory=64M", "cpus=0.5", "pids=100", "io-weight=50". */
@@ -195,6 +204,23 @@ void sbx_mount_free (SbxMount *mount);
 #define SBX_UPPER_SIZE_DEFAULT "25%"
 #define SBX_TMP_SIZE_DEFAULT   "10%"
 #define SBX_SHM_SIZE_DEFAULT   "67108864" /* 64M, as podman */
+
+/* The MTU of tap0: libslirp 4.7 has no TCP window scaling, so a segment of
+ * the largest MTU (65520) fills its whole window; half of it measured
+ * faster both ways (docs/decisions.md, tests/bench/net --only mtu). */
+#define SBX_MTU_DEFAULT 32768
+
+/* The errors of options and of their validation: a usage error is the
+ * command line's (a bad value, options that contradict each other: "Try
+ * 'sbx run --help'" follows it), a host error is the host's (a missing
+ * bind source, a directory that is not a layer: no hint, the message says
+ * it all), a profile error a profile's ("PATH:LINE: key: what"). */
+typedef enum
+{
+  SBX_SPEC_ERROR_USAGE,
+  SBX_SPEC_ERROR_HOST,
+  SBX_SPEC_ERROR_PROFILE,
+} SbxSpecErrorCode;
 
 #define SBX_SPEC_ERROR (sbx_spec_error_quark ())
 GQuark sbx_spec_error_quark (void);

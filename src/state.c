@@ -12,6 +12,7 @@
 #include "state.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <sys/file.h>
 #include <sys/socket.h>
@@ -26,6 +27,12 @@
 #define STATE_FILE "state"
 #define GROUP      "sandbox"
 #define LOCK_FILE  "lock"
+
+GQuark
+sbx_state_error_quark (void)
+{
+  return g_quark_from_static_string ("sbx-state-error-quark");
+}
 
 struct SbxStateClaim
 {
@@ -46,6 +53,9 @@ sbx_sandbox_info_free (SbxSandboxInfo *info)
   g_free (info->workdir);
   g_strfreev (info->ports);
   g_strfreev (info->limits);
+  g_strfreev (info->allow_net);
+  g_strfreev (info->deny_net);
+  g_free (info->net_log);
   g_free (info->scope);
   g_free (info->namespaces);
   g_free (info->upper);
@@ -91,7 +101,7 @@ sbx_state_runtime_root (GError **error)
   const char *run = g_getenv ("XDG_RUNTIME_DIR");
   if (run == NULL || run[0] != '/')
     {
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
+      g_set_error (error, SBX_STATE_ERROR, SBX_STATE_ERROR_NO_RUNTIME,
                    "XDG_RUNTIME_DIR is not set (named sandboxes keep their state there)");
       return NULL;
     }
@@ -186,7 +196,7 @@ sbx_state_claim (const char *name, GError **error)
           int errsv = errno;
           close (fd);
           if (errsv == EAGAIN || errsv == EACCES)
-            g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_EXIST,
+            g_set_error (error, SBX_STATE_ERROR, SBX_STATE_ERROR_IN_USE,
                          "a sandbox named %s is already running", name);
           else
             g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errsv), "cannot lock %s: %s",
@@ -205,7 +215,7 @@ sbx_state_claim (const char *name, GError **error)
       if (!wait_previous (state))
         {
           close (fd);
-          g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_EXIST,
+          g_set_error (error, SBX_STATE_ERROR, SBX_STATE_ERROR_IN_USE,
                        "a sandbox named %s is still shutting down", name);
           return NULL;
         }
@@ -215,7 +225,7 @@ sbx_state_claim (const char *name, GError **error)
       claim->lock_fd = fd;
       return claim;
     }
-  g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_AGAIN, "cannot claim the name %s", name);
+  g_set_error (error, SBX_STATE_ERROR, SBX_STATE_ERROR_FAILED, "cannot claim the name %s", name);
   return NULL;
 }
 
@@ -223,29 +233,97 @@ int
 sbx_state_lock_layer (const char *dir, const char *holder, GError **error)
 {
   g_autofree char *path = g_build_filename (dir, LOCK_FILE, NULL);
-  cleanup_fd int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0)
+  /* A run that made the lock file removes it again when it fails before
+   * its command starts (monitor.c), and `sbx rm --upper` with the layer:
+   * a lock taken on a file no longer at its path is taken again. */
+  for (int attempt = 0; attempt < 10; attempt++)
     {
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "cannot open %s: %s", path,
-                   sbx_util_strerror (errno));
-      return -1;
+      cleanup_fd int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+      if (fd < 0 && errno == ENOENT)
+        continue;
+      if (fd < 0)
+        {
+          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "cannot open %s: %s",
+                       path, sbx_util_strerror (errno));
+          return -1;
+        }
+      struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+      if (fcntl (fd, F_OFD_SETLK, &fl) < 0)
+        {
+          char who[256] = "";
+          ssize_t n = pread (fd, who, sizeof who - 1, 0);
+          who[n > 0 ? n : 0] = '\0';
+          g_strchomp (who);
+          g_set_error (error, SBX_STATE_ERROR, SBX_STATE_ERROR_IN_USE,
+                       "the layer in %s is in use (%s); one sandbox at a time may write a layer",
+                       dir, who[0] != '\0' ? who : "by a sandbox whose sbx is running");
+          return -1;
+        }
+      if (!same_file (fd, path))
+        continue;
+      g_autofree char *text = g_strdup_printf ("%s, pid %d\n", holder, (int)getpid ());
+      if (ftruncate (fd, 0) == 0)
+        sbx_util_write_all (fd, text, strlen (text));
+      return sbx_steal_fd (&fd);
     }
-  struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-  if (fcntl (fd, F_OFD_SETLK, &fl) < 0)
+  g_set_error (error, SBX_STATE_ERROR, SBX_STATE_ERROR_FAILED, "cannot lock the layer in %s", dir);
+  return -1;
+}
+
+/* Whether @name of type @mode is what sbx keeps in a layer's directory. */
+static gboolean
+layer_entry (const char *name, mode_t mode)
+{
+  if (strcmp (name, "upper") == 0 || strcmp (name, "work") == 0)
+    return S_ISDIR (mode);
+  if (strcmp (name, LOCK_FILE) == 0 || strcmp (name, "layers") == 0)
+    return S_ISREG (mode);
+  /* g_key_file_save_to_file() writes "layers.XXXXXX" and renames it: a
+   * run killed in between leaves it. */
+  return S_ISREG (mode) && g_str_has_prefix (name, "layers.") && strlen (name) == 13;
+}
+
+gboolean
+sbx_state_check_layer_dir (const char *dir, GError **error)
+{
+  int fd = open (dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  DIR *d = fd >= 0 ? fdopendir (fd) : NULL;
+  if (d == NULL)
     {
-      char who[256] = "";
-      ssize_t n = pread (fd, who, sizeof who - 1, 0);
-      who[n > 0 ? n : 0] = '\0';
-      g_strchomp (who);
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_EXIST,
-                   "the layer in %s is in use (%s); one sandbox at a time may write a layer", dir,
-                   who[0] != '\0' ? who : "by a sandbox whose sbx is running");
-      return -1;
+      int errsv = errno;
+      if (fd >= 0)
+        close (fd);
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errsv), "%s: %s", dir,
+                   sbx_util_strerror (errsv));
+      return FALSE;
     }
-  g_autofree char *text = g_strdup_printf ("%s, pid %d\n", holder, (int)getpid ());
-  if (ftruncate (fd, 0) == 0)
-    sbx_util_write_all (fd, text, strlen (text));
-  return sbx_steal_fd (&fd);
+  g_autofree char *first = NULL;
+  struct dirent *e;
+  while ((e = readdir (d)) != NULL)
+    {
+      struct stat st;
+      if (strcmp (e->d_name, ".") == 0 || strcmp (e->d_name, "..") == 0)
+        continue;
+      if (fstatat (dirfd (d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0
+          && layer_entry (e->d_name, st.st_mode))
+        continue;
+      /* The first in name order, so that the message does not depend on
+       * the order of the directory. */
+      if (first == NULL || strcmp (e->d_name, first) < 0)
+        {
+          g_free (first);
+          first = g_strdup (e->d_name);
+        }
+    }
+  closedir (d);
+  if (first == NULL)
+    return TRUE;
+  g_autofree char *shown = g_strescape (first, NULL);
+  g_set_error (error, SBX_STATE_ERROR, SBX_STATE_ERROR_INVALID,
+               "%s is not a layer sbx made: '%s' is in the way (a layer's directory holds only "
+               "upper, work, lock and layers; give a new or empty directory)",
+               dir, shown);
+  return FALSE;
 }
 
 guint64
@@ -324,6 +402,12 @@ sbx_state_publish (SbxStateClaim *claim, const SbxSpec *spec, pid_t pid, pid_t c
   set_strv (kf, "ports", (char **)ports->pdata);
   g_auto (GStrv) limits = sbx_spec_limits_strv (spec);
   set_strv (kf, "limits", limits);
+  g_key_file_set_string_list (kf, GROUP, "allow_net", (const char *const *)spec->net_allow->pdata,
+                              spec->net_allow->len);
+  g_key_file_set_string_list (kf, GROUP, "deny_net", (const char *const *)spec->net_deny->pdata,
+                              spec->net_deny->len);
+  if (spec->net_log != NULL)
+    g_key_file_set_string (kf, GROUP, "net_log", spec->net_log);
   if (scope_unit != NULL)
     g_key_file_set_string (kf, GROUP, "scope", scope_unit);
   if (namespaces != NULL)
@@ -535,6 +619,9 @@ read_state (const char *path, SbxSandboxInfo *info)
   info->workdir = get_string (kf, "workdir");
   info->ports = get_strv (kf, "ports");
   info->limits = get_strv (kf, "limits");
+  info->allow_net = get_strv (kf, "allow_net");
+  info->deny_net = get_strv (kf, "deny_net");
+  info->net_log = get_string (kf, "net_log");
   info->scope = get_string (kf, "scope");
   info->namespaces = get_string (kf, "namespaces");
   info->upper = get_string (kf, "upper");
@@ -580,8 +667,8 @@ sbx_state_lookup (const char *name, GError **error)
 
   if (!sbx_state_name_valid (name))
     {
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "'%s' is not a valid sandbox name",
-                   name);
+      g_set_error (error, SBX_STATE_ERROR, SBX_STATE_ERROR_INVALID,
+                   "'%s' is not a valid sandbox name", name);
       return NULL;
     }
   info->name = g_strdup (name);
@@ -609,7 +696,7 @@ sbx_state_lookup (const char *name, GError **error)
     }
   if (!have_state && info->data_dir == NULL)
     {
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT, "no sandbox named %s", name);
+      g_set_error (error, SBX_STATE_ERROR, SBX_STATE_ERROR_NOT_FOUND, "no sandbox named %s", name);
       return NULL;
     }
   if (!have_state)
@@ -672,8 +759,8 @@ sbx_state_open_pidfd (const SbxSandboxInfo *info, gboolean command, GError **err
 
   if (info->status != SBX_STATUS_RUNNING)
     {
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT, "%s is not running (%s)", info->name,
-                   sbx_status_name (info->status));
+      g_set_error (error, SBX_STATE_ERROR, SBX_STATE_ERROR_NOT_RUNNING, "%s is not running (%s)",
+                   info->name, sbx_status_name (info->status));
       return -1;
     }
   int fd = pid > 0 ? (int)syscall (SYS_pidfd_open, pid, 0) : -1;
@@ -683,8 +770,8 @@ sbx_state_open_pidfd (const SbxSandboxInfo *info, gboolean command, GError **err
     return fd;
   if (fd >= 0)
     close (fd);
-  g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT, "%s is not running (it just exited)",
-               info->name);
+  g_set_error (error, SBX_STATE_ERROR, SBX_STATE_ERROR_NOT_RUNNING,
+               "%s is not running (it just exited)", info->name);
   return -1;
 }
 
@@ -715,9 +802,24 @@ sbx_state_remove_runtime (const char *name, GError **error)
    * fresh state to us. */
   if (fd >= 0 && fcntl (fd, F_OFD_SETLK, &fl) < 0)
     {
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_EXIST, "%s is running", name);
+      g_set_error (error, SBX_STATE_ERROR, SBX_STATE_ERROR_IN_USE, "%s is running", name);
       return FALSE;
     }
   remove_runtime_dir (dir);
   return TRUE;
+}
+
+gboolean
+sbx_state_remove_leftover (const char *name)
+{
+  g_autofree char *root = sbx_state_runtime_root (NULL);
+  if (root == NULL || !sbx_state_name_valid (name))
+    return FALSE;
+  g_autofree char *dir = g_build_filename (root, name, NULL);
+  g_autofree char *state = g_build_filename (dir, STATE_FILE, NULL);
+  struct stat st;
+  if (lstat (dir, &st) < 0 || !S_ISDIR (st.st_mode) || access (state, F_OK) == 0
+      || sbx_state_is_claimed (name))
+    return FALSE;
+  return sbx_state_remove_runtime (name, NULL);
 }

@@ -43,6 +43,9 @@ typedef struct
   gboolean own_netns;
   char *workdir;    /* the command's working directory inside */
   char **ports;     /* published ports, as typed */
+  char **allow_net; /* the egress policy: --allow-net rules, as typed */
+  char **deny_net;  /* --deny-net rules */
+  char *net_log;    /* --net-log FILE, or NULL */
   char **limits;    /* "memory=64M", ... */
   char *scope;      /* its systemd user scope ("sbx-NAME.scope"), or NULL */
   char *namespaces; /* sbx_state_read_namespaces() of PID 1 at the start, or NULL */
@@ -51,6 +54,20 @@ typedef struct
   char **layers;    /* its --layer dirs, lowest first */
   char *data_dir;   /* $XDG_DATA_HOME/sbx/NAME, or NULL when none exists */
 } SbxSandboxInfo;
+
+/* The registry's errors that are not errors of a file. */
+typedef enum
+{
+  SBX_STATE_ERROR_IN_USE,      /* a sandbox holds the name or the layer */
+  SBX_STATE_ERROR_NOT_FOUND,   /* no sandbox of that name */
+  SBX_STATE_ERROR_NOT_RUNNING, /* the sandbox is not (or no longer) running */
+  SBX_STATE_ERROR_NO_RUNTIME,  /* $XDG_RUNTIME_DIR is not set */
+  SBX_STATE_ERROR_INVALID,     /* a bad name; a directory that is not a layer */
+  SBX_STATE_ERROR_FAILED,
+} SbxStateErrorCode;
+
+#define SBX_STATE_ERROR (sbx_state_error_quark ())
+GQuark sbx_state_error_quark (void);
 
 void sbx_sandbox_info_free (SbxSandboxInfo *info);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SbxSandboxInfo, sbx_sandbox_info_free)
@@ -81,6 +98,14 @@ SbxStateClaim *sbx_state_claim (const char *name, GError **error);
  * `sbx apply` takes it too: no sandbox writes a layer while its changes
  * are applied, nor is one applied while a sandbox writes it. */
 int sbx_state_lock_layer (const char *dir, const char *holder, GError **error);
+
+/* Whether @dir holds a layer sbx made, or nothing: only `upper` and `work`
+ * (directories), `lock` and `layers` (files) and the temporary files of
+ * writing `layers`.  Else FALSE with an error (SBX_STATE_ERROR_INVALID)
+ * naming the first other entry (in name order): a run must not make
+ * `upper` and `work` beside the caller's files (--upper $HOME), nor
+ * `sbx rm --upper` remove them. */
+gboolean sbx_state_check_layer_dir (const char *dir, GError **error);
 
 /* Writes the state file atomically (rename), once PID 1 @pid has started the
  * command. */
@@ -141,6 +166,11 @@ void sbx_state_set_exiting (SbxStateClaim *claim);
 
 /* Whether a monitor still holds the name (running, starting or exiting). */
 gboolean sbx_state_is_claimed (const char *name);
+
+/* Removes what a run killed before its command started may leave of the
+ * name @name: its runtime directory with the lock alone (no state), when
+ * no monitor holds it.  TRUE when there was such a thing. */
+gboolean sbx_state_remove_leftover (const char *name);
 
 /* Removes the runtime state of a stale or stopped sandbox. */
 gboolean sbx_state_remove_runtime (const char *name, GError **error);

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -246,6 +247,130 @@ remove_below (int dirfd, const char *path, gboolean report, guint depth)
   return failed;
 }
 
+/* The entries of @dirfd removed with system calls alone (getdents64 into a
+ * buffer on the stack): no allocation, no lock, for a process forked from
+ * a threaded one.  Returns how many failed. */
+static guint
+remove_below_raw (int dirfd, guint depth)
+{
+  char buf[4096] __attribute__ ((aligned (8)));
+  guint failed = 0;
+  gboolean removed;
+  /* Reading on while entries go may skip some: read again from the start
+   * until a pass removes nothing. */
+  do
+    {
+      removed = FALSE;
+      failed = 0;
+      if (lseek (dirfd, 0, SEEK_SET) < 0)
+        return 1;
+      long n;
+      while ((n = syscall (SYS_getdents64, dirfd, buf, sizeof buf)) > 0)
+        for (long off = 0; off < n;)
+          {
+            struct
+            {
+              guint64 ino;
+              gint64 off;
+              unsigned short reclen;
+              unsigned char type;
+              char name[];
+            } *e = (void *)(buf + off);
+            off += e->reclen;
+            if (strcmp (e->name, ".") == 0 || strcmp (e->name, "..") == 0)
+              continue;
+            if (unlinkat (dirfd, e->name, 0) == 0)
+              {
+                removed = TRUE;
+                continue;
+              }
+            int sub = depth < REMOVE_MAX_DEPTH ? open_subdir (dirfd, e->name) : -1;
+            if (sub < 0)
+              {
+                failed++;
+                continue;
+              }
+            guint below = remove_below_raw (sub, depth + 1);
+            close (sub);
+            if (below == 0 && unlinkat (dirfd, e->name, AT_REMOVEDIR) == 0)
+              removed = TRUE;
+            else
+              failed++;
+          }
+      if (n < 0)
+        return failed + 1;
+    }
+  while (removed);
+  return failed;
+}
+
+gboolean
+sbx_util_remove_tree_raw (const char *path)
+{
+  int fd = open (path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return errno == ENOENT;
+  guint failed = remove_below_raw (fd, 0);
+  close (fd);
+  return failed == 0 && (rmdir (path) == 0 || errno == ENOENT);
+}
+
+/* Whether @path is a script whose #! interpreter is missing (into @buf). */
+static gboolean
+script_interpreter_missing (const char *path, char *buf, size_t size)
+{
+  char head[256];
+  struct stat st;
+  int fd = open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0)
+    return FALSE;
+  ssize_t n = fstat (fd, &st) == 0 && S_ISREG (st.st_mode) ? read (fd, head, sizeof head - 1) : -1;
+  close (fd);
+  if (n < 3 || head[0] != '#' || head[1] != '!')
+    return FALSE;
+  head[n] = '\0';
+  char *interp = head + 2 + strspn (head + 2, " \t");
+  interp[strcspn (interp, " \t\r\n")] = '\0';
+  /* Present: something else failed (its own interpreter, a library). */
+  if (interp[0] == '\0' || access (interp, F_OK) == 0 || size == 0)
+    return FALSE;
+  size_t i;
+  for (i = 0; interp[i] != '\0' && i + 1 < size; i++)
+    buf[i] = g_ascii_isprint (interp[i]) ? interp[i] : '?';
+  buf[i] = '\0';
+  return TRUE;
+}
+
+gboolean
+sbx_util_missing_interpreter (const char *command, char *buf, size_t size)
+{
+  char path[PATH_MAX];
+  if (strchr (command, '/') != NULL)
+    return script_interpreter_missing (command, buf, size);
+  /* execvp()'s search: each $PATH entry in turn, "" being the cwd. */
+  const char *p = getenv ("PATH");
+  if (p == NULL)
+    p = "/bin:/usr/bin";
+  size_t len = strlen (command);
+  for (;;)
+    {
+      const char *end = strchrnul (p, ':');
+      size_t dir = (size_t)(end - p);
+      if (dir + 1 + len < sizeof path)
+        {
+          memcpy (path, dir > 0 ? p : ".", dir > 0 ? dir : 1);
+          size_t at = dir > 0 ? dir : 1;
+          path[at] = '/';
+          memcpy (path + at + 1, command, len + 1);
+          if (script_interpreter_missing (path, buf, size))
+            return TRUE;
+        }
+      if (*end == '\0')
+        return FALSE;
+      p = end + 1;
+    }
+}
+
 gboolean
 sbx_util_remove_tree (const char *path, gboolean report)
 {
@@ -380,6 +505,16 @@ sbx_util_parse_u64 (const char *text, guint64 max, guint64 *out)
       v = v * 10 + d;
     }
   *out = v;
+  return TRUE;
+}
+
+gboolean
+sbx_util_parse_port (const char *text, guint16 *out)
+{
+  guint64 v;
+  if (!sbx_util_parse_u64 (text, 65535, &v) || v == 0)
+    return FALSE;
+  *out = (guint16)v;
   return TRUE;
 }
 

@@ -57,6 +57,19 @@ void sbx_util_die_with_exit (void);
  * (docs/security.md). */
 const char *sbx_util_strerror (int errnum);
 
+/* sbx_util_remove_tree() without a report, in system calls alone (no
+ * allocation, no lock): for a process cloned from a threaded one (the
+ * monitor after GDBus started), which may call nothing else. */
+gboolean sbx_util_remove_tree_raw (const char *path);
+
+/* After execvp (@command) failed with ENOENT: whether the file it ran is a
+ * script whose #! interpreter is missing (the kernel says ENOENT for both),
+ * looking for @command as execvp() does ($PATH when it has no '/').  The
+ * interpreter goes into @buf, its non-printable bytes as '?'.  Allocates
+ * nothing and calls only system calls: it runs in the command's process,
+ * which shares PID 1's memory until execve(). */
+gboolean sbx_util_missing_interpreter (const char *command, char *buf, size_t size);
+
 /* Closes every fd above 2 but the @n_keep in @keep. */
 void sbx_util_close_fds_except (const int *keep, guint n_keep);
 
@@ -106,6 +119,9 @@ gboolean sbx_util_write_file_at (int dirfd, const char *path, const char *conten
 /* Strict unsigned parsing: decimal digits only, no sign, no junk, no overflow
  * past @max.  Returns FALSE on any of those. */
 gboolean sbx_util_parse_u64 (const char *text, guint64 max, guint64 *out);
+
+/* A port number: 1..65535, digits only. */
+gboolean sbx_util_parse_port (const char *text, guint16 *out);
 
 /* A size such as 512, 64K, 1.5M, 2G, 1T (binary multiples). FALSE on junk,
  * negatives, an empty string or overflow; zero is accepted (callers decide). */

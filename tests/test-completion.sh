@@ -50,12 +50,14 @@ is "$(comp sbx do)" "doctor " "bash: doctor"
 is "$(comp sbx doctor --)" "--help --json " "bash: doctor options"
 is "$(comp sbx help d)" "diff doctor " "bash: help COMMAND knows doctor"
 is "$(comp sbx ru)" "run " "bash: a subcommand prefix"
-is "$(comp sbx run --ne)" "--net " "bash: run option prefix"
+is "$(comp sbx run --ne)" "--net --net-log " "bash: run option prefix"
 is "$(comp sbx run --net '')" "host none slirp " "bash: --net values"
 is "$(comp sbx run --net=n)" "none " "bash: --net=VALUE values"
 is "$(comp sbx run --cap-add sys_ad)" "sys_admin " "bash: --cap-add completes capability names"
 is "$(comp sbx run --cap-drop AL)" "ALL " "bash: --cap-drop offers ALL"
 is "$(comp sbx run --overlay '')" "auto fuse kernel " "bash: --overlay values"
+is "$(comp sbx run --allow-net pr)" "private " "bash: --allow-net offers the presets"
+is "$(comp sbx run --deny-net=h)" "host " "bash: --deny-net=VALUE too"
 like "$(comp sbx run --map-root --)" "--bind .*--workdir" "bash: every option after another option"
 
 # --profile NAME: the profiles in $XDG_CONFIG_HOME/sbx, without ".conf".
@@ -84,6 +86,8 @@ is "$(comp sbx stop --ti)" "--time " "bash: stop options"
 is "$(comp sbx exec --no)" "--no-pty " "bash: exec knows --no-pty"
 is "$(comp sbx apply --)" "--color --dry-run --force --help --interactive --keep --upper " "bash: apply options"
 is "$(comp sbx diff --p)" "--patch " "bash: diff options"
+is "$(comp sbx rm --)" "--force --help --upper " "bash: rm options"
+is "$(cd "$TEST_DIR" && comp sbx rm --upper comp-dir/)" "comp-dir/subdir " "bash: rm --upper completes directories"
 is "$(comp sbx diff --color=a)" "always auto " "bash: --color values"
 
 # PATHs of diff and apply: the paths the layer holds.
@@ -115,8 +119,9 @@ if command -v fish >/dev/null; then
   is "$(fcomp 'sbx run --profile ')" "build untrusted " "fish: --profile completes the profile names"
   like "$(fcomp 'sbx run --profile build ls --al')" "--all" "fish: --profile's value is skipped before the inner command"
   is "$(fcomp 'sbx stop comp-')" "comp-one comp-two " "fish: stop completes sandbox names"
-  is "$(fcomp 'sbx run --ne')" "--net " "fish: run option prefix"
+  is "$(fcomp 'sbx run --ne')" "--net --net-log " "fish: run option prefix"
   is "$(fcomp 'sbx run --net ')" "host none slirp " "fish: --net values"
+  is "$(fcomp 'sbx run --allow-net ')" "host private " "fish: --allow-net offers the presets"
   like "$(fcomp 'sbx run --net none -- ls --al')" "--all" "fish: after -- the inner command's completion"
   like "$(fcomp 'sbx run --hostname h ls --al')" "--all" "fish: after the first non-option word too"
   like "$(fcomp 'sbx run --net none unam')" "^uname " "fish: the inner command itself"
@@ -155,6 +160,7 @@ EOF
   like "$(zcomp 'sbx run --pro')" "--profile" "zsh: --profile is a run option"
   is "$(zcomp 'sbx run --no-pty=')" "0 1 false no true yes " "zsh: --no-pty= offers the on/off words"
   like "$(zcomp 'sbx exec --no')" "--no-pty" "zsh: --no-pty is an exec option"
+  is "$(zcomp 'sbx run --deny-net ')" "host private " "zsh: --deny-net offers the presets"
 else
   skip "zsh is not installed"
 fi

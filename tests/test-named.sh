@@ -22,7 +22,7 @@ start () {
 
 check "run --name starts a named sandbox that ps lists as running" start web --hostname web1 -- sleep 600
 out=$(sbx ps)
-like "$(printf '%s\n' "$out" | head -1)" "^NAME +PID +STATUS +UPTIME +COMMAND +PORTS +LIMITS$" "ps prints the table header"
+like "$(printf '%s\n' "$out" | head -1)" "^NAME +PID +STATUS +UPTIME +COMMAND +NET +PORTS +LIMITS$" "ps prints the table header"
 like "$out" "web +[0-9]+ +running +[0-9]+s +sleep 600 " "ps shows name, pid, status, uptime and command"
 json=$(sbx ps --json)
 check "ps --json is valid JSON" sh -c "printf '%s' '$json' | python3 -m json.tool >/dev/null"

@@ -39,7 +39,7 @@ like "$out" "inet6 fd00::100/64" "tap0 has fd00::100/64"
 like "$out" "^default via 10\.0\.2\.2 dev tap0" "the default route goes via 10.0.2.2"
 like "$out" "^default via fd00::2 dev tap0" "the IPv6 default route goes via fd00::2"
 like "$out" "^nameserver 10\.0\.2\.3$" "/etc/resolv.conf names 10.0.2.3"
-like "$out" "^65520$" "the MTU is 65520 by default"
+like "$out" "^32768$" "the MTU is 32768 by default"
 like "$out" "^lo tap0 $" "the sandbox's /sys shows its own interfaces"
 out=$(sbx run --mtu 1500 --no-ipv6 -- sh -c 'cat /sys/class/net/tap0/mtu; ip -6 addr show tap0 | grep -c inet6; grep -c fd00 /etc/resolv.conf')
 is "$out" "1500
@@ -353,7 +353,17 @@ rejects "sbx: -p: 'nohost:8080:80': 'nohost' is not an IP address" -p nohost:808
 rejects "sbx: -p: '[::1:8080:80': an IPv6 address goes in brackets" -p "[::1:8080:80"
 rejects "sbx: --mtu: '100' is not an MTU from 1280 to 65520" --mtu 100
 rejects "sbx: --mtu: '99999999999' is not an MTU from 1280 to 65520" --mtu 99999999999
-rejects "sbx: -p needs the default network (--net slirp)" --net none -p 8080:80
+rejects "sbx: -p: '8080:80' needs the default network (--net slirp), not --net none" --net none -p 8080:80
 rejects "sbx: --net: 'bridge' is not one of slirp, none, host" --net bridge
+
+# The egress policy's options (tests/test-netpolicy.sh has the rest, as root).
+rejects "sbx: --allow-net: 'privat': not a rule (the forms are CIDR[:PORTS][/tcp|/udp], NAME[:PORTS], *.NAME[:PORTS], private or host)" --allow-net privat
+rejects "sbx: --deny-net: '192.0.2.0/33': the prefix of an IPv4 network is a length from 0 to 32" --deny-net 192.0.2.0/33
+rejects "sbx: --allow-net: 'example.org:99999': a port is a number from 1 to 65535, a range LOW-HIGH" --allow-net example.org:99999
+rejects "sbx: --allow-net: '127.0.0.1:80': the host's loopback is never reached at its own address; it is 10.0.2.2 inside (the rule 'host', with --allow-host-loopback)" --allow-net 127.0.0.1:80
+rejects "sbx: --allow-net: 'host': the host is reached only with --allow-host-loopback (10.0.2.2 leads to its 127.0.0.1)" --allow-net host
+rejects "sbx: --deny-net: cannot be enforced with --net host (the command uses the host's network; only the default network, --net slirp, goes through sbx-net)" --net host --deny-net private
+rejects "sbx: --allow-net: means nothing with --net none (there is no network)" --net none --allow-net 192.0.2.0/24
+rejects "sbx: --net-log: cannot log with --net host (the command uses the host's network; only the default network, --net slirp, goes through sbx-net)" --net host --net-log x.json
 
 done_testing

@@ -36,6 +36,12 @@ profile flags '[run]' 'map-root=false' 'clearenv=true' 'env=KEEP=yes'
 is "$(sbx run --profile flags --net none -- sh -c 'id -u; echo "${HOME:-unset} $KEEP"')" \
   "$(test_uid)
 unset yes" "a flag set to false stays off; clearenv=true clears"
+# The command line's words, for every on/off key (issue 15).
+profile words '[run]' 'map-root=yes' 'clearenv=0' 'net=none'
+is "$(sbx run --profile words -- sh -c 'id -u; echo "${HOME:+home}"')" "0
+home" "on/off keys take yes and 0 as the command line does"
+is "$(sbx run --profile words --map-root=false -- id -u)" "$(test_uid)" \
+  "--map-root=false on the command line undoes a profile's map-root"
 
 # --- the command line wins -------------------------------------------------------------
 
@@ -118,8 +124,8 @@ profile badnet '' '[run]' 'hostname=x' 'net=bogus'
 bad_profile "sbx: $p/badnet.conf:4: net: 'bogus' is not one of slirp, none, host" --profile badnet
 profile badbind '[run]' 'bind=/tmp;/a:/b:/c'
 bad_profile "sbx: $p/badbind.conf:2: bind: '/a:/b:/c' is not SRC[:DST][:ro] (':' in a path is not supported)" --profile badbind
-profile badflag '[run]' 'map-root=yes'
-bad_profile "sbx: $p/badflag.conf:2: map-root: 'yes' is not true or false" --profile badflag
+profile badflag '[run]' 'map-root=maybe'
+bad_profile "sbx: $p/badflag.conf:2: map-root: 'maybe' is not one of true, false, yes, no, 1, 0" --profile badflag
 profile badswitch '[run]' 'no-pty=maybe'
 bad_profile "sbx: $p/badswitch.conf:2: no-pty: 'maybe' is not one of true, false, yes, no, 1, 0" --profile badswitch
 profile badcap '[run]' 'cap-add=CHOWN;NOPE'
@@ -131,10 +137,13 @@ bad_profile "sbx: $p/badgroup.conf:3: [Run]: unknown group (a profile has only [
 profile nested '[run]' 'profile=basic'
 bad_profile "sbx: $p/nested.conf:2: profile: a profile cannot load another profile" --profile nested
 profile dup '[run]' 'hostname=ok' 'hostname=-bad'
-bad_profile "sbx: $p/dup.conf:3: hostname: '-bad' is not a valid hostname (letters, digits, '-' and '.', at most 64 bytes)" --profile dup
+bad_profile "sbx: $p/dup.conf:3: hostname: given twice (first on line 2); a repeatable key takes a list separated by ';'" --profile dup
+profile badrule '[run]' 'allow-net=pypi.org:443;privat'
+bad_profile "sbx: $p/badrule.conf:2: allow-net: 'privat': not a rule (the forms are CIDR[:PORTS][/tcp|/udp], NAME[:PORTS], *.NAME[:PORTS], private or host)" --profile badrule
+profile badnetlog '[run]' 'net=none' 'net-log=x.json'
+bad_profile "sbx: $p/badnetlog.conf:3: net-log: means nothing with --net none (there is no network)" --profile badnetlog
 profile syntax '[run]' 'junk'
-out=$(sbx run --profile syntax -- true 2>&1); rc=$?
-like "$rc $out" "^125 sbx: $p/syntax.conf: key file contains line .junk." "a line that is no key=value: 125 naming the file"
+bad_profile "sbx: $p/syntax.conf:2: 'junk' is not key=value, a [group] header or a # comment" --profile syntax
 bad_profile "sbx: --profile: $p/missing.conf: No such file or directory (example profiles are in $(
   sed -n 's/.*SBX_PROFILES_DIR "\(.*\)"/\1/p' "${SBX_BUILD_DIR:?}/config.h"))" --profile missing
 

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # test-robust.sh: what happens when things go wrong beside the command: a
 # helper that dies (fuse-overlayfs, sbx-net), a full disk under the
-# writable layer, two sandboxes on one kept layer.  Each was silent or lost
-# data before.
+# writable layer, two sandboxes on one kept layer; and options that must
+# mean what they say (issue 15, one section per item).  Each was silent,
+# wrong or lost data before.
 . "$(dirname "$0")/libtest.sh"
 require_rootless
 
@@ -123,5 +124,116 @@ else
   skip "needs root to make a small disk (a tmpfs) for the layer"
   skip "needs root to make a small disk (a tmpfs) for the layer"
 fi
+
+# --- issue 15, item 1: an on/off option means what its value says ----------------------
+
+is "$(sbx run --net none --map-root=false -- id -u)" "$(test_uid)" \
+  "--map-root=false does not make the user root inside"
+is "$(sbx run --net none --map-root=no -- id -u):$(sbx run --net none --map-root=1 -- id -u)" \
+  "$(test_uid):0" "--map-root=no is keep-id, --map-root=1 is root"
+is "$(sbx run --net none --verbose=no -- true 2>&1)" "" "--verbose=no says nothing"
+is "$(as_user env HOME=/home-kept "$SBX" run --net none --clearenv=0 -- sh -c 'echo $HOME')" "/home-kept" \
+  "--clearenv=0 keeps the environment"
+rejects "sbx: --map-root: 'bogus' is not one of true, false, yes, no, 1, 0" --map-root=bogus
+out=$(sbx ps --all=maybe 2>&1); rc=$?
+is "$rc:$(printf '%s\n' "$out" | head -1)" "125:sbx: --all: 'maybe' is not one of true, false, yes, no, 1, 0" \
+  "ps -a takes the same words (and refuses others)"
+
+# --- issue 15, item 6: profiles ------------------------------------------------------------
+
+conf=$TEST_HOME/.config/sbx
+as_user mkdir -p "$conf"
+# profile NAME LINE...: writes $conf/NAME.conf as the test account.
+profile () {
+  local name=$1
+  shift
+  printf '%s\n' "$@" | as_user tee "$conf/$name.conf" >/dev/null
+}
+# bad_profile WANT NAME: sbx run --profile NAME fails with 125 and the one
+# line WANT, within 5 seconds.
+bad_profile () {
+  local out rc
+  out=$(as_user timeout 5 "$SBX" run --profile "$2" -- true 2>&1); rc=$?
+  is "$rc|$out" "125|$1" "profile $2: $1"
+}
+profile nobind '[run]' 'net=none' '' 'bind=/nonexistent-sbx'
+bad_profile "sbx: $conf/nobind.conf:4: bind /nonexistent-sbx: No such file or directory" nobind
+profile syntax2 '[run]' 'net=none' 'junk here'
+bad_profile "sbx: $conf/syntax2.conf:3: 'junk here' is not key=value, a [group] header or a # comment" syntax2
+profile dupnet '[run]' 'net=none' 'net=host'
+bad_profile "sbx: $conf/dupnet.conf:3: net: given twice (first on line 2); a repeatable key takes a list separated by ';'" dupnet
+as_user mkfifo "$conf/fifo.conf"
+bad_profile "sbx: $conf/fifo.conf: not a regular file (a profile is a text file)" fifo
+as_user ln -s /dev/zero "$conf/zero.conf"
+bad_profile "sbx: $conf/zero.conf: not a regular file (a profile is a text file)" zero
+as_user sh -c "{ echo '[run]'; head -c 1100000 /dev/zero | tr '\\0' '#'; echo; } > '$conf/huge.conf'"
+bad_profile "sbx: $conf/huge.conf: larger than 1048576 bytes (a profile is a short text file)" huge
+
+# --- issue 15, item 7: accepted silently though wrong ---------------------------------------
+
+rejects "sbx: --tmpfs: '/proc': cannot mount over /proc, which sbx makes for the sandbox" --tmpfs /proc
+rejects "sbx: --bind: '/tmp:/proc': cannot mount over /proc, which sbx makes for the sandbox" --bind /tmp:/proc
+rejects "sbx: --bind: '/tmp:/x:rw': 'rw' is not a mode (the only one is ro)" --bind /tmp:/x:rw
+rejects "sbx: --env: 'A B=1': 'A B' is not a variable name (letters, digits and '_', not starting with a digit)" -e 'A B=1'
+rejects "sbx: --name given more than once ('a', then 'b'); it takes one value" --name a --name b
+rejects "sbx: --allow-host-loopback: means nothing with --net none (there is no network)" --net none --allow-host-loopback
+as_user mkdir -p "$TEST_DIR/userhome"
+as_user touch "$TEST_DIR/userhome/.bashrc"
+rejects "sbx: --upper: $TEST_DIR/userhome is not a layer sbx made: '.bashrc' is in the way (a layer's directory holds only upper, work, lock and layers; give a new or empty directory)" \
+  --net none --upper "$TEST_DIR/userhome"
+is "$(ls -A "$TEST_DIR/userhome")" ".bashrc" "... and nothing is made beside the user's files"
+
+# --- issue 15, item 8: half-states ---------------------------------------------------------
+
+data=$TEST_HOME/.local/share/sbx
+out=$(as_user env -u XDG_RUNTIME_DIR "$SBX" run --net none --name half -- true 2>&1); rc=$?
+is "$rc|$out" "125|sbx: --name: XDG_RUNTIME_DIR is not set (named sandboxes keep their state there)" \
+  "--name without XDG_RUNTIME_DIR: 125 naming it"
+check "... and no data directory is left" test ! -e "$data/half"
+rejects "sbx: --upper: '$TEST_DIR/half-upper': a named sandbox keeps its layer in \$XDG_DATA_HOME/sbx/half; --name and --upper cannot be combined" \
+  --net none --name half --upper "$TEST_DIR/half-upper"
+check "--name with --upper: refused, nothing made" test ! -e "$TEST_DIR/half-upper" -a ! -e "$data/half"
+# A run that fails inside before its command starts leaves no layer.
+as_user touch "$TEST_DIR/afile"
+out=$(sbx run --net none --name half --bind "$TEST_DIR/afile:/etc" -- true 2>&1); rc=$?
+out2=$(sbx run --net none --upper "$TEST_DIR/half-upper" --bind "$TEST_DIR/afile:/etc" -- true 2>&1); rc2=$?
+is "$rc:$rc2:$(ls -A "$data" "$TEST_RUNTIME/sbx" 2>/dev/null | grep -c half)" "125:125:0" \
+  "a run that fails before its command leaves no runtime or data directory of its name"
+check "... nor its --upper DIR" test ! -e "$TEST_DIR/half-upper"
+
+# --- issue 15, item 11: sbx rm --upper DIR ----------------------------------------------
+
+kept=$TEST_DIR/kept-layer
+sbx run --net none --map-root --upper "$kept" -w / -- sh -c '
+  mkdir -p /opt/sub/deep && touch /opt/sub/deep/f && chown -R 1234:1234 /opt/sub && chmod 700 /opt/sub' 2>&1
+as_user rm -rf "$kept" 2>/dev/null
+check "a kept layer holds files of a subordinate id that the user cannot delete (rm -rf)" \
+  test -d "$kept/upper/opt/sub"
+out=$(sbx rm --upper "$TEST_DIR/userhome" 2>&1); rc=$?
+is "$rc|$out" "125|sbx: --upper $TEST_DIR/userhome is not a layer sbx made: '.bashrc' is in the way (a layer's directory holds only upper, work, lock and layers; give a new or empty directory)" \
+  "sbx rm --upper refuses a directory that is not a layer"
+start run "run" --net none --upper "$kept" -- sh -c 'echo started; exec sleep 600'
+out=$(sbx rm --upper "$kept" 2>&1); rc=$?
+like "$rc|$out" "^125\|sbx: cannot remove $kept: the layer in $kept is in use \(sbx run -- sh -c echo started; exec sleep 600, pid [0-9]+\)" \
+  "sbx rm --upper refuses a layer in use"
+kill "$run"; wait "$run" 2>/dev/null
+out=$(sbx rm --upper "$kept" 2>&1); rc=$?
+is "$rc|$out" "0|" "sbx rm --upper removes a kept layer whatever ids own its files"
+check "... and DIR is gone" test ! -e "$kept"
+
+# --- issue 15, item 12: messages ---------------------------------------------------------
+
+out=$(sbx run --net none --bind /nonexistent-sbx -- true 2>&1); rc=$?
+is "$rc|$out" "125|sbx: --bind /nonexistent-sbx: No such file or directory" \
+  "a missing bind source: one line, no 'Try ... --help' (not a usage error)"
+as_user sh -c "printf '#!/bin/nope-sbx\necho hi\n' > '$TEST_DIR/script'; chmod 755 '$TEST_DIR/script'"
+out=$(sbx run --net none -- "$TEST_DIR/script" 2>&1); rc=$?
+is "$rc|$out" "126|sbx: cannot run '$TEST_DIR/script': its interpreter /bin/nope-sbx is missing" \
+  "run: a script whose #! interpreter is missing is reported as such (126)"
+start run "run" --net none --name robust-exec -- sh -c 'echo started; exec sleep 600'
+out=$(sbx exec robust-exec -- "$TEST_DIR/script" 2>&1); rc=$?
+is "$rc|$out" "126|sbx: cannot run '$TEST_DIR/script': its interpreter /bin/nope-sbx is missing" \
+  "exec: the same"
+kill "$run"; wait "$run" 2>/dev/null
 
 done_testing

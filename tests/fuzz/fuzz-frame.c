@@ -1,28 +1,42 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz-frame.c: libFuzzer harness for what a hostile sandbox writes on
  * tap0: each input goes through sbx-net's frame filter and reassembly
- * (helpers/frame.c), and what passes into slirp_input() of a real libslirp
- * instance, set up as sbx-net sets it up.  A crash in either is a finding:
- * the filter must let nothing through that libslirp cannot take.
+ * (helpers/frame.c), then its egress policy (helpers/egress.c: the
+ * decisions, the DNS it answers itself over UDP and TCP, the frames it
+ * answers with), and what passes into slirp_input() of a real libslirp
+ * instance, set up as sbx-net sets it up.  A crash in any is a finding:
+ * the filter must let nothing through that libslirp cannot take, and
+ * every frame sbx-net writes to the sandbox must be one it could read.
  *
  * Input: records of a 2-byte big-endian length and that many bytes, each a
  * frame read from tap0; a record of length 0 advances the clock by 10 s
- * (reassembly timeouts, libslirp's timers).  A last record longer than
- * what is left is cut short.  tests/fuzz/run builds and runs it.
+ * (reassembly timeouts, libslirp's and the policy's timers); a length with
+ * the high bit set (0x8000 | N) makes the N bytes that follow the answer
+ * of the host's resolver to the query waiting longest.  A last record
+ * longer than what is left is cut short.  tests/fuzz/run builds and runs
+ * it, with FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION: sbx-net's TCP
+ * sequence numbers and DNS ids are then fixed, so that inputs can follow
+ * them.
  *
  * No packet leaves: LLVMFuzzerInitialize() moves the process into a new
- * user and network namespace, whose only interface is a loopback that is
- * down, so libslirp's sockets reach nothing. */
+ * user and network namespace whose only interface is its loopback, where
+ * nothing listens; the policy's resolver is 127.0.0.1 there. */
 #include "config.h"
 
+#include "egress.h"
 #include "frame.h"
+#include "netpolicy.h"
+#include "packet.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libslirp.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +54,44 @@ typedef struct
 
 static gint64 now_ns;
 static GPtrArray *timers;
+
+/* What egress.c writes to the sandbox: a frame it builds must read back
+ * (packet.c's reader) within its bounds. */
+static void
+egress_send (const guint8 *frame, size_t len, gpointer user)
+{
+  SbxPacket p;
+  if (len < 14 || len > SBX_PACKET_BUILD_MAX || !sbx_packet_parse (frame, len, &p)
+      || 14 + p.ip_len != len)
+    abort ();
+}
+
+/* The policy of each input: every kind of rule, allow and deny. */
+static SbxEgress *
+start_egress (void)
+{
+  static const char *const allow[]
+      = { "good.example", "*.cdn.example:443", "192.0.2.0/24", "2001:db8::/32/udp", "host", NULL };
+  static const char *const deny[] = { "private:22", "bad.cdn.example", "198.51.100.0/24", NULL };
+  GPtrArray *a = g_ptr_array_new_with_free_func ((GDestroyNotify)sbx_netrule_free);
+  GPtrArray *d = g_ptr_array_new_with_free_func ((GDestroyNotify)sbx_netrule_free);
+  for (guint i = 0; allow[i] != NULL; i++)
+    sbx_netrule_parse ("--allow-net", allow[i], i, a, NULL);
+  for (guint i = 0; deny[i] != NULL; i++)
+    sbx_netrule_parse ("--deny-net", deny[i], i, d, NULL);
+  SbxEgressConfig c = {
+    .allow = a,
+    .deny = d,
+    .mtu = 1500,
+    .ipv6 = TRUE,
+    .events_fd = -1,
+    .report_fd = -1,
+    .resolv_conf = "/dev/null", /* no nameserver: 127.0.0.1, as glibc */
+    .upstream_port = 53,
+    .send = egress_send,
+  };
+  return sbx_egress_new (&c);
+}
 
 static ssize_t
 send_packet (const void *buf, size_t len, void *opaque)
@@ -138,7 +190,7 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
   snprintf (map, sizeof map, "%u %u 1", uid, uid);
   write_file ("/proc/self/uid_map", map);
 
-  /* Make sure of it: one interface, lo, and down. */
+  /* Make sure of it: one interface, lo. */
   struct if_nameindex *ifs = if_nameindex ();
   if (ifs == NULL)
     die ("if_nameindex");
@@ -148,6 +200,16 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
       abort ();
     }
   if_freenameindex (ifs);
+  /* Up, so that the policy's queries to its resolver (127.0.0.1, nobody)
+   * are sent and wait for an answer, which the input gives. */
+  struct ifreq ifr = { .ifr_name = "lo" };
+  int sock = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (sock < 0 || ioctl (sock, SIOCGIFFLAGS, &ifr) < 0)
+    die ("lo");
+  ifr.ifr_flags |= IFF_UP;
+  if (ioctl (sock, SIOCSIFFLAGS, &ifr) < 0)
+    die ("lo up");
+  close (sock);
 
   timers = g_ptr_array_new ();
   return 0;
@@ -197,15 +259,19 @@ start_slirp (void)
   return slirp;
 }
 
-/* What one round of sbx-net's loop does after its input: libslirp's
- * sockets (none ready) and its timers. */
+/* What one round of sbx-net's loop does after its input: the policy's
+ * sockets (none ready) and timers, libslirp's sockets (none ready) and its
+ * timers. */
 static void
-run_round (Slirp *slirp)
+run_round (Slirp *slirp, SbxEgress *egress)
 {
   uint32_t timeout = UINT32_MAX;
+  gint64 now_ms = now_ns / 1000000;
+  g_autoptr (GArray) pfds = g_array_new (FALSE, TRUE, sizeof (struct pollfd));
+  sbx_egress_fill (egress, pfds);
+  sbx_egress_dispatch (egress, (const struct pollfd *)pfds->data, now_ms);
   slirp_pollfds_fill (slirp, &timeout, add_poll, NULL);
   slirp_pollfds_poll (slirp, 0, get_revents, NULL);
-  gint64 now_ms = now_ns / 1000000;
   for (gboolean again = TRUE; again;)
     {
       again = FALSE;
@@ -231,6 +297,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 
   now_ns = (gint64)1000 * 1000000000;
   slirp = start_slirp ();
+  SbxEgress *egress = start_egress ();
   while (size >= 2)
     {
       size_t len = (size_t)data[0] << 8 | data[1];
@@ -239,7 +306,17 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       if (len == 0)
         {
           now_ns += (gint64)10 * 1000000000;
-          run_round (slirp);
+          run_round (slirp, egress);
+          continue;
+        }
+      if (len & 0x8000)
+        {
+          len = MIN (len & 0x7fff, size);
+          guint8 *answer = g_memdup2 (data, len);
+          sbx_egress_inject_answer (egress, answer, len, now_ns / 1000000);
+          g_free (answer);
+          data += len;
+          size -= len;
           continue;
         }
       len = MIN (len, size);
@@ -265,12 +342,14 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
               || sbx_frame_filter_input (again, out, out_len, 0, &out2, &out2_len) != SBX_FRAME_PASS
               || out2 != out || out2_len != out_len)
             abort ();
-          slirp_input (slirp, out, (int)out_len);
+          if (sbx_egress_input (egress, out, out_len, now_ns / 1000000) == SBX_EGRESS_PASS)
+            slirp_input (slirp, out, (int)out_len);
         }
       g_free (frame);
       now_ns += 1000000;
-      run_round (slirp);
+      run_round (slirp, egress);
     }
+  sbx_egress_free (egress);
   slirp_cleanup (slirp);
   return 0;
 }

@@ -78,6 +78,68 @@ seeds = {
     "fragments-interleaved": [f for pair in zip(fragments(11, big, 512, range(7)),
                                                 fragments(12, big, 512, reversed(range(7)))) for f in pair],
 }
+# The egress policy of the harness (fuzz-frame.c): DNS to 10.0.2.3 over UDP
+# and TCP, answers of the resolver (records of length 0x8000 | N), flows
+# it allows and denies.
+DNS = socket.inet_aton("10.0.2.3")
+
+
+def dns_name(name):
+    return b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\0"
+
+
+def query(name, qtype=1, ident=0x1234):
+    return struct.pack("!6H", ident, 0x0100, 1, 0, 0, 0) + dns_name(name) + struct.pack("!2H", qtype, 1)
+
+
+def answer(name, records, qtype=1):
+    """records: (owner, type, data) with owner None for the question's name."""
+    out = struct.pack("!6H", 0x5B5B, 0x8180, 1, len(records), 0, 0) + dns_name(name) + struct.pack("!2H", qtype, 1)
+    for owner, rtype, data in records:
+        out += (b"\xc0\x0c" if owner is None else dns_name(owner)) + struct.pack("!2HIH", rtype, 1, 60, len(data)) + data
+    return out
+
+
+def answer_record(msg):
+    return struct.pack("!H", 0x8000 | len(msg)) + msg
+
+
+def tcp(sport, dport, seq, ack, flags, data=b"", dst=GATEWAY):
+    return ipv4(6, struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, 65535, 0, 0) + data, dst=dst)
+
+
+def to(dst, proto, payload):
+    return ipv4(proto, payload, dst=socket.inet_aton(dst))
+
+
+def framed(name, qtype=1):
+    q = query(name, qtype)
+    return struct.pack("!H", len(q)) + q
+
+
+pinned = socket.inet_aton("203.0.113.7")
+stream = framed("other.example") + framed("good.example", 28)  # (sbx-net's ISN is 0 when fuzzing)
+egress = {
+    "dns-udp-denied": record([ipv4(17, udp(53, query("other.example")), dst=DNS)]),
+    "dns-udp-allowed": record([ipv4(17, udp(53, query("good.example")), dst=DNS)])
+    + answer_record(answer("good.example", [(None, 1, pinned)]))
+    + record([ipv4(6, tcp_syn(80), dst=pinned), TICK]),
+    "dns-cname-denied": record([ipv4(17, udp(53, query("x.cdn.example")), dst=DNS)])
+    + answer_record(answer("x.cdn.example", [(None, 5, dns_name("bad.cdn.example")),
+                                             ("bad.cdn.example", 1, pinned)])),
+    "dns-tcp": record([tcp(45000, 53, 100, 0, 0x02, dst=DNS), tcp(45000, 53, 101, 1, 0x10, dst=DNS),
+                       tcp(45000, 53, 101, 1, 0x18, stream, dst=DNS)])
+    + answer_record(answer("good.example", [(None, 28, bytes(15) + b"\1")], 28))
+    + record([TICK, tcp(45000, 53, 101 + len(stream), 1, 0x11, dst=DNS)]),
+    "egress-denied": record([to("198.51.100.5", 6, tcp_syn(443)), to("8.8.8.8", 17, udp(53, b"q")),
+                             to("203.0.113.1", 1, struct.pack("!BBHHH", 8, 0, 0, 1, 1)),
+                             ipv6(17, udp(443, b"quic"), dst=socket.inet_pton(socket.AF_INET6, "2001:db8::1")),
+                             ipv6(6, tcp_syn(80), dst=socket.inet_pton(socket.AF_INET6, "::ffff:198.51.100.5"))]),
+}
+for name, data in egress.items():
+    with open(os.path.join(sys.argv[1], name), "wb") as f:
+        f.write(data)
+
 for name, frames in seeds.items():
     with open(os.path.join(sys.argv[1], name), "wb") as f:
         f.write(record(frames))

@@ -20,6 +20,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <locale.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -162,7 +163,26 @@ test_parse_bind (void)
   g_assert_true (m->ro);
   sbx_mount_free (m);
 
-  const char *bad[] = { "", ":/b", "/a:", "/a:/b:/c", "/a:b", "/a:/", "/a:/b:ro:ro" };
+  const char *bad[] = { "",
+                        ":/b",
+                        "/a:",
+                        "/a:/b:/c",
+                        "/a:b",
+                        "/a:/",
+                        "/a:/b:ro:ro",
+                        "/a:/b:rw",
+                        "/a:/b:z",
+                        "/a:rw",
+                        "/a:/proc",
+                        "/a:/dev",
+                        "/a:/sys/x",
+                        "/a:/dev/pts",
+                        "/a:/dev/null",
+                        "/a:/proc/sys/kernel",
+                        "/a:/proc/kcore",
+                        "/a:/dev/shm",
+                        "/proc",
+                        "/dev/pts" };
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
       g_clear_error (&error);
@@ -172,6 +192,25 @@ test_parse_bind (void)
     }
   g_clear_error (&error);
   g_assert_false (sbx_spec_parse_bind ("/a:/b:rw", TRUE, &m, &error));
+  g_clear_error (&error);
+  /* Below what sbx mounts, a mount is the caller's business. */
+  const char *good[] = { "/a:/proc/cpuinfo", "/a:/dev/kvm", "/a:/dev/shm/x", "/a:/run", "/a:/tmp" };
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      g_assert_true (sbx_spec_parse_bind (good[i], FALSE, &m, &error));
+      sbx_mount_free (m);
+    }
+}
+
+static void
+test_env_name (void)
+{
+  const char *good[] = { "A", "_", "a_1", "PATH", "_X9" };
+  const char *bad[] = { "", "1A", "A B", "A-B", "A.B", "=", "é" };
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++)
+    g_assert_true (sbx_spec_env_name_valid (good[i], strlen (good[i])));
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    g_assert_false (sbx_spec_env_name_valid (bad[i], strlen (bad[i])));
 }
 
 static void
@@ -188,7 +227,8 @@ test_parse_tmpfs (void)
   g_assert_cmpuint (m->size, ==, 0);
   sbx_mount_free (m);
 
-  const char *bad[] = { "rel", "/x:", "/x:0", "/x:-1M", "/x:lots", "/", "/x:1M:2M" };
+  const char *bad[] = { "rel",      "/x:",   "/x:0",        "/x:-1M",  "/x:lots", "/",
+                        "/x:1M:2M", "/proc", "/proc/sys/x", "/dev:1M", "/sys",    "/dev/pts" };
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
       g_clear_error (&error);
@@ -557,6 +597,69 @@ test_remove_tree (void)
   g_assert_true (sbx_util_remove_tree (base, FALSE));
 }
 
+/* A layer's directory holds only what sbx makes there; the first other
+ * entry, in name order, is named. */
+static void
+test_layer_dir (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *base = g_dir_make_tmp ("sbx-unit-XXXXXX", NULL);
+  g_assert_true (sbx_state_check_layer_dir (base, &error));
+  const char *dirs[] = { "upper", "work" }, *files[] = { "lock", "layers", "layers.Ab3xYz" };
+  for (guint i = 0; i < G_N_ELEMENTS (dirs); i++)
+    {
+      g_autofree char *p = g_build_filename (base, dirs[i], NULL);
+      g_assert_cmpint (mkdir (p, 0700), ==, 0);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *p = g_build_filename (base, files[i], NULL);
+      g_assert_true (g_file_set_contents (p, "", 0, NULL));
+    }
+  g_assert_true (sbx_state_check_layer_dir (base, &error));
+  g_autofree char *b = g_build_filename (base, "b-notes", NULL);
+  g_autofree char *a = g_build_filename (base, ".bashrc", NULL);
+  g_assert_true (g_file_set_contents (b, "", 0, NULL));
+  g_assert_true (g_file_set_contents (a, "", 0, NULL));
+  g_assert_false (sbx_state_check_layer_dir (base, &error));
+  g_assert_error (error, SBX_STATE_ERROR, SBX_STATE_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "'.bashrc' is in the way"));
+  g_clear_error (&error);
+  unlink (a);
+  unlink (b);
+  /* upper as a file is not the layer's upper */
+  g_autofree char *upper = g_build_filename (base, "upper", NULL);
+  g_assert_cmpint (rmdir (upper), ==, 0);
+  g_assert_true (g_file_set_contents (upper, "", 0, NULL));
+  g_assert_false (sbx_state_check_layer_dir (base, &error));
+  g_assert_true (sbx_util_remove_tree (base, FALSE));
+}
+
+/* A script whose #! interpreter is missing is told from a missing command. */
+static void
+test_missing_interpreter (void)
+{
+  char buf[64];
+  g_autofree char *base = g_dir_make_tmp ("sbx-unit-XXXXXX", NULL);
+  g_autofree char *nope = g_build_filename (base, "nope", NULL);
+  g_autofree char *sh = g_build_filename (base, "sh-script", NULL);
+  g_autofree char *plain = g_build_filename (base, "plain", NULL);
+  g_assert_true (g_file_set_contents (nope, "#! /no/such/interp\x01 -x\necho\n", -1, NULL));
+  g_assert_true (g_file_set_contents (sh, "#!/bin/sh\n", -1, NULL));
+  g_assert_true (g_file_set_contents (plain, "echo\n", -1, NULL));
+  g_assert_true (sbx_util_missing_interpreter (nope, buf, sizeof buf));
+  g_assert_cmpstr (buf, ==, "/no/such/interp?");
+  g_assert_false (sbx_util_missing_interpreter (sh, buf, sizeof buf));
+  g_assert_false (sbx_util_missing_interpreter (plain, buf, sizeof buf));
+  g_assert_false (sbx_util_missing_interpreter ("/nonexistent/x", buf, sizeof buf));
+  /* found through $PATH as execvp() finds it */
+  g_autofree char *old = g_strdup (g_getenv ("PATH"));
+  g_setenv ("PATH", base, TRUE);
+  g_assert_true (sbx_util_missing_interpreter ("nope", buf, sizeof buf));
+  g_setenv ("PATH", old, TRUE);
+  g_assert_true (sbx_util_remove_tree (base, FALSE));
+}
+
 /* The scan of a layer does not follow its symlinks: a directory of the
  * layer that is a symlink to the host's /etc is one added entry. */
 static void
@@ -688,6 +791,7 @@ main (int argc, char **argv)
   g_test_add_func ("/spec/parse-cpus", test_parse_cpus);
   g_test_add_func ("/spec/parse-publish", test_parse_publish);
   g_test_add_func ("/spec/parse-on-off", test_parse_on_off);
+  g_test_add_func ("/spec/env-name", test_env_name);
   g_test_add_func ("/spec/limits-strv", test_limits_strv);
   g_test_add_func ("/state/name-valid", test_name_valid);
   g_test_add_func ("/overlay/unescape-mountinfo", test_unescape_mountinfo);
@@ -696,6 +800,8 @@ main (int argc, char **argv)
   g_test_add_func ("/util/strerror", test_strerror);
   g_test_add_func ("/util/close-fds-except", test_close_fds_except);
   g_test_add_func ("/util/remove-tree", test_remove_tree);
+  g_test_add_func ("/util/missing-interpreter", test_missing_interpreter);
+  g_test_add_func ("/state/layer-dir", test_layer_dir);
   g_test_add_func ("/diff/symlink", test_diff_symlink);
   g_test_add_func ("/diff/quote", test_diff_quote);
   g_test_add_func ("/diff/serialize", test_diff_serialize);
