@@ -235,13 +235,27 @@ process_exiting (int pidfd)
   return (g_ascii_strtoull (fields[6], NULL, 10) & 0x4) != 0; /* PF_EXITING */
 }
 
+/* sbx's exit status for the command's wait @status. */
+static int
+exit_code_of (int status)
+{
+  if (WIFEXITED (status))
+    return WEXITSTATUS (status);
+  if (WIFSIGNALED (status))
+    return 128 + WTERMSIG (status);
+  return SBX_EXIT_FAILURE;
+}
+
 /* Remembers that fuse-overlayfs was killed (@why, sbx_fuse_failure()):
- * not the exit of its unmount when the sandbox's mount namespace goes. */
+ * not the exit of its unmount when the sandbox's mount namespace goes, nor
+ * a kill after the command succeeded.  A command that failed may have
+ * failed of it even when its status came first (SIGBUS on a file the
+ * daemon served, reported before the daemon's own exit). */
 static void
 note_fuse_death (SbxRun *run, const char *why)
 {
   if (run->fuse_killed != NULL || strstr (why, "(killed by ") == NULL
-      || run->state == SBX_RUN_EXITED)
+      || (run->state == SBX_RUN_EXITED && exit_code_of (run->status) == 0))
     return;
   run->fuse_killed
       = run->state == SBX_RUN_STARTED
@@ -526,16 +540,6 @@ read_message (int sock, SbxRun *run)
       break;
     }
   return TRUE;
-}
-
-static int
-exit_code_of (int status)
-{
-  if (WIFEXITED (status))
-    return WEXITSTATUS (status);
-  if (WIFSIGNALED (status))
-    return 128 + WTERMSIG (status);
-  return SBX_EXIT_FAILURE;
 }
 
 /* A signal for the monitor: the proxy's own (window size, job control of
