@@ -130,7 +130,7 @@ apt" ] || { diag "$out"; return 1; }
   is "$out" "0" "$driver: ... and apt-get remove removes it"
 
   # --- make install ------------------------------------------------------------------------
-  out=$(run -w "$src/at" -- sh -c 'make -s install >/dev/null 2>&1 && sbxprobe-at && ls /usr/local/share/sbxprobe-at | wc -l' 2>&1)
+  out=$(run -- sh -c 'cd "$1" && make -s install >/dev/null 2>&1 && sbxprobe-at && ls /usr/local/share/sbxprobe-at | wc -l' _ "$src/at" 2>&1)
   is "$out" "autotools
 200" "$driver: make install of an autotools project into /usr/local"
 
