@@ -356,8 +356,9 @@ sbx_child_run (const SbxChildConfig *config)
   /* Nothing of the monitor's stays here: the named sandbox's lock, the
    * published ports' sockets, whatever the caller left open.  PID 1 lives
    * beside the command and must hold nothing of the host's it does not
-   * need (docs/security.md). */
-  int keep[] = { config->sync_fd, config->net_fd };
+   * need (docs/security.md).  The skeleton's fd goes with the overlay
+   * once the root is built (and the second sweep below makes sure). */
+  int keep[] = { config->sync_fd, config->net_fd, config->skeleton_fd };
   sbx_util_close_fds_except (keep, G_N_ELEMENTS (keep));
   sbx_init_forwarded_signals (&forwarded);
   sigaddset (&forwarded, SIGCHLD);
@@ -370,7 +371,7 @@ sbx_child_run (const SbxChildConfig *config)
    * creating files needs the mapped ids, so the rest waits for them. */
   setup_namespaces (spec);
   setup_network (config);
-  SbxRootfs *rootfs = sbx_rootfs_prepare (spec);
+  SbxRootfs *rootfs = sbx_rootfs_prepare (spec, config->skeleton_fd, config->skeleton_path);
   wait_for_monitor (config->sync_fd);
   /* The cgroup namespace is made only now, once the monitor has moved us
    * into our systemd scope: its root is where we are when it is created,
@@ -434,6 +435,13 @@ sbx_child_run (const SbxChildConfig *config)
     }
   /* Named before the command exists: it may read /proc/1/comm at once. */
   prctl (PR_SET_NAME, "sbx-init", 0, 0, 0);
+  /* Not dumpable before the command exists either: a command that keeps
+   * capabilities (--map-root) must never list or open PID 1's fds, its
+   * sockets to the monitor and to sbx-net, nor ptrace it, not even in the
+   * moment between its start and PID 1's next steps (a fast command did,
+   * on a loaded machine).  The flag is the memory's, which the command
+   * shares until its execve(); the execve() gives it its own. */
+  prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
   pid_t command = spawn_command (&start);
   if (command < 0)
     sbx_die_errno ("cannot start the command");
@@ -457,10 +465,8 @@ sbx_child_run (const SbxChildConfig *config)
   if (spec->name != NULL) /* only a named sandbox can be joined */
     report_namespaces (config->sync_fd);
   sbx_msg_send_for_pid (config->sync_fd, SBX_MSG_STARTED, command, command);
-  /* PID 1 needs no privilege from here on, and must not be ptraceable by a
-   * command that keeps some capabilities (--map-root). */
+  /* PID 1 needs no privilege from here on. */
   sbx_security_drop_all_caps ();
-  prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
   /* The command leads a session and process group of its own unless it
    * shares the caller's: relayed signals go to the whole group then. */
   sbx_init_run (command, !spec->share_tty, config->sync_fd, signal_fd, config->net_fd);

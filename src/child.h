@@ -14,12 +14,14 @@ typedef struct
   const SbxSpec *spec;
   uid_t inside_uid; /* the caller's ids as mapped inside */
   gid_t inside_gid;
-  gboolean root_mapped; /* uid 0 exists inside (map-root or subordinate ranges) */
-  guint64 caps;         /* the command's capability set (security.c) */
-  int sync_fd;          /* SOCK_SEQPACKET to the monitor */
-  int net_fd;           /* socket factory for sbx-net (--net slirp), else -1 */
-  sigset_t caller_mask; /* the signal mask the command starts with */
-  SbxPtyRequest pty;    /* the command's own pty, when sbx runs on a terminal */
+  gboolean root_mapped;      /* uid 0 exists inside (map-root or subordinate ranges) */
+  guint64 caps;              /* the command's capability set (security.c) */
+  int sync_fd;               /* SOCK_SEQPACKET to the monitor */
+  int net_fd;                /* socket factory for sbx-net (--net slirp), else -1 */
+  sigset_t caller_mask;      /* the signal mask the command starts with */
+  SbxPtyRequest pty;         /* the command's own pty, when sbx runs on a terminal */
+  int skeleton_fd;           /* the caller's directory skeleton (skeleton.h), or -1 */
+  const char *skeleton_path; /* ... its path, or NULL */
 } SbxChildConfig;
 
 /* The command's environment: the caller's (or none with --clearenv)

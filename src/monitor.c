@@ -12,6 +12,7 @@
 #include "init.h"
 #include "pty.h"
 #include "security.h"
+#include "skeleton.h"
 #include "state.h"
 #include "userns.h"
 #include "util.h"
@@ -875,6 +876,30 @@ sbx_monitor_run (const SbxSpec *spec)
     }
   if (spec->upper != NULL)
     take_layer (&run);
+
+  /* --map-root over the host's /: the caller's directory skeleton lets
+   * root inside write into the host's system directories through the
+   * kernel.  Made and checked here, as the caller on the host, never in
+   * the sandbox.  Without one, fuse-overlayfs serves them, as before. */
+  g_autoptr (SbxSkeleton) skeleton = NULL;
+  config.skeleton_fd = -1;
+  if (spec->overlay == SBX_OVERLAY_AUTO && spec->identity == SBX_ID_ROOT && spec->rootfs == NULL)
+    {
+      g_autoptr (GError) error = NULL;
+      skeleton = sbx_skeleton_open (plan, &error);
+      if (skeleton == NULL)
+        sbx_warn ("no directory skeleton (%s); %s", error->message,
+                  spec->fuse_overlayfs != NULL
+                      ? "root inside writes into the host's system directories through "
+                        "fuse-overlayfs (slower)"
+                      : "the host's system directories stay read-only to root inside");
+      else
+        {
+          config.skeleton_fd = sbx_skeleton_tree_fd (skeleton);
+          config.skeleton_path = sbx_skeleton_tree_path (skeleton);
+          verbose (spec, "%s", sbx_skeleton_report (skeleton));
+        }
+    }
 
   /* On a terminal the command gets a pty of the sandbox's own; its
    * settings are read here, on the host, before anything is cloned. */

@@ -9,11 +9,16 @@
  * overlay, and the directories above those ("split" directories) are plain
  * directories of a small tmpfs skeleton, read-only in the end.
  *
- * fuse-overlayfs reads through the VFS and has neither limit, and with
- * squash_to_root it shows the host's root-owned files as root's: it serves
- * the directories where --map-root must write into what an unmapped owner
- * (the host's root) owns.  It is slow on small files, so it serves nothing
- * else: the caller's home and working directory go through the kernel.
+ * With --map-root, root inside must write into what the host's root owns,
+ * whom no unprivileged user namespace maps.  The caller's directory
+ * skeleton (skeleton.c), a lower layer just above the host's /, makes those
+ * directories root's inside, at kernel speed; files stay the host's, and
+ * the few that package managers rewrite in place are copied up before the
+ * command starts.  Without a skeleton, fuse-overlayfs serves them: it reads
+ * through the VFS and has neither limit, and with squash_to_root it shows
+ * the host's root-owned files as root's; it is slow on small files, so it
+ * serves nothing else (the caller's home and working directory go through
+ * the kernel).
  *
  * Layers are opened once in the host's view and passed to the kernel and to
  * fuse-overlayfs as /proc/self/fd/N: no path is parsed twice, and ',' ':' or
@@ -32,6 +37,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -72,9 +78,11 @@ struct SbxOverlay
   gboolean root_mapped;
   gboolean verbose;
   const char *fuse_bin;
-  char *fuse_mnt; /* where fuse-overlayfs is mounted, once started */
-  int sync_fd;    /* to the monitor, which starts fuse-overlayfs */
-  int skeleton;   /* the root skeleton tmpfs mount, or -1 */
+  char *fuse_mnt;  /* where fuse-overlayfs is mounted, once started */
+  int sync_fd;     /* to the monitor, which starts fuse-overlayfs */
+  int skeleton;    /* the root skeleton tmpfs mount, or -1 */
+  int tree_fd;     /* the caller's directory skeleton (skeleton.c), or -1 */
+  char *tree_path; /* ... its path on the host */
   GString *report;
 };
 
@@ -119,8 +127,8 @@ relative_to (const char *abs, const char *layer)
   return g_strdup (abs + strlen (layer));
 }
 
-static gboolean
-is_special (const char *rel)
+gboolean
+sbx_overlay_is_special (const char *rel)
 {
   for (guint i = 0; i < G_N_ELEMENTS (specials); i++)
     if (strcmp (rel, specials[i]) == 0 || under (rel, specials[i]))
@@ -134,7 +142,7 @@ add_relative (GPtrArray *set, SbxOverlay *o, const char *abs)
   for (guint i = 0; i < o->n_lowers; i++)
     {
       g_autofree char *rel = relative_to (abs, o->lowers[i].path);
-      if (rel != NULL && !is_special (rel))
+      if (rel != NULL && !sbx_overlay_is_special (rel))
         g_ptr_array_add (set, g_steal_pointer (&rel));
     }
 }
@@ -186,8 +194,42 @@ open_dir (const char *path, const char *option)
   return fd;
 }
 
+static int open_beneath (int dirfd, const char *rel, int flags);
+
+/* Whether the skeleton mirrors @rel. */
+static gboolean
+skeleton_has (const SbxOverlay *o, const char *rel)
+{
+  if (o->tree_fd < 0)
+    return FALSE;
+  cleanup_fd int fd = open_beneath (o->tree_fd, rel, O_PATH | O_DIRECTORY);
+  return fd >= 0;
+}
+
+/* The kernel refuses a lower layer inside another lower layer of the same
+ * overlay, and the skeleton lies below the host's / (in the caller's cache
+ * directory): the overlays on the way to it are split there, down to the
+ * first directory the skeleton does not mirror (the caller's own, which
+ * needs no skeleton).  Nothing else changes: the caller's home, say, stays
+ * one overlay of its own. */
+static void
+keep_skeleton_out (SbxOverlay *o)
+{
+  g_auto (GStrv) parts = g_strsplit (o->tree_path, "/", -1);
+  g_autoptr (GString) prefix = g_string_new (NULL);
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      if (parts[i][0] == '\0')
+        continue;
+      g_string_append_printf (prefix, "/%s", parts[i]);
+      if (!skeleton_has (o, prefix->str))
+        break;
+    }
+  add_relative (o->obstacles, o, prefix->str);
+}
+
 SbxOverlay *
-sbx_overlay_prepare (const SbxSpec *spec)
+sbx_overlay_prepare (const SbxSpec *spec, int tree_fd, const char *tree_path)
 {
   SbxOverlay *o = g_new0 (SbxOverlay, 1);
   o->n_lowers = spec->layers->len + 1;
@@ -250,7 +292,24 @@ sbx_overlay_prepare (const SbxSpec *spec)
   o->map_root = spec->identity == SBX_ID_ROOT;
   o->verbose = spec->verbose;
   o->skeleton = -1;
+  o->tree_fd = -1;
   o->report = g_string_new (NULL);
+  /* The skeleton describes the host's /, for root inside. */
+  if (tree_fd >= 0 && o->host_base && o->map_root)
+    {
+      /* Opened again here: overlayfs takes its layers only from mounts of
+       * the mounter's own mount namespace, and the monitor's fd is of the
+       * host's.  It must be the directory the monitor checked. */
+      struct stat here, checked;
+      o->tree_fd = open (tree_path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      o->tree_path = g_strdup (tree_path);
+      if (o->tree_fd < 0)
+        sbx_die_errno ("%s", tree_path);
+      if (fstat (o->tree_fd, &here) < 0 || fstat (tree_fd, &checked) < 0
+          || here.st_dev != checked.st_dev || here.st_ino != checked.st_ino)
+        sbx_die ("%s: not the directory sbx checked (it was replaced meanwhile)", tree_path);
+      keep_skeleton_out (o);
+    }
   return o;
 }
 
@@ -272,6 +331,9 @@ sbx_overlay_free (SbxOverlay *o)
     close (o->work_fd);
   if (o->skeleton >= 0)
     close (o->skeleton);
+  if (o->tree_fd >= 0)
+    close (o->tree_fd);
+  g_free (o->tree_path);
   g_ptr_array_unref (o->obstacles);
   g_ptr_array_unref (o->hidden);
   g_ptr_array_unref (o->fast);
@@ -373,13 +435,18 @@ make_dirs (SbxOverlay *o, int dirfd, const char *rel, gboolean like_lower)
   return fd;
 }
 
+/* Records what serves @rel: "kernel", "skeleton" (a kernel overlay with
+ * the directory skeleton), "fuse", "split", "read-only", "closed" or
+ * "hidden", for --verbose; the writable units as "kernel:/x" or "fuse:/x". */
 static void
 note (SbxOverlay *o, const char *what, const char *rel)
 {
   if (o->verbose)
     g_string_append_printf (o->report, " %s:%s", what, rel);
-  if (strcmp (what, "kernel") == 0 || strcmp (what, "fuse") == 0)
-    g_ptr_array_add (o->units, g_strdup_printf ("%s:%s", what, rel));
+  if (strcmp (what, "kernel") == 0 || strcmp (what, "skeleton") == 0)
+    g_ptr_array_add (o->units, g_strdup_printf ("kernel:%s", rel));
+  else if (strcmp (what, "fuse") == 0)
+    g_ptr_array_add (o->units, g_strdup_printf ("fuse:%s", rel));
 }
 
 /* ---- the drivers ------------------------------------------------------------------ */
@@ -535,8 +602,21 @@ kernel_overlay (SbxOverlay *o, const char *rel)
   g_autoptr (GArray) dirs = g_array_new (FALSE, FALSE, sizeof (KernelDir));
   g_array_set_clear_func (dirs, kernel_dir_clear);
 
+  gboolean with_skeleton = FALSE;
   for (guint i = 0; i < o->n_lowers; i++)
     {
+      /* The skeleton just above the host's /: it gives the host's
+       * directories their owner inside (root), and a --layer's own
+       * directories still decide theirs. */
+      int skel = i == o->n_lowers - 1 && o->tree_fd >= 0
+                     ? open_beneath (o->tree_fd, rel, O_PATH | O_DIRECTORY)
+                     : -1;
+      if (skel >= 0)
+        {
+          add_kernel_dir (dirs, skel, "the directory skeleton", o->tree_path, rel);
+          g_string_append_printf (lowerdir, "%s/proc/self/fd/%d", lowerdir->len ? ":" : "", skel);
+          with_skeleton = TRUE;
+        }
       int fd = open_beneath (o->lowers[i].fd, rel, O_PATH | O_DIRECTORY);
       if (fd < 0)
         continue;
@@ -582,56 +662,136 @@ kernel_overlay (SbxOverlay *o, const char *rel)
       close (g_array_index (dirs, KernelDir, i).fd);
   if (mnt < 0)
     sbx_die_errno ("cannot mount a kernel overlay on %s", rel);
-  note (o, "kernel", rel);
+  note (o, with_skeleton ? "skeleton" : "kernel", rel);
   return mnt;
 }
 
 /* The package managers' lock files: empty, and closed to all but root on
  * the host (0640 or 0600).  Copying one up means reading it, which the
  * caller may not, so dpkg and apt could not lock anything inside; as they
- * are empty nothing is revealed by an empty copy made up front. */
-static const char *const lock_dirs[] = {
-  "/var/lib/dpkg",           "/var/lib/dpkg/triggers", "/var/lib/apt/lists",
-  "/var/cache/apt/archives", "/var/cache/debconf",
+ * are empty nothing is revealed by an empty copy made up front.  With the
+ * directory skeleton (@all) the kernel cannot copy up even a readable one
+ * (its owner is not mapped), so every one is copied.  They are named, not
+ * looked for: /var/cache/apt/archives holds every .deb apt has fetched. */
+static const char *const lock_files[] = {
+  "/var/lib/dpkg/lock",      "/var/lib/dpkg/lock-frontend",  "/var/lib/dpkg/triggers/Lock",
+  "/var/lib/apt/lists/lock", "/var/cache/apt/archives/lock", "/var/cache/debconf/passwords.dat",
 };
 
 static void
-copy_up_locks (SbxOverlay *o)
+copy_up_locks (SbxOverlay *o, gboolean all)
 {
-  for (guint i = 0; i < G_N_ELEMENTS (lock_dirs); i++)
+  for (guint i = 0; i < G_N_ELEMENTS (lock_files); i++)
     {
       guint layer;
-      struct stat st;
-      if (!top_entry (o, lock_dirs[i], &st, &layer) || !S_ISDIR (st.st_mode))
+      struct stat f;
+      g_autofree char *dir = g_path_get_dirname (lock_files[i]);
+      g_autofree char *name = g_path_get_basename (lock_files[i]);
+      cleanup_fd int fd = -1;
+      if (!top_entry (o, lock_files[i], &f, &layer) || !S_ISREG (f.st_mode) || f.st_size != 0
+          || (fd = open_beneath (o->lowers[layer].fd, dir, O_PATH | O_DIRECTORY)) < 0
+          || (!all && faccessat (fd, name, R_OK, 0) == 0))
         continue;
-      int fd = open_beneath (o->lowers[layer].fd, lock_dirs[i], O_RDONLY | O_DIRECTORY);
-      DIR *d = fd >= 0 ? fdopendir (fd) : NULL;
-      struct dirent *e;
-      while (d != NULL && (e = readdir (d)) != NULL)
+      cleanup_fd int upper = make_dirs (o, o->upper_fd, dir, TRUE);
+      cleanup_fd int copy
+          = upper >= 0 ? openat (upper, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
+                                 f.st_mode & 07777)
+                       : -1;
+      /* The lower file's times too: with its owner, mode and (empty)
+       * content they make the copy the same file, which `sbx diff` then
+       * does not list as a change nobody made. */
+      struct timespec times[2] = { f.st_atim, f.st_mtim };
+      if (copy >= 0)
         {
-          struct stat f;
-          if (fstatat (fd, e->d_name, &f, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG (f.st_mode)
-              || f.st_size != 0 || faccessat (fd, e->d_name, R_OK, 0) == 0)
-            continue;
-          cleanup_fd int upper = make_dirs (o, o->upper_fd, lock_dirs[i], TRUE);
-          cleanup_fd int copy
-              = upper >= 0 ? openat (upper, e->d_name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC,
-                                     f.st_mode & 07777)
-                           : -1;
-          /* The lower file's times too: with its owner, mode and (empty)
-           * content they make the copy the same file, which `sbx diff`
-           * then does not list as a change nobody made. */
-          struct timespec times[2] = { f.st_atim, f.st_mtim };
-          if (copy >= 0)
-            {
-              copy_attrs (o, upper, e->d_name, &f);
-              futimens (copy, times);
-            }
+          copy_attrs (o, upper, name, &f);
+          futimens (copy, times);
         }
-      if (d != NULL)
-        closedir (d);
-      else if (fd >= 0)
-        close (fd);
+    }
+}
+
+/* Files of the host's root that dpkg and apt change in place (their logs)
+ * or link to a backup before they replace them (status-old,
+ * diversions-old...): neither can be done to a file whose owner the
+ * sandbox does not map, as the kernel cannot copy it up.  With the directory skeleton they are
+ * copied into the writable layer before the command starts, as root's, with the host file's mode
+ * and times (`sbx diff` then lists them only once changed). What the caller cannot read stays the
+ * host's. */
+static const char *const rewritten_files[] = {
+  "/var/lib/dpkg/status", "/var/lib/dpkg/diversions", "/var/lib/dpkg/statoverride",
+  "/var/log/dpkg.log",    "/var/log/apt/history.log",
+};
+
+/* Bigger than this, a file is left alone: its copy would cost every start. */
+#define REWRITTEN_MAX (64 * 1024 * 1024)
+
+/* Copies @src (@st) to the new file @name of @dir. */
+static gboolean
+copy_file (SbxOverlay *o, int src, const struct stat *st, int dir, const char *name)
+{
+  cleanup_fd int copy = openat (dir, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
+                                st->st_mode & 0777);
+  if (copy < 0)
+    return FALSE;
+  for (off_t left = st->st_size; left > 0;)
+    {
+      /* copy_file_range between filesystems of different types (the
+       * host's ext4, a tmpfs layer) fails with EXDEV: sendfile then. */
+      ssize_t n = copy_file_range (src, NULL, copy, NULL, (size_t)left, 0);
+      if (n < 0 && (errno == EXDEV || errno == EOPNOTSUPP || errno == ENOSYS))
+        n = sendfile (copy, src, NULL, (size_t)left);
+      if (n <= 0)
+        {
+          unlinkat (dir, name, 0);
+          return FALSE;
+        }
+      left -= n;
+    }
+  struct timespec times[2] = { st->st_atim, st->st_mtim };
+  copy_attrs (o, dir, name, st);
+  futimens (copy, times);
+  return TRUE;
+}
+
+static void
+copy_up_rewritten (SbxOverlay *o)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (rewritten_files); i++)
+    {
+      const char *rel = rewritten_files[i];
+      guint layer;
+      struct stat st;
+      if (!top_entry (o, rel, &st, &layer) || !S_ISREG (st.st_mode) || !unmapped (o, &st)
+          || st.st_size > REWRITTEN_MAX)
+        continue;
+      cleanup_fd int src = open_beneath (o->lowers[layer].fd, rel, O_RDONLY | O_NONBLOCK);
+      if (src < 0)
+        continue; /* the caller may not read it */
+      g_autofree char *dir = g_path_get_dirname (rel);
+      g_autofree char *name = g_path_get_basename (rel);
+      cleanup_fd int upper = make_dirs (o, o->upper_fd, dir, TRUE);
+      struct statx sx;
+      if (upper < 0)
+        continue;
+      if (statx (upper, name, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS | STATX_BTIME, &sx) == 0)
+        {
+          /* A kept layer has it from an earlier run.  The same as the
+           * host's: nothing to do.  Never written since sbx copied it (its
+           * modification time, the host's, is older than its birth): the
+           * host's has changed since, and a fresh copy replaces it.  Else
+           * the sandbox changed it, and it stays. */
+          gboolean same = S_ISREG (sx.stx_mode) && sx.stx_size == (guint64)st.st_size
+                          && sx.stx_mtime.tv_sec == st.st_mtim.tv_sec
+                          && sx.stx_mtime.tv_nsec == (guint32)st.st_mtim.tv_nsec;
+          gboolean untouched = S_ISREG (sx.stx_mode) && (sx.stx_mask & STATX_BTIME)
+                               && (sx.stx_mtime.tv_sec < sx.stx_btime.tv_sec
+                                   || (sx.stx_mtime.tv_sec == sx.stx_btime.tv_sec
+                                       && sx.stx_mtime.tv_nsec < sx.stx_btime.tv_nsec));
+          if (same || !untouched || unlinkat (upper, name, 0) < 0)
+            continue;
+        }
+      else if (errno != ENOENT)
+        continue;
+      copy_file (o, src, &st, upper, name);
     }
 }
 
@@ -644,7 +804,7 @@ start_fuse (SbxOverlay *o)
   if (work < 0 || mkdir (SBX_STAGING_FUSE, 0755) < 0)
     sbx_die_errno ("cannot prepare fuse-overlayfs");
   if (o->map_root)
-    copy_up_locks (o);
+    copy_up_locks (o, FALSE);
   sbx_fuse_request (o->sync_fd);
   o->fuse_mnt = g_strdup (SBX_STAGING_FUSE);
 }
@@ -718,8 +878,8 @@ static void split_dir (SbxOverlay *o, const char *staging, const char *rel, int 
  * tracefs...): no overlay can use it as a layer, and the host's view of
  * the kernel (its processes, its knobs) has no business inside.  The
  * sandbox has its own /proc and /sys where they belong. */
-static gboolean
-is_kernel_interface (int fd)
+gboolean
+sbx_overlay_is_kernel_interface (int fd)
 {
   static const long types[] = {
     PROC_SUPER_MAGIC,   SYSFS_MAGIC,      CGROUP_SUPER_MAGIC, CGROUP2_SUPER_MAGIC, DEBUGFS_MAGIC,
@@ -748,7 +908,7 @@ assemble_dir (SbxOverlay *o, const char *staging, const char *rel, const struct 
   if (in_set (o->obstacles, rel))
     {
       cleanup_fd int mounted = open_beneath (o->lowers[layer].fd, rel, O_PATH | O_DIRECTORY);
-      if (is_kernel_interface (mounted))
+      if (sbx_overlay_is_kernel_interface (mounted))
         {
           /* An empty directory in its place, as a mount point would be. */
           if (mkdirat (parent, name, st->st_mode & 07777) < 0 && errno != EEXIST)
@@ -875,7 +1035,7 @@ split_dir (SbxOverlay *o, const char *staging, const char *rel, int target)
 
       if (in_set (o->hidden, child) || !top_entry (o, child, &st, &layer))
         continue;
-      if (is_special (child))
+      if (sbx_overlay_is_special (child))
         {
           /* A mount point for rootfs.c. */
           if (mkdirat (target, name, 0755) < 0 && errno != EEXIST)
@@ -907,8 +1067,9 @@ covering_unit (SbxOverlay *o, const char *rel)
 }
 
 /* Whether a directory strictly between @top and @rel has an owner that is
- * not mapped: the kernel driver cannot copy it up, so nothing below it could
- * be written through the unit at @top. */
+ * not mapped, and no directory of the skeleton stands for it: the kernel
+ * driver cannot copy it up, so nothing below it could be written through
+ * the unit at @top. */
 static gboolean
 unmapped_between (SbxOverlay *o, const char *top, const char *rel)
 {
@@ -917,7 +1078,7 @@ unmapped_between (SbxOverlay *o, const char *top, const char *rel)
     {
       struct stat st;
       guint layer;
-      if (top_entry (o, dir, &st, &layer) && unmapped (o, &st))
+      if (top_entry (o, dir, &st, &layer) && unmapped (o, &st) && !skeleton_has (o, dir))
         return TRUE;
       char *up = g_path_get_dirname (dir);
       g_free (dir);
@@ -975,6 +1136,15 @@ sbx_overlay_build (SbxOverlay *o, const SbxSpec *spec, const char *staging, cons
     sbx_die ("--upper %s: not yours alone any more (its owner or mode changed since sbx checked "
              "it)",
              o->upper_path);
+  /* The same for the skeleton: a directory another user could write to
+   * would give the sandbox its files. */
+  if (o->tree_fd >= 0 && !sbx_util_dir_is_private (o->tree_fd))
+    sbx_die ("%s: not yours alone any more (its owner or mode changed since sbx checked it)",
+             o->tree_path);
+  /* With the skeleton, root inside writes through the kernel: no
+   * fuse-overlayfs at all. */
+  if (o->tree_fd >= 0)
+    o->fuse_bin = NULL;
 
   /* A throwaway writable layer lives on a tmpfs in the sandbox's own mount
    * namespace: it is gone with the sandbox, however the sandbox ends.  It
@@ -1021,6 +1191,13 @@ sbx_overlay_build (SbxOverlay *o, const SbxSpec *spec, const char *staging, cons
   for (guint i = 0; o->fuse_bin != NULL && i < o->fast->len; i++)
     {
       cleanup_fd int made = make_dirs (o, o->upper_fd, o->fast->pdata[i], TRUE);
+    }
+
+  /* Before any overlay is mounted, while the writable layer is ours. */
+  if (o->tree_fd >= 0)
+    {
+      copy_up_locks (o, TRUE);
+      copy_up_rewritten (o);
     }
 
   struct stat st;

@@ -127,7 +127,7 @@ clone_host_resolv_conf (SbxRootfs *r)
 }
 
 SbxRootfs *
-sbx_rootfs_prepare (const SbxSpec *spec)
+sbx_rootfs_prepare (const SbxSpec *spec, int tree_fd, const char *tree_path)
 {
   SbxRootfs *r = g_new0 (SbxRootfs, 1);
   r->devpts = -1;
@@ -149,7 +149,7 @@ sbx_rootfs_prepare (const SbxSpec *spec)
   r->resolv_tree = -1;
   if (spec->net == SBX_NET_HOST && r->host_base)
     clone_host_resolv_conf (r);
-  r->overlay = sbx_overlay_prepare (spec);
+  r->overlay = sbx_overlay_prepare (spec, tree_fd, tree_path);
 
   for (guint i = 0; i < N_DEV_NODES; i++)
     {

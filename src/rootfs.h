@@ -21,8 +21,9 @@ typedef struct SbxRootfs SbxRootfs;
 /* Makes every mount private (nothing propagates to or from the host) and
  * clones the trees the sandbox will be built from.  Runs with the host's root
  * and the caller's cwd, so relative and symlinked sources resolve as the
- * caller sees them.  Dies on failure. */
-SbxRootfs *sbx_rootfs_prepare (const SbxSpec *spec);
+ * caller sees them.  @tree_fd and @tree_path: the caller's directory
+ * skeleton, or -1 and NULL (sbx_overlay_prepare).  Dies on failure. */
+SbxRootfs *sbx_rootfs_prepare (const SbxSpec *spec, int tree_fd, const char *tree_path);
 
 /* Assembles the new root: the layered root (overlay.c), /proc, /dev, /tmp,
  * /var/tmp, /sys, /run and the user's mounts in command-line order.

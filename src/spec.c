@@ -834,7 +834,8 @@ static const SbxOption run_options[] = {
   { "upper", 0, TRUE, "filesystem", "DIR",
     "Keep the writable layer in DIR (default: a throwaway layer)", set_upper },
   { "overlay", 0, TRUE, "filesystem", "auto|kernel|fuse",
-    "Overlay driver (auto: kernel overlayfs where it gives the right semantics)", set_overlay },
+    "Overlay driver (auto: kernel overlayfs, with a directory skeleton for --map-root)",
+    set_overlay },
   { "bind", 0, TRUE, "filesystem", "SRC[:DST][:ro]", "Bind a host path in (repeatable)", set_bind,
     TRUE },
   { "ro-bind", 0, TRUE, "filesystem", "SRC[:DST]", "Bind a host path in read-only (repeatable)",
@@ -1138,7 +1139,8 @@ validate_layers (SbxSpec *spec, GError **error)
   if (!prepare_upper (spec, error))
     return FALSE;
   /* fuse-overlayfs serves --map-root where it must write into directories
-   * whose owner is not mapped; elsewhere the kernel driver does. */
+   * whose owner is not mapped and there is no directory skeleton (the
+   * monitor finds out); elsewhere the kernel driver does. */
   if (spec->overlay == SBX_OVERLAY_FUSE)
     return find_fuse (spec, error);
   if (spec->overlay == SBX_OVERLAY_AUTO && spec->identity == SBX_ID_ROOT)

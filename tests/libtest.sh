@@ -275,6 +275,21 @@ else
 fi
 [ -d "$_test_base" ] && [ -w "$_test_base" ] \
   || skip_all "no scratch directory $_test_base of $(id -un) (sudo scripts/setup-host makes it)"
+# The account's cache (XDG_CACHE_HOME): the directory skeleton of --map-root
+# (docs/rootfs.md) lives there, and making it takes seconds; as a desktop
+# user's, it is made once and shared by every script, which sbx's lock
+# allows.  A test of the skeleton itself sets a cache of its own.
+if is_root; then
+  TEST_CACHE=$_test_base/.cache-$SBX_TEST_USER
+else
+  TEST_CACHE=$_test_base/.cache
+fi
+if [ ! -d "$TEST_CACHE" ]; then
+  mkdir -p -m 700 "$TEST_CACHE"
+  if is_root && id "$SBX_TEST_USER" >/dev/null 2>&1; then
+    chown "$SBX_TEST_USER:" "$TEST_CACHE"
+  fi
+fi
 TEST_DIR=$(mktemp -d "$_test_base/test.XXXXXX")
 chmod 755 "$TEST_DIR"
 TEST_HOME=$TEST_DIR/home
@@ -289,7 +304,7 @@ DESKTOP_PATH=/usr/local/bin:/usr/bin:/bin
 _test_env=(PATH="$DESKTOP_PATH" HOME="$TEST_HOME" USER="$(test_user_name)"
   LOGNAME="$(test_user_name)" XDG_RUNTIME_DIR="$TEST_RUNTIME"
   XDG_DATA_HOME="$TEST_HOME/.local/share" XDG_CONFIG_HOME="$TEST_HOME/.config"
-  XDG_CACHE_HOME="$TEST_HOME/.cache" XDG_STATE_HOME="$TEST_HOME/.local/state" LANG=C.UTF-8)
+  XDG_CACHE_HOME="$TEST_CACHE" XDG_STATE_HOME="$TEST_HOME/.local/state" LANG=C.UTF-8)
 # SBX_TEST_PASSENV: names of the caller's variables a script needs to pass on
 # (the systemd guest's session bus for the limits), nothing else.
 for _v in ${SBX_TEST_PASSENV:-}; do

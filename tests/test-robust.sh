@@ -53,10 +53,10 @@ check "... and no sbx-net is left, not even a zombie" sh -c "! pgrep -u $(test_u
 as_user "$SBX" rm robust-net >/dev/null 2>&1
 
 if "$SBX" doctor 2>/dev/null | grep -q '✓ fuse-overlayfs'; then
-  start run "run" --map-root --net none -- sh -c 'echo started; sleep 2; ls /usr/bin >/dev/null'
+  start run "run" --map-root --overlay fuse --net none -- sh -c 'echo started; sleep 2; ls /usr/bin >/dev/null'
   monitor=$(ps -u "$(test_uid)" -o pid=,comm=,args= | awk '$2 == "sbx" && /sleep 2; ls/ {print $1}')
   fuse=$(helper_of fuse-overlayfs "$monitor")
-  check "fuse-overlayfs serves the --map-root sandbox" test -n "$fuse"
+  check "fuse-overlayfs serves the --map-root --overlay fuse sandbox" test -n "$fuse"
   kill -KILL "$fuse"
   wait "$run"
   rc=$?
@@ -111,12 +111,16 @@ full_disk () {
 }
 if is_root; then
   full_disk kernel "$TEST_HOME"
+  # Root inside writing into the host's /usr/local: through the kernel
+  # with the directory skeleton (the default), and through fuse-overlayfs.
+  full_disk skeleton /usr/local --map-root
   if "$SBX" doctor 2>/dev/null | grep -q '✓ fuse-overlayfs'; then
-    full_disk fuse-overlayfs /usr/local --map-root
+    full_disk fuse-overlayfs /usr/local --map-root --overlay fuse
   else
     skip "fuse-overlayfs is not usable here (sbx doctor)"
   fi
 else
+  skip "needs root to make a small disk (a tmpfs) for the layer"
   skip "needs root to make a small disk (a tmpfs) for the layer"
   skip "needs root to make a small disk (a tmpfs) for the layer"
 fi

@@ -103,10 +103,17 @@ is "$(on_tree kernel --layer "$TEST_DIR/l1/../l2" -- cat /etc/release)" "two" "a
 
 # --- --map-root over the host's / ---------------------------------------------------------------
 
+# Directories are root's inside with both drivers; files too with
+# fuse-overlayfs (squash_to_root), while with the directory skeleton they
+# stay the host's (docs/rootfs.md).
 out=$(sbx run --map-root -- sh -c 'stat -c "%U:%G" /usr/bin /etc/passwd; install -m 755 /bin/true /usr/local/bin/sbx-probe && /usr/local/bin/sbx-probe && echo installed')
 is "$out" "root:root
+nobody:nogroup
+installed" "--map-root over the host: directories are root's inside, files the host's, and an install into /usr/local works"
+out=$(sbx run --map-root --overlay fuse -- sh -c 'stat -c "%U:%G" /usr/bin /etc/passwd; install -m 755 /bin/true /usr/local/bin/sbx-probe && /usr/local/bin/sbx-probe && echo installed')
+is "$out" "root:root
 root:root
-installed" "--map-root over the host: host files are root's inside and an install into /usr/local works"
+installed" "--map-root --overlay fuse over the host: host files are root's inside and an install into /usr/local works"
 # (The host's /usr/local is out of the account's reach anyway.)  Where the
 # caller may write on the host, root inside writes into the throwaway layer
 # all the same: the caller's home (kernel overlay) and a directory of the
@@ -118,43 +125,58 @@ check "... and the host's is untouched" test ! -e "$TEST_HOME/probe"
 out=$(sbx run --map-root --overlay fuse -- sh -c "echo x > '$TEST_DIR/mr/probe' && cat '$TEST_DIR/mr/probe'" 2>&1)
 is "$out" "x" "--map-root, fuse: root inside writes into a directory of the caller's"
 check "... and the host's is untouched" test ! -e "$TEST_DIR/mr/probe"
-# The same from the home with the auto driver: fuse-overlayfs serves
-# $TEST_DIR, which holds the kernel overlay of the home.
+# The same from the home where there is no skeleton (an unusable cache
+# directory): fuse-overlayfs serves $TEST_DIR, which holds the kernel
+# overlay of the home.
+as_user touch "$TEST_DIR/not-a-cache"
+no_skeleton () { as_user env XDG_CACHE_HOME="$TEST_DIR/not-a-cache" "$SBX" "$@"; }
 beside_home () {
   local out
-  out=$(cd "$TEST_HOME" && as_user "$SBX" run --map-root -- sh -c \
-    "echo x > '$TEST_DIR/mr/beside' && cat '$TEST_DIR/mr/beside'" 2>&1)
+  out=$(cd "$TEST_HOME" && no_skeleton run --map-root -- sh -c \
+    "echo x > '$TEST_DIR/mr/beside' && cat '$TEST_DIR/mr/beside'" 2>/dev/null)
   [ "$out" = x ] || { diag "$out"; return 1; }
 }
-check "--map-root: root inside creates a file beside the caller's home (fuse-overlayfs above its kernel overlay)" \
+check "--map-root without a skeleton: root inside creates a file beside the caller's home (fuse-overlayfs above its kernel overlay)" \
   beside_home
-out=$(cd "$TEST_HOME" && as_user "$SBX" run --map-root -- sh -c "mkdir '$TEST_DIR/mr/newdir' && echo made" 2>&1)
+out=$(cd "$TEST_HOME" && no_skeleton run --map-root -- sh -c "mkdir '$TEST_DIR/mr/newdir' && echo made" 2>/dev/null)
 is "$out" "made" "... and a directory there (a new home beside the caller's, as useradd -m makes)"
-out=$(sbx run --map-root --upper "$TEST_DIR/host-layer" -- sh -c 'mkdir -p /usr/local/lib/sbx-probe && echo x > /usr/local/lib/sbx-probe/f')
-is "$(stat -c %u:%g "$TEST_DIR/host-layer/upper/usr/local/lib/sbx-probe/f")" "$uid:$gid" \
-  "--map-root: the installed file lands in the upper, owned by the caller"
-is "$(stat -c %a "$TEST_DIR/host-layer")" "700" \
+out=$(cd "$TEST_HOME" && no_skeleton run --map-root -v -- true 2>&1)
+like "$out" "^sbx: warning: no directory skeleton \\(cannot create $TEST_DIR/not-a-cache: .*\\); root inside writes into the host's system directories through fuse-overlayfs \\(slower\\)" \
+  "without a usable cache directory: one warning, and fuse-overlayfs as before"
+like "$out" "fuse:/usr" "... which serves /usr"
+for driver in auto fuse; do
+  out=$(sbx run --map-root --overlay $driver --upper "$TEST_DIR/host-layer-$driver" -- sh -c 'mkdir -p /usr/local/lib/sbx-probe && echo x > /usr/local/lib/sbx-probe/f')
+  is "$(stat -c %u:%g "$TEST_DIR/host-layer-$driver/upper/usr/local/lib/sbx-probe/f")" "$uid:$gid" \
+    "--map-root, $driver: the installed file lands in the upper, owned by the caller"
+done
+is "$(stat -c %a "$TEST_DIR/host-layer-auto")" "700" \
   "a new --upper DIR is 0700: other users cannot run what the subordinate ids own there"
 as_user mkdir -m 755 "$TEST_DIR/open-layer"
 out=$(sbx run --upper "$TEST_DIR/open-layer" -- true 2>&1)
 like "$out" "^sbx: warning: --upper $TEST_DIR/open-layer is open to other users" \
   "an existing --upper DIR open to others gets a warning naming it"
-out=$(sbx run --map-root -- sh -c 'cat /etc/shadow 2>&1; echo rc=$?')
-like "$out" "Permission denied" "--map-root: /etc/shadow stays unreadable (fuse driver)"
-out=$(sbx run --map-root --overlay kernel -- sh -c 'cat /etc/shadow 2>&1; echo rc=$?')
-like "$out" "Permission denied" "--map-root: /etc/shadow stays unreadable (kernel driver)"
+for driver in auto fuse kernel; do
+  out=$(sbx run --map-root --overlay $driver -- sh -c 'cat /etc/shadow 2>&1; echo rc=$?')
+  like "$out" "Permission denied" "--map-root: /etc/shadow stays unreadable ($driver)"
+done
 if is_root; then
   mkdir -m 700 /var/lib/sbx-tests/private-$$ && echo secret > /var/lib/sbx-tests/private-$$/s
   at_exit "rm -rf /var/lib/sbx-tests/private-$$"
-  out=$(sbx run --map-root -- sh -c "ls /var/lib/sbx-tests/private-$$ 2>&1; cat /var/lib/sbx-tests/private-$$/s 2>&1")
-  unlike "$out" "secret" "--map-root: another user's 0700 directory stays unreadable"
+  for driver in auto fuse; do
+    out=$(sbx run --map-root --overlay $driver -- sh -c "ls /var/lib/sbx-tests/private-$$ 2>&1; cat /var/lib/sbx-tests/private-$$/s 2>&1")
+    unlike "$out" "secret" "--map-root, $driver: another user's 0700 directory stays unreadable"
+  done
 else
+  skip "needs root to make a directory of another user"
   skip "needs root to make a directory of another user"
 fi
 out=$(sbx run --map-root --overlay kernel -- sh -c 'stat -c %U /usr/bin; touch /usr/local/x 2>&1')
 like "$out" "^nobody" "--overlay kernel over the host: host files stay nobody's (DESIGN.md)"
 like "$out" "cannot touch" "... and root cannot write into them"
-like "$(sbx run --map-root -v -- true 2>&1)" "fuse:/usr" "--verbose says which driver serves what"
+out=$(sbx run --map-root -v -- true 2>&1)
+like "$out" "skeleton:/usr" "--verbose says which driver serves what: the directory skeleton with --map-root"
+unlike "$out" "fuse:" "... and no fuse-overlayfs anywhere"
+like "$(sbx run --map-root --overlay fuse -v -- true 2>&1)" "fuse:/usr" "... fuse-overlayfs with --overlay fuse"
 like "$(sbx run -v -- true 2>&1)" "kernel:/usr" "keep-id: the kernel driver serves /usr"
 
 # A small .deb installed with dpkg over the host's / (--map-root), host unchanged.
@@ -182,15 +204,15 @@ tmpdir=$(as_user mktemp -d /tmp/sbx-rootfs.XXXXXX)
 at_exit "rm -rf '$tmpdir' 2>/dev/null || sbx run --map-root --net none --bind '$tmpdir' -- rm -rf '$tmpdir'"
 as_user mkdir -p "$tmpdir/l1/etc"
 as_user sh -c "echo tmp-layer > '$tmpdir/l1/etc/sbx-tmp'"
-out=$(sbx run --net none --map-root --upper "$tmpdir/up1" -- sh -c 'echo kept > /etc/sbx-tmp-upper; cat /etc/sbx-tmp-upper' 2>&1)
+out=$(sbx run --net none --map-root --overlay fuse --upper "$tmpdir/up1" -- sh -c 'echo kept > /etc/sbx-tmp-upper; cat /etc/sbx-tmp-upper' 2>&1)
 is "$out" "kept" "fuse: an --upper under the host's /tmp works"
 is "$(as_user cat "$tmpdir/up1/upper/etc/sbx-tmp-upper" 2>&1)" "kept" "... and what root wrote inside is there on the host"
-is "$(sbx run --net none --map-root --layer "$tmpdir/l1" -- cat /etc/sbx-tmp 2>&1)" "tmp-layer" \
+is "$(sbx run --net none --map-root --overlay fuse --layer "$tmpdir/l1" -- cat /etc/sbx-tmp 2>&1)" "tmp-layer" \
   "fuse: a --layer under the host's /tmp works"
 tree "$tmpdir/base"
 is "$(sbx run -w / --net none --map-root --overlay fuse --rootfs "$tmpdir/base" -- cat /etc/release 2>&1)" "base" \
   "fuse: a --rootfs under the host's /tmp works"
-out=$(as_user env XDG_DATA_HOME="$tmpdir/data" "$SBX" run --net none --name tmpdata --map-root -- sh -c 'echo n > /etc/sbx-tmp-named' 2>&1)
+out=$(as_user env XDG_DATA_HOME="$tmpdir/data" "$SBX" run --net none --name tmpdata --map-root --overlay fuse -- sh -c 'echo n > /etc/sbx-tmp-named' 2>&1)
 is "$?:$out" "0:" "fuse: --name with XDG_DATA_HOME under the host's /tmp works"
 like "$(as_user env XDG_DATA_HOME="$tmpdir/data" "$SBX" diff tmpdata 2>&1)" "A /etc/sbx-tmp-named" \
   "... and its kept layer holds the file"
@@ -224,18 +246,19 @@ unlike "$out" "5\.11|/proc/self/fd" "... without a wrong guess or an fd path"
 
 before=$(snapshot_host)
 sbx run --map-root -- true
+sbx run --map-root --overlay fuse -- true
 # (That fuse-overlayfs stops at once is checked below through its unblocked
 # SIGTERM, not by a time: the tests make no timing assertions.)
 sbx run --map-root --rootfs "$TEST_DIR/nonexistent" -- true 2>/dev/null
-as_user "$SBX" run --map-root -- sh -c 'echo started; sleep 1000' >kill.out 2>&1 &
+as_user "$SBX" run --map-root --overlay fuse -- sh -c 'echo started; sleep 1000' >kill.out 2>&1 &
 for _ in $(seq 100); do grep -q started kill.out 2>/dev/null && break; sleep 0.05; done
 # The monitor, and its own daemon (other sandboxes of the account may run
 # fuse-overlayfs meanwhile).
 monitor=$(ps -u "$uid" -o pid=,ppid=,comm=,args= | awk -v me=$! '$1 == me || $2 == me' \
   | awk '$3 == "sbx" && /sleep 1000/ {print $1}' | head -1)
 fuse_pid=$(pgrep -P "${monitor:-0}" -x fuse-overlayfs | head -1)
-check "with --map-root a fuse-overlayfs daemon runs (outside the sandbox's PID namespace)" test -n "$fuse_pid"
-is "$(sbx run --map-root -- sh -c 'ps -e -o comm= | grep -c fuse-overlayfs')" "0" "fuse-overlayfs is not visible inside"
+check "with --overlay fuse a fuse-overlayfs daemon runs (outside the sandbox's PID namespace)" test -n "$fuse_pid"
+is "$(sbx run --map-root --overlay fuse -- sh -c 'ps -e -o comm= | grep -c fuse-overlayfs')" "0" "fuse-overlayfs is not visible inside"
 sigblk=$(awk '/^SigBlk/ {print $2}' "/proc/$fuse_pid/status" 2>/dev/null)
 is "$(( (0x${sigblk:-4000} >> 14) & 1 ))" "0" "the daemon does not block SIGTERM (sbx stops it with one)"
 is "$(ps -o pgid= -p "$fuse_pid" | tr -d ' ')" "$fuse_pid" \

@@ -7,6 +7,10 @@
 set -eu
 root=$1
 p=$2
+# Every file is removed before it is written: over the host's / with the
+# directory skeleton, a host file can be replaced but not written in place
+# (docs/rootfs.md), and an attacker replaces it.
+put () { rm -f "$2"; cp "$1" "$2"; }
 arch=$(cat "$p/multiarch")
 gconv=$root/usr/lib/$arch/gconv
 
@@ -16,24 +20,24 @@ gconv=$root/usr/lib/$arch/gconv
 # converter by path from the gconv directory: the tree's, planted here.
 for lang in C.UTF-8 C.utf8 de de_DE en en_US; do
   mkdir -p "$root/usr/share/locale/$lang/LC_MESSAGES"
-  cp "$p/evil.mo" "$root/usr/share/locale/$lang/LC_MESSAGES/libc.mo"
-  cp "$p/evil.mo" "$root/usr/share/locale/$lang/LC_MESSAGES/glib20.mo"
+  put "$p/evil.mo" "$root/usr/share/locale/$lang/LC_MESSAGES/libc.mo"
+  put "$p/evil.mo" "$root/usr/share/locale/$lang/LC_MESSAGES/glib20.mo"
 done
 mkdir -p "$gconv"
-rm -f "$gconv/KOI8-R.so"
-cp "$p/gconv.so" "$gconv/KOI8-R.so"
+put "$p/gconv.so" "$gconv/KOI8-R.so"
 # Every dynamic program of the tree loads this.
 mkdir -p "$root/usr/lib" "$root/etc"
-cp "$p/preload.so" "$root/usr/lib/sbx-hostile-preload.so"
+put "$p/preload.so" "$root/usr/lib/sbx-hostile-preload.so"
+rm -f "$root/etc/ld.so.preload"
 echo /usr/lib/sbx-hostile-preload.so > "$root/etc/ld.so.preload"
 # An NSS module for every database.
 mkdir -p "$root/usr/lib/$arch"
-cp "$p/nss.so" "$root/usr/lib/$arch/libnss_evil.so.2"
+put "$p/nss.so" "$root/usr/lib/$arch/libnss_evil.so.2"
+rm -f "$root/etc/nsswitch.conf"
 printf 'passwd: evil files\ngroup: evil files\nshadow: evil files\nhosts: evil files\n' > "$root/etc/nsswitch.conf"
 # The helpers sbx runs, as the tree would have them.
 for helper in /usr/bin/fuse-overlayfs /usr/bin/newuidmap /usr/bin/newgidmap /usr/local/libexec/sbx/sbx-net; do
   mkdir -p "$root${helper%/*}"
-  rm -f "$root$helper"
-  cp "$p/program" "$root$helper"
+  put "$p/program" "$root$helper"
   chmod 755 "$root$helper"
 done
