@@ -9,8 +9,8 @@ _sbx_run_value_opts='--allow-net --bind --boottime --cap-add --cap-drop --cpus -
 _sbx_run_opts='--allow-host-loopback --allow-net --bind --boottime --cap-add --cap-drop --clearenv
   --cpus --deny-net --env --help --hostname --io-weight --layer --map-root --memory --monotonic --mtu
   --name --net --net-log --no-ipv6 --no-pty --no-subids --overlay --pids-limit --profile --publish
-  --ro-bind --rootfs --seccomp --share-tty --shm-size --tmp-size --tmpfs --upper --upper-size --verbose
-  --workdir -e -h -p -v -w'
+  --review --ro-bind --rootfs --seccomp --share-tty --shm-size --tmp-size --tmpfs --upper --upper-size
+  --verbose --workdir -e -h -p -v -w'
 # On one line: the checks below look for " OPTION ".
 _sbx_run_value_opts=$(echo $_sbx_run_value_opts)
 

@@ -51,6 +51,7 @@ typedef struct
   gboolean all_rest; /* 'a' */
   gboolean quit;     /* 'q' */
   guint failed;      /* changes asked for and not applied (exit 1) */
+  guint left;        /* changes of the default scope skipped (the caller cannot write there) */
 } Apply;
 
 typedef struct
@@ -527,6 +528,7 @@ apply_item (Apply *a, guint index)
       report (c, "skipped", "you cannot write %s", q);
       if (a->o->paths != NULL)
         a->failed++;
+      a->left++;
       return;
     }
 
@@ -558,6 +560,7 @@ apply_item (Apply *a, guint index)
       report (c, "skipped", "the directory is not yours: its mode cannot be changed");
       if (a->o->paths != NULL)
         a->failed++;
+      a->left++;
       return;
     }
 
@@ -745,8 +748,11 @@ find_items (Apply *a, GArray *selected)
     }
 }
 
+/* Applies the changes @o selects; *@settled (or NULL): every one of them
+ * was applied or declined, none left for later (quit, skipped, failed). */
 static int
-apply_layer (SbxLayer *layer, const SbxLayerSource *source, const SbxApplyOptions *o)
+apply_layer (SbxLayer *layer, const SbxLayerSource *source, const SbxApplyOptions *o,
+             gboolean *settled)
 {
   GPtrArray *changes = sbx_layer_changes (layer);
   g_autoptr (GArray) selected = sbx_patch_select (changes, o->paths);
@@ -808,6 +814,8 @@ apply_layer (SbxLayer *layer, const SbxLayerSource *source, const SbxApplyOption
     }
   if (a.failed > 0)
     status = 1;
+  if (settled != NULL)
+    *settled = status == 0 && !a.quit && a.left == 0;
   g_hash_table_unref (a.by_path);
   g_hash_table_unref (a.has_kids);
   g_free (a.is_item);
@@ -817,9 +825,11 @@ apply_layer (SbxLayer *layer, const SbxLayerSource *source, const SbxApplyOption
 }
 
 int
-sbx_apply_review (const SbxSpec *caller, const SbxLayerSource *source, SbxColor color)
+sbx_apply_review (const SbxSpec *caller, const SbxLayerSource *source, SbxColor color,
+                  gboolean interactive, SbxReviewOutcome *outcome)
 {
   g_autoptr (GError) error = NULL;
+  *outcome = SBX_REVIEW_LEFT;
   g_autoptr (SbxLayer) layer = sbx_layer_open (caller, source, &error);
   if (layer == NULL)
     {
@@ -828,13 +838,22 @@ sbx_apply_review (const SbxSpec *caller, const SbxLayerSource *source, SbxColor 
     }
   GPtrArray *changes = sbx_layer_changes (layer);
   if (changes->len == 0)
+    {
+      *outcome = SBX_REVIEW_EMPTY;
+      return 0;
+    }
+  if (!interactive)
     return 0;
   g_autoptr (GArray) all = sbx_patch_select (changes, NULL);
   g_autoptr (SbxPatch) patch
       = sbx_patch_new (layer, source->lowers, sbx_patch_want_color (color, stdout), stdout);
   sbx_patch_stat (patch, all);
   SbxApplyOptions o = { .interactive = TRUE, .color = color };
-  return apply_layer (layer, source, &o);
+  gboolean settled = FALSE;
+  int status = apply_layer (layer, source, &o, &settled);
+  if (settled)
+    *outcome = SBX_REVIEW_SETTLED;
+  return status;
 }
 
 /* Takes the name as `sbx run --name` does, so that no sandbox of that name
@@ -901,7 +920,7 @@ sbx_apply_command (const SbxSpec *caller, const char *name, const char *upper,
   g_autoptr (SbxLayer) layer = sbx_layer_open (caller, source, &error);
   if (layer == NULL)
     sbx_die ("%s", error->message);
-  int status = apply_layer (layer, source, o);
+  int status = apply_layer (layer, source, o, NULL);
   g_clear_pointer (&layer, sbx_layer_close);
   sbx_state_release (claim);
   return status;

@@ -28,11 +28,21 @@ typedef struct
 int sbx_apply_command (const SbxSpec *caller, const char *name, const char *upper,
                        const SbxApplyOptions *options);
 
-/* For `sbx run --review`: the summary of the kept layer @source (its
- * diffstat), then the interactive apply of all its changes onto the host,
- * answered on stdin.  The caller holds the layer (no sandbox runs on it).
- * Returns the exit status as sbx_apply_command(). */
-int sbx_apply_review (const SbxSpec *caller, const SbxLayerSource *source, SbxColor color);
+/* What a review left of the layer. */
+typedef enum
+{
+  SBX_REVIEW_EMPTY,   /* it holds no change */
+  SBX_REVIEW_SETTLED, /* every change was applied or declined */
+  SBX_REVIEW_LEFT,    /* some are left for later (quit, skipped, failed, not asked) */
+} SbxReviewOutcome;
+
+/* For `sbx run --review`: whether the kept layer @source holds changes,
+ * and, when @interactive, their summary (the diffstat) and the interactive
+ * apply of all of them onto the host, answered on stdin.  The caller holds
+ * the layer (no sandbox runs on it).  Returns the exit status as
+ * sbx_apply_command(); *@outcome says what is left. */
+int sbx_apply_review (const SbxSpec *caller, const SbxLayerSource *source, SbxColor color,
+                      gboolean interactive, SbxReviewOutcome *outcome);
 
 /* Why applying a change of @kind whose layer entry has type @layer_mode
  * over the host entry @host (NULL: none) would lose what was done on the

@@ -106,8 +106,12 @@ wait_for_network (const SbxChildConfig *config)
 static void
 setup_namespaces (const SbxSpec *spec)
 {
-  /* A named sandbox is called by its name, as podman does. */
-  const char *hostname = spec->hostname != NULL ? spec->hostname : spec->name;
+  /* A named sandbox is called by its name, as podman does; the name sbx
+   * chose for --review is no name the caller gave, and a throwaway run
+   * keeps the host's. */
+  const char *hostname = spec->hostname != NULL ? spec->hostname
+                         : spec->name_generated ? NULL
+                                                : spec->name;
   if (hostname != NULL && sethostname (hostname, strlen (hostname)) < 0)
     sbx_die_errno ("cannot set the hostname to %s", hostname);
   setup_time_namespace (spec);

@@ -12,6 +12,7 @@
 #include "named.h"
 #include "patch.h"
 #include "profile.h"
+#include "review.h"
 #include "state.h"
 #include "spec.h"
 
@@ -50,9 +51,15 @@ static const struct
   { "stop", sbx_cli_stop },
 };
 
+static int cli_review (int argc, char **argv);
+
 int
 sbx_cli_dispatch (const char *command, int argc, char **argv)
 {
+  /* Not a command of the user's (not listed, not suggested): how `sbx run
+   * --review` goes on in a fresh sbx once its sandbox is gone. */
+  if (strcmp (command, "__review") == 0)
+    return cli_review (argc, argv);
   for (guint i = 0; i < G_N_ELEMENTS (subcommands); i++)
     if (strcmp (command, subcommands[i].name) == 0)
       return subcommands[i].run (argc, argv);
@@ -983,5 +990,22 @@ sbx_cli_run (int argc, char **argv)
         sbx_cli_usage_error ("run", "%s", error->message);
       sbx_die ("%s", error->message);
     }
-  return sbx_monitor_run (spec);
+  if (!spec->review)
+    return sbx_monitor_run (spec, NULL);
+  cleanup_fd int self = sbx_review_open_self ();
+  SbxRunEnd end;
+  int status = sbx_monitor_run (spec, &end);
+  return sbx_review_after_run (spec, self, &end, status);
+}
+
+/* `sbx __review NAME STATUS` (review.c): exits with STATUS, the command's. */
+static int
+cli_review (int argc, char **argv)
+{
+  guint64 status;
+  if (argc != 3 || !sbx_state_name_valid (argv[1])
+      || !g_ascii_string_to_unsigned (argv[2], 10, 0, 255, &status, NULL))
+    sbx_cli_usage_error (NULL, "__review NAME STATUS is how 'sbx run --review' goes on; run that");
+  g_autoptr (SbxSpec) caller = caller_spec ();
+  return sbx_review_run (caller, argv[1], (int)status);
 }

@@ -749,7 +749,9 @@ take_layer (SbxRun *run)
   const SbxSpec *spec = run->spec;
   g_autoptr (GError) error = NULL;
   g_autofree char *dir = g_path_get_dirname (spec->upper);
-  const char *option = spec->name != NULL ? "--name" : "--upper";
+  const char *option = spec->name_generated ? "--review"
+                       : spec->name != NULL ? "--name"
+                                            : "--upper";
   g_autofree char *command = g_strjoinv (" ", spec->argv);
   g_autofree char *holder = spec->name != NULL ? g_strdup_printf ("--name %s", spec->name)
                                                : g_strdup_printf ("sbx run -- %.80s", command);
@@ -763,6 +765,10 @@ take_layer (SbxRun *run)
   /* The name's claim makes its directory ours at once; --upper DIR is
    * ours once its lock is: another run may have made it a moment before
    * us (a race for a new DIR) and hold it now. */
+  /* The name --review chose was free when validation looked; another
+   * run that took it meanwhile keeps it. */
+  if (!made && spec->name_generated)
+    sbx_die ("--review: %s was taken by another run meanwhile; run again", dir);
   if (made && spec->name != NULL)
     g_ptr_array_add (spec->created, g_strdup (dir));
   gboolean lock_existed = access (lock, F_OK) == 0;
@@ -798,7 +804,7 @@ release_run (SbxRun *run)
 }
 
 int
-sbx_monitor_run (const SbxSpec *spec)
+sbx_monitor_run (const SbxSpec *spec, SbxRunEnd *end)
 {
   g_autoptr (SbxIdMapPlan) plan = sbx_userns_plan (spec);
   SbxRun run = { .spec = spec,
@@ -872,7 +878,8 @@ sbx_monitor_run (const SbxSpec *spec)
        * next claim waits for our PID 1, which dies with us). */
       run.claim = sbx_state_claim (spec->name, &error);
       if (run.claim == NULL)
-        sbx_die ("--name %s: %s", spec->name, error->message);
+        sbx_die ("%s %s: %s", spec->name_generated ? "--review" : "--name", spec->name,
+                 error->message);
     }
   if (spec->upper != NULL)
     take_layer (&run);
@@ -969,6 +976,8 @@ sbx_monitor_run (const SbxSpec *spec)
         sbx_die ("cannot release the sandbox: it died");
       fprintf (stderr, "sbx: %s\n", run.error_text);
       undo_run ();
+      if (end != NULL)
+        *end = (SbxRunEnd){ .started = FALSE, .caller_mask = config.caller_mask };
       return code;
     }
 
@@ -978,5 +987,7 @@ sbx_monitor_run (const SbxSpec *spec)
   int code = wait_for_sandbox (spec, &run, sock, signal_fd);
   undo_run ();
   sbx_util_close_fdp (&config.pty.term);
+  if (end != NULL)
+    *end = (SbxRunEnd){ .started = command_started, .caller_mask = config.caller_mask };
   return code;
 }

@@ -5,11 +5,22 @@
 #include "spec.h"
 
 #include <glib.h>
+#include <signal.h>
+
+/* How a run ended, for what follows it in the same process (`sbx run
+ * --review`). */
+typedef struct
+{
+  gboolean started;     /* the command started: the layer holds what it did */
+  sigset_t caller_mask; /* sbx's signal mask before the run; the monitor's signals stay blocked */
+} SbxRunEnd;
 
 /* Clones the sandbox, maps its ids, releases it, relays signals and waits.
  * Returns the exit status of the contract: the command's own, 128+N for a
- * signal, 125/126/127 for sbx's own failures. */
-int sbx_monitor_run (const SbxSpec *spec);
+ * signal, 125/126/127 for sbx's own failures.  By then the sandbox is gone:
+ * its processes reaped, its helpers ended, its name and layer released.
+ * @end (or NULL) tells how it ended. */
+int sbx_monitor_run (const SbxSpec *spec, SbxRunEnd *end);
 
 /* Where the sandbox is, as far as the monitor knows. */
 typedef enum

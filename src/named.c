@@ -250,6 +250,15 @@ sbx_named_rm (const SbxSpec *caller, const char *name, gboolean force, GError **
 }
 
 gboolean
+sbx_named_rm_claimed (const SbxSpec *caller, SbxStateClaim *claim, const char *data_dir,
+                      GError **error)
+{
+  gboolean ok = remove_mapped (caller, data_dir, error);
+  sbx_state_release (claim);
+  return ok;
+}
+
+gboolean
 sbx_named_rm_upper (const SbxSpec *caller, const char *dir, GError **error)
 {
   struct stat st;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "spec.h"
+#include "state.h"
 
 #include <glib.h>
 
@@ -18,6 +19,13 @@ gboolean sbx_named_stop (const char *name, guint grace_seconds, GError **error);
 /* Deletes a sandbox that is not running (or, with @force, stops it first):
  * its runtime state and its kept layer. */
 gboolean sbx_named_rm (const SbxSpec *caller, const char *name, gboolean force, GError **error);
+
+/* Deletes the kept layer @data_dir of a stopped sandbox whose name the
+ * caller holds (@claim, released here with the runtime state): `sbx run
+ * --review` removes what it reviewed without letting the name go between
+ * the review and the removal. */
+gboolean sbx_named_rm_claimed (const SbxSpec *caller, SbxStateClaim *claim, const char *data_dir,
+                               GError **error);
 
 /* `sbx rm --upper DIR`: deletes the kept layer in @dir (--upper DIR of
  * run) and @dir itself, whatever ids own its files, refusing a directory

@@ -341,6 +341,7 @@ SWITCH_SETTER (set_clearenv, "--clearenv", clearenv)
 SWITCH_SETTER (set_share_tty, "--share-tty", share_tty)
 SWITCH_SETTER (set_no_pty, "--no-pty", no_pty)
 SWITCH_SETTER (set_verbose, "--verbose", verbose)
+SWITCH_SETTER (set_review, "--review", review)
 
 static gboolean
 set_bind (SbxSpec *spec, const char *value, GError **error)
@@ -896,6 +897,9 @@ static const SbxOption run_options[] = {
   { "no-pty", 0, FALSE, "process", NULL,
     "No pty of the sandbox's own on a terminal: the command gets sbx's streams", set_no_pty, FALSE,
     TRUE },
+  { "review", 0, FALSE, "process", NULL,
+    "Keep the layer until the command ends, then review and apply its changes", set_review, FALSE,
+    TRUE },
   { "profile", 0, TRUE, "process", "NAME",
     "Defaults from $XDG_CONFIG_HOME/sbx/NAME.conf (the command line wins)", set_profile },
   { "verbose", 'v', FALSE, "process", NULL, "Say what sbx sets up", set_verbose, FALSE, TRUE },
@@ -1196,6 +1200,62 @@ validate_network (const SbxSpec *spec, GError **error)
   return TRUE;
 }
 
+/* --review applies the layer to the host's / after the run, and keeps it
+ * until then where diff, apply and rm find it: a named sandbox's data
+ * directory.  So it takes no --upper (a layer elsewhere, which the review
+ * would delete), no --rootfs or --layer (changes that are not the host's:
+ * apply refuses them) and no --upper-size (the layer is on disk). */
+static gboolean
+review_contradictions (const SbxSpec *spec, GError **error)
+{
+  if (spec->upper != NULL)
+    return fail (error, "--review",
+                 "keeps the layer in $XDG_DATA_HOME/sbx/NAME until it is reviewed; --upper '%s' "
+                 "keeps it in a directory of yours, which the review would remove (run with "
+                 "--upper alone, then 'sbx apply -i --upper %s')",
+                 spec->upper, spec->upper);
+  if (spec->rootfs != NULL || spec->layers->len > 0)
+    return fail (error, "--review",
+                 "applies changes to the host's /; with %s they are changes of another tree "
+                 "(run with --name, then 'sbx diff NAME')",
+                 spec->rootfs != NULL ? "--rootfs" : "--layer");
+  if (spec->upper_size_given)
+    return fail (error, "--upper-size",
+                 "the layer of --review is kept on disk until it is reviewed, not in memory; "
+                 "--upper-size caps only the throwaway layer");
+  return TRUE;
+}
+
+/* A name for --review without --name: "review-" and six random letters
+ * or digits, of no sandbox running, stopped or starting (no runtime
+ * directory, no data directory).  Nothing is made: the monitor claims it,
+ * and refuses it if another run took it meanwhile. */
+static gboolean
+review_name (SbxSpec *spec, GError **error)
+{
+  static const char chars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  g_autoptr (GError) local = NULL;
+  g_autofree char *runtime = sbx_state_runtime_root (&local);
+  if (runtime == NULL)
+    return fail_host (error, "--review", "%s", local->message);
+  g_autofree char *data = sbx_state_data_root ();
+  for (int tries = 0; tries < 100; tries++)
+    {
+      char name[16] = "review-";
+      for (int i = 7; i < 13; i++)
+        name[i] = chars[g_random_int_range (0, sizeof chars - 1)];
+      g_autofree char *kept = g_build_filename (data, name, NULL);
+      g_autofree char *state = g_build_filename (runtime, name, NULL);
+      if (access (kept, F_OK) < 0 && errno == ENOENT && access (state, F_OK) < 0 && errno == ENOENT)
+        {
+          spec->name = g_strdup (name);
+          spec->name_generated = TRUE;
+          return TRUE;
+        }
+    }
+  return fail_host (error, "--review", "no free name for the sandbox in %s", data);
+}
+
 gboolean
 sbx_spec_validate (SbxSpec *spec, GError **error)
 {
@@ -1209,6 +1269,8 @@ sbx_spec_validate (SbxSpec *spec, GError **error)
       g_set_error (error, SBX_SPEC_ERROR, SBX_SPEC_ERROR_USAGE, "the command is an empty string");
       return FALSE;
     }
+  if (spec->review && !review_contradictions (spec, error))
+    return FALSE;
   /* Only the throwaway layer lives in memory; a kept one is a directory on
    * disk, which a tmpfs cap cannot bound.  Said before anything is made. */
   if (spec->upper_size_given && (spec->upper != NULL || spec->name != NULL))
@@ -1233,6 +1295,9 @@ sbx_spec_validate (SbxSpec *spec, GError **error)
       if (m->kind == SBX_MOUNT_BIND && !validate_bind (spec, m, error))
         return FALSE;
     }
+  /* Named before its layer's place is computed. */
+  if (spec->review && spec->name == NULL && !review_name (spec, error))
+    return FALSE;
   if (!validate_layers (spec, error))
     return FALSE;
   if (spec->seccomp_unconfined)

@@ -114,6 +114,10 @@ typedef struct
 
   /* named sandboxes (state.c) */
   char *name; /* --name: listed by ps, joinable by exec, writable layer kept */
+  /* --review: the layer is kept as a named sandbox's (--name's, or a free
+   * name sbx chose, name_generated) and reviewed when the command ends. */
+  gboolean review;
+  gboolean name_generated; /* the name is --review's own: no default hostname */
 
   /* process */
   char *hostname; /* NULL: keep the host's */

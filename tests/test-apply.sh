@@ -395,6 +395,125 @@ is "$rc:$(cat "$Q/in-project"):$(test -e /etc/sbx-apply-probe; echo $?)" "0:in:1
 out=$(sbx apply --upper "$L/up2" /etc 2>&1); rc=$?
 is "$rc" "1" "... asked for by PATH, it fails the apply (exit 1)"
 
+# --- sbx run --review ----------------------------------------------------------------------------------
+
+# The sandboxes --review keeps or removes, and the runtime state of any.
+reviews () { ls -A "$data" 2>/dev/null | grep '^review-' | tr '\n' ' '; ls -A "$TEST_RUNTIME/sbx" 2>/dev/null | grep '^review-' | tr '\n' ' '; }
+# The name in the line that says a review's sandbox is kept.
+kept_name () { printf '%s\n' "$1" | sed -n 's/^sbx: the changes are kept in the sandbox \([^ ]*\) (.*/\1/p'; }
+
+# review_cases LABEL RUN-OPTIONS...: --review on a pty (y to one file, n
+# to another) and without one (kept, then diff and apply), with the
+# overlay driver of RUN-OPTIONS.
+review_cases () {
+  local label=$1 V=$TEST_DIR/rv-$1 out rc before name
+  shift
+  as_user mkdir -p "$V"
+  as_user sh -c "cd '$V' && echo a > a && echo b > b && echo c > c"
+  sleep 0.05
+  before=$(snap "$TEST_DIR" "${skips[@]}" "$V")
+  out=$(on_pty "y,n,n,y" "$SBX" run --review --net none "$@" -w "$V" -- \
+    sh -c 'echo A >> a; echo B >> b; rm c; echo new > n'); rc=$?
+  like "$out" "$V/a +\| 1 " "$label: --review on a pty: the summary (a diffstat) first"
+  like "$out" "\(1/4\) Apply C $V/a \[y,n,d,q,a,\?\]\? " "$label: ... then the interactive apply"
+  like "$out" "\(4/4\) Apply A $V/n " "$label: ... of every change"
+  like "$out" "sbx: every change applied or declined; review-[a-z0-9]{6} removed" "$label: ... all decided: said, and the sandbox removed"
+  is "$rc:$(cat "$V/a" | tr '\n' ' '):$(cat "$V/b"):$(cat "$V/c"):$(cat "$V/n")" "0:a A :b:c:new" \
+    "$label: ... y applied (a, n), n declined (b, the deletion of c): exit 0, the command's"
+  is "$(snap "$TEST_DIR" "${skips[@]}" "$V")" "$before" "$label: ... nothing outside the project changed, byte for byte"
+  is "$(reviews)" "" "$label: ... no sandbox, no layer, no runtime state left"
+
+  # Without a terminal: kept as a named sandbox, named on stderr.
+  before=$(snap "$TEST_DIR" "${skips[@]}")
+  out=$(sbx run --review --net none "$@" -w "$V" -- sh -c 'echo out; echo AA >> a; echo nn > n' \
+    </dev/null 2>"$T/review.err"); rc=$?
+  name=$(kept_name "$(cat "$T/review.err")")
+  is "$rc:$out" "0:out" "$label: --review without a terminal: the command's output and status"
+  is "$(cat "$T/review.err")" "sbx: the changes are kept in the sandbox $name (no terminal to review them on): 'sbx diff $name' shows them, 'sbx apply $name' applies them, 'sbx rm $name' discards them" \
+    "$label: ... one line on stderr names the sandbox that keeps the changes"
+  like "$name" "^review-[a-z0-9]{6}\$" "$label: ... a name of --review's own"
+  is "$(snap "$TEST_DIR" "${skips[@]}")" "$before" "$label: ... the host unchanged, byte for byte"
+  is "$(sbx diff "$name" "$V")" "C $V
+C $V/a
+C $V/n" "$label: ... 'sbx diff NAME' shows the changes"
+  like "$(sbx ps -a)" "^$name +- +stopped" "$label: ... 'sbx ps -a' lists it, stopped"
+  out=$(sbx apply "$name" "$V" 2>&1); rc=$?
+  is "$rc:$out:$(tail -1 "$V/a"):$(cat "$V/n")" "0:C $V/a
+C $V/n:AA:nn" "$label: ... 'sbx apply NAME' applies them"
+  sbx rm "$name"
+  is "$(reviews)" "" "$label: ... and 'sbx rm NAME' removes it"
+}
+
+review_cases kernel
+if command -v fuse-overlayfs >/dev/null && [ -c /dev/fuse ]; then
+  review_cases fuse --map-root --overlay fuse
+else
+  skip "fuse-overlayfs is not usable here"
+fi
+
+V=$TEST_DIR/rv-kernel
+# The command fails: its status is sbx's, and the review happens all the
+# same; q leaves the rest, kept and named.
+out=$(on_pty "y,q" "$SBX" run --review --net none -w "$V" -- sh -c 'echo 3 > three; echo 4 > four; exit 3'); rc=$?
+name=$(kept_name "$out")
+like "$out" "\(1/2\) Apply A $V/four " "a failing command is reviewed all the same"
+like "$out" "\(2/2\) Apply A $V/three " "... every change asked about"
+is "$rc:$(cat "$V/four"):$(test -e "$V/three"; echo $?)" "3:4:1" "... sbx exits with its status (3); y applied, q did not"
+like "$out" "sbx: the changes are kept in the sandbox $name \(not all of them applied or declined\): 'sbx diff $name' shows them" \
+  "... what q left is kept, and said"
+is "$(sbx diff "$name" "$V")" "C $V
+A $V/three" "... the kept sandbox holds what was not applied"
+sbx rm "$name"
+
+# A conflict: the host's file changed while the sandbox ran.  Not applied,
+# kept; the exit status is still the command's.
+as_user sh -c "echo host > '$V/cf'"
+as_user mkdir -p "$T/sig"
+sleep 0.05
+on_pty "" "$SBX" run --review --net none --bind "$T/sig" -w "$V" -- \
+  sh -c "echo sandbox > cf; touch '$T/sig/written'; while [ ! -e '$T/sig/go' ]; do sleep 0.05; done" >"$T/cf.out" 2>&1 &
+cf_pid=$!
+for _ in $(seq 200); do [ -e "$T/sig/written" ] && break; sleep 0.05; done
+as_user sh -c "echo changed >> '$V/cf'"
+as_user touch "$T/sig/go"
+wait "$cf_pid"; rc=$?
+out=$(cat "$T/cf.out")
+name=$(kept_name "$out")
+like "$out" "sbx: conflict: C $V/cf: changed on the host since the sandbox changed it" "a conflict in the review is reported"
+is "$rc:$(cat "$V/cf" | tr '\n' ' ')" "0:host changed " "... the host's file stays; sbx exits with the command's status"
+like "$name" "^review-" "... the sandbox is kept, named"
+sbx rm "$name"
+
+# Nothing changed: said, and nothing kept.
+out=$(sbx run --review --net none -w "$V" -- true </dev/null 2>&1); rc=$?
+like "$rc:$out" "^0:sbx: the command changed nothing; review-[a-z0-9]{6} removed\$" "--review of a command that changed nothing: said, removed"
+is "$(reviews)" "" "... nothing left"
+
+# --name: that name keeps the layer (and is the hostname, as for --name).
+out=$(sbx run --review --name rvnamed --net none -w "$V" -- sh -c 'hostname; echo x > named' </dev/null 2>"$T/review.err"); rc=$?
+is "$rc:$out:$(kept_name "$(cat "$T/review.err")")" "0:rvnamed:rvnamed" "--review --name NAME keeps the layer under NAME"
+is "$(sbx diff rvnamed "$V")" "C $V
+A $V/named" "... 'sbx diff NAME' shows it"
+sbx rm rvnamed
+# Without --name the hostname stays the host's, as for a throwaway layer.
+out=$(sbx run --review --net none -- hostname </dev/null 2>/dev/null)
+is "$out" "$(hostname)" "--review alone keeps the host's hostname (its name is no name the caller gave)"
+
+# Contradictions: 125 naming the options, nothing left behind.
+list_state () { find "$data" "$TEST_RUNTIME" "$L" 2>/dev/null | sort; }
+state_before=$(list_state)
+out=$(sbx run --review --upper "$L/rv" -- true 2>&1); rc=$?
+like "$rc:$out" "^125:sbx: --review: keeps the layer in \\\$XDG_DATA_HOME/sbx/NAME until it is reviewed; --upper '$L/rv'" "--review --upper: refused (125), naming both"
+out=$(sbx run --review --rootfs "$L" -- true 2>&1); rc=$?
+like "$rc:$out" "^125:sbx: --review: applies changes to the host's /; with --rootfs" "--review --rootfs: refused (125)"
+out=$(sbx run --review --layer "$L" -- true 2>&1); rc=$?
+like "$rc:$out" "^125:sbx: --review: applies changes to the host's /; with --layer" "--review --layer: refused (125)"
+out=$(sbx run --review --upper-size 1G -- true 2>&1); rc=$?
+like "$rc:$out" "^125:sbx: --upper-size: the layer of --review is kept on disk" "--review --upper-size: refused (125)"
+out=$(as_user env -u XDG_RUNTIME_DIR "$SBX" run --review -- true 2>&1); rc=$?
+like "$rc:$out" "^125:sbx: --review: XDG_RUNTIME_DIR is not set" "--review without \$XDG_RUNTIME_DIR: refused (125)"
+is "$(list_state)" "$state_before" "... none of them left anything: no layer, no runtime state, no --upper DIR"
+
 # --- hostile layers ---------------------------------------------------------------------------------------
 
 # The swap loop: while it runs, the host directory $1 is now and then a

@@ -74,6 +74,12 @@ u	--upper given more than once ('$scratch/a', then '$scratch/b')	run --upper "$s
 u	--upper: '$scratch/n': a named sandbox keeps its layer	run --name n --upper "$scratch/n" -- true
 u	--upper-size: the writable layer is kept on disk with --upper DIR	run --upper-size 1G --upper "$scratch/u" -- true
 u	--upper-size: the writable layer is kept on disk with --name	run --upper-size 1G --name capped -- true
+u	--review: keeps the layer in	run --review --upper "$scratch/r" -- true
+u	--review: applies changes to the host's /; with --layer	run --review --layer "$scratch/emptydir" -- true
+u	--review: applies changes to the host's /; with --rootfs	run --review --rootfs "$scratch/emptydir" -- true
+u	--upper-size: the layer of --review is kept on disk	run --review --upper-size 1G -- true
+u	--upper-size: the layer of --review is kept on disk	run --review --name r --upper-size 1G -- true
+u	--review: 'later' is not one of	run --review=later -- true
 u	--upper-size: '0'	run --upper-size 0 -- true
 u	--upper-size: '-1'	run --upper-size -1 -- true
 u	--upper-size: '101%'	run --upper-size 101% -- true
