@@ -39,17 +39,6 @@ sbx_init_signal_is_own (const struct signalfd_siginfo *si)
   return si->ssi_signo == SIGPIPE && si->ssi_pid == (guint32)getpid ();
 }
 
-/* The command's wait status as an exit code: 128+N for a signal. */
-static int
-exit_code_of (int status)
-{
-  if (WIFEXITED (status))
-    return WEXITSTATUS (status);
-  if (WIFSIGNALED (status))
-    return 128 + WTERMSIG (status);
-  return SBX_EXIT_FAILURE;
-}
-
 /* Reaps every child that has exited; returns TRUE once the command has. */
 static gboolean
 reap (pid_t command_pid, int *command_status)
@@ -130,5 +119,5 @@ sbx_init_run (pid_t command_pid, gboolean to_group, int sync_fd, int signal_fd, 
     }
 
   sbx_msg_send (sync_fd, SBX_MSG_EXIT, 0, status, NULL, -1);
-  _exit (exit_code_of (status));
+  _exit (sbx_util_exit_code (status));
 }

@@ -320,16 +320,6 @@ relay_signal (int pidfd, int signo)
   sbx_util_pidfd_send_signal (pidfd, signo);
 }
 
-static int
-exit_code_of (int status)
-{
-  if (WIFEXITED (status))
-    return WEXITSTATUS (status);
-  if (WIFSIGNALED (status))
-    return 128 + WTERMSIG (status);
-  return SBX_EXIT_FAILURE;
-}
-
 G_NORETURN void
 sbx_join_exec (const SbxSandboxInfo *info, const SbxSpec *spec)
 {
@@ -448,5 +438,5 @@ sbx_join_exec (const SbxSandboxInfo *info, const SbxSpec *spec)
    * not ours): leave without running atexit handlers, which may need one (a
    * sanitizer's leak check does).  Nothing is left to flush: stderr is
    * unbuffered and nothing went to stdout. */
-  _exit (exit_code_of (status));
+  _exit (sbx_util_exit_code (status));
 }

@@ -235,17 +235,6 @@ process_exiting (int pidfd)
   return (g_ascii_strtoull (fields[6], NULL, 10) & 0x4) != 0; /* PF_EXITING */
 }
 
-/* sbx's exit status for the command's wait @status. */
-static int
-exit_code_of (int status)
-{
-  if (WIFEXITED (status))
-    return WEXITSTATUS (status);
-  if (WIFSIGNALED (status))
-    return 128 + WTERMSIG (status);
-  return SBX_EXIT_FAILURE;
-}
-
 /* Remembers that fuse-overlayfs was killed (@why, sbx_fuse_failure()):
  * not the exit of its unmount when the sandbox's mount namespace goes, nor
  * a kill after the command succeeded.  A command that failed may have
@@ -255,7 +244,7 @@ static void
 note_fuse_death (SbxRun *run, const char *why)
 {
   if (run->fuse_killed != NULL || strstr (why, "(killed by ") == NULL
-      || (run->state == SBX_RUN_EXITED && exit_code_of (run->status) == 0))
+      || (run->state == SBX_RUN_EXITED && sbx_util_exit_code (run->status) == 0))
     return;
   run->fuse_killed
       = run->state == SBX_RUN_STARTED
@@ -705,7 +694,7 @@ wait_for_sandbox (const SbxSpec *spec, SbxRun *run, int sock, int signal_fd)
       fprintf (stderr, "sbx: %s\n", run->error_text);
       return run->error_code;
     }
-  int code = run->have_status             ? exit_code_of (run->status)
+  int code = run->have_status             ? sbx_util_exit_code (run->status)
              : info.si_code == CLD_EXITED ? info.si_status
                                           : 128 + info.si_status;
   report_oom (run, code);

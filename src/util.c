@@ -745,3 +745,13 @@ sbx_util_pidfd_send_signal (int pidfd, int sig)
 {
   return (int)syscall (SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
 }
+
+int
+sbx_util_exit_code (int status)
+{
+  if (WIFEXITED (status))
+    return WEXITSTATUS (status);
+  if (WIFSIGNALED (status))
+    return 128 + WTERMSIG (status);
+  return SBX_EXIT_FAILURE;
+}

@@ -57,6 +57,10 @@ void sbx_util_die_with_exit (void);
  * (docs/security.md). */
 const char *sbx_util_strerror (int errnum);
 
+/* A wait status as an exit code, as a shell gives it: the exit status, or
+ * 128+N for death by signal N (SBX_EXIT_FAILURE for anything else). */
+int sbx_util_exit_code (int status);
+
 /* sbx_util_remove_tree() without a report, in system calls alone (no
  * allocation, no lock): for a process cloned from a threaded one (the
  * monitor after GDBus started), which may call nothing else. */
