@@ -42,7 +42,6 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -367,12 +366,8 @@ unmapped (const SbxOverlay *o, const struct stat *st)
 static int
 open_beneath (int dirfd, const char *rel, int flags)
 {
-  struct open_how how = {
-    .flags = (guint64)(flags | O_CLOEXEC),
-    .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-  };
-  const char *p = rel[0] == '/' ? rel + 1 : rel;
-  return (int)syscall (SYS_openat2, dirfd, *p ? p : ".", &how, sizeof how);
+  return sbx_util_openat2 (dirfd, rel[0] == '/' ? rel + 1 : rel, flags | O_CLOEXEC,
+                           RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 }
 
 static char *

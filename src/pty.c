@@ -16,7 +16,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -212,11 +211,11 @@ check_master (int fd, const char *what, GError **error)
   return fd;
 }
 
-int
-sbx_pty_open_master_at (int devpts, GError **error)
+/* @fd, just opened as the sandbox's /dev/pts/ptmx (or -1 with errno),
+ * checked to be a devpts master. */
+static int
+take_master (int fd, GError **error)
 {
-  /* O_NOCTTY: PID 1 must not make it its own controlling terminal. */
-  int fd = openat (devpts, "ptmx", O_RDWR | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
     {
       int errsv = errno;
@@ -228,6 +227,13 @@ sbx_pty_open_master_at (int devpts, GError **error)
 }
 
 int
+sbx_pty_open_master_at (int devpts, GError **error)
+{
+  /* O_NOCTTY: PID 1 must not make it its own controlling terminal. */
+  return take_master (openat (devpts, "ptmx", O_RDWR | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC), error);
+}
+
+int
 sbx_pty_open_master_inside (GError **error)
 {
   /* The sandbox's tree, resolved by a process holding every capability of
@@ -235,19 +241,10 @@ sbx_pty_open_master_inside (GError **error)
    * FIFO put there cannot hold the open; and only a devpts's ptmx is
    * taken (a device node elsewhere could be anything; mounts are nodev
    * where the sandbox could make one). */
-  struct open_how how = {
-    .flags = O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC,
-    .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-  };
-  int fd = (int)syscall (SYS_openat2, AT_FDCWD, "/dev/pts/ptmx", &how, sizeof how);
-  if (fd < 0)
-    {
-      int errsv = errno;
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errsv),
-                   "cannot open the sandbox's /dev/pts/ptmx: %s", sbx_util_strerror (errsv));
-      return -1;
-    }
-  return check_master (fd, "the sandbox's /dev/pts/ptmx", error);
+  return take_master (sbx_util_openat2 (AT_FDCWD, "/dev/pts/ptmx",
+                                        O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC,
+                                        RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS),
+                      error);
 }
 
 int
