@@ -371,12 +371,11 @@ sbx_util_missing_interpreter (const char *command, char *buf, size_t size)
     }
 }
 
-gboolean
-sbx_util_remove_tree (const char *path, gboolean report)
+/* Removes the directory @name of @parentfd (@path), just opened as @fd (or
+ * -1 with errno): its entries, then itself. */
+static gboolean
+remove_opened_dir (int fd, int parentfd, const char *name, const char *path, gboolean report)
 {
-  int fd = open (path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0 && errno == ENOENT)
-    return TRUE;
   if (fd < 0)
     {
       if (report)
@@ -385,13 +384,22 @@ sbx_util_remove_tree (const char *path, gboolean report)
     }
   if (remove_below (fd, path, report, 0) > 0)
     return FALSE;
-  if (rmdir (path) < 0 && errno != ENOENT)
+  if (unlinkat (parentfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
     {
       if (report)
         fprintf (stderr, "sbx: cannot remove %s: %s\n", path, sbx_util_strerror (errno));
       return FALSE;
     }
   return TRUE;
+}
+
+gboolean
+sbx_util_remove_tree (const char *path, gboolean report)
+{
+  int fd = open (path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT)
+    return TRUE;
+  return remove_opened_dir (fd, AT_FDCWD, path, path, report);
 }
 
 int
@@ -409,22 +417,7 @@ sbx_util_remove_tree_at (int parentfd, const char *name, const char *path, gbool
     return errno == ENOENT;
   if (!S_ISDIR (st.st_mode))
     return unlinkat (parentfd, name, 0) == 0 || errno == ENOENT;
-  int fd = open_subdir (parentfd, name);
-  if (fd < 0)
-    {
-      if (report)
-        fprintf (stderr, "sbx: cannot remove %s: %s\n", path, sbx_util_strerror (errno));
-      return FALSE;
-    }
-  if (remove_below (fd, path, report, 0) > 0)
-    return FALSE;
-  if (unlinkat (parentfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-    {
-      if (report)
-        fprintf (stderr, "sbx: cannot remove %s: %s\n", path, sbx_util_strerror (errno));
-      return FALSE;
-    }
-  return TRUE;
+  return remove_opened_dir (open_subdir (parentfd, name), parentfd, name, path, report);
 }
 
 void
