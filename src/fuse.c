@@ -59,6 +59,24 @@ sbx_fuse_pidfd (const SbxFuse *fuse)
   return fuse->pidfd;
 }
 
+gboolean
+sbx_fuse_exiting (const SbxFuse *fuse)
+{
+  /* Not reaped before sbx_fuse_failure() or sbx_fuse_stop(): the pid is
+   * still the daemon's. */
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int)fuse->pid);
+  g_autofree char *stat = NULL;
+  if (!g_file_get_contents (path, &stat, NULL, NULL))
+    return TRUE;
+  /* Fields after the command name, which may hold spaces: the 9th field,
+   * flags, is the 7th after ")". */
+  const char *p = strrchr (stat, ')');
+  g_auto (GStrv) fields = p != NULL ? g_strsplit (p + 2, " ", 8) : NULL;
+  if (fields == NULL || g_strv_length (fields) < 7)
+    return FALSE;
+  return (g_ascii_strtoull (fields[6], NULL, 10) & 0x4) != 0; /* PF_EXITING */
+}
+
 /* The fds of the daemon: 0 /dev/null, 1 and 2 its stderr memfd, then the
  * layer directories. */
 #define FIRST_DIR_FD 3

@@ -43,6 +43,11 @@ SbxFuse *sbx_fuse_spawn (const SbxSpec *spec, int exe, int sandbox_pidfd, gboole
 /* The daemon's pidfd: readable once it has exited. */
 int sbx_fuse_pidfd (const SbxFuse *fuse);
 
+/* Whether the daemon is exiting (PF_EXITING in /proc/PID/stat: set when its
+ * exit begins, before its files are closed, the command sees ENOTCONN or
+ * SIGBUS, and long before its pidfd turns readable). */
+gboolean sbx_fuse_exiting (const SbxFuse *fuse);
+
 /* Why the daemon exited (its stderr), once it has. */
 char *sbx_fuse_failure (SbxFuse *fuse);
 

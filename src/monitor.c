@@ -208,33 +208,6 @@ start_fuse (SbxRun *run)
     sbx_msg_send (run->sock, SBX_MSG_FUSE_FAILED, 0, 0, error->message, -1);
 }
 
-/* Whether the process of @pidfd is exiting (PF_EXITING in the flags of
- * /proc/PID/stat, set when its exit begins, before its files are closed
- * and long before its parent can reap it). */
-static gboolean
-process_exiting (int pidfd)
-{
-  g_autofree char *fdinfo = g_strdup_printf ("/proc/self/fdinfo/%d", pidfd);
-  g_autofree char *info = NULL;
-  if (!g_file_get_contents (fdinfo, &info, NULL, NULL))
-    return FALSE;
-  const char *line = strstr (info, "\nPid:");
-  gint64 pid = line != NULL ? g_ascii_strtoll (line + 5, NULL, 10) : -1;
-  if (pid <= 0)
-    return FALSE; /* -1: reaped already */
-  g_autofree char *path = g_strdup_printf ("/proc/%" G_GINT64_FORMAT "/stat", pid);
-  g_autofree char *stat = NULL;
-  if (!g_file_get_contents (path, &stat, NULL, NULL))
-    return TRUE;
-  /* Fields after the command name, which may hold spaces: the 9th field,
-   * flags, is the 7th after ")". */
-  const char *p = strrchr (stat, ')');
-  g_auto (GStrv) fields = p != NULL ? g_strsplit (p + 2, " ", 8) : NULL;
-  if (fields == NULL || g_strv_length (fields) < 7)
-    return FALSE;
-  return (g_ascii_strtoull (fields[6], NULL, 10) & 0x4) != 0; /* PF_EXITING */
-}
-
 /* Remembers that fuse-overlayfs was killed (@why, sbx_fuse_failure()):
  * not the exit of its unmount when the sandbox's mount namespace goes, nor
  * a kill after the command succeeded.  A command that failed may have
@@ -671,7 +644,7 @@ wait_for_sandbox (const SbxSpec *spec, SbxRun *run, int sock, int signal_fd)
    * the command sees ENOTCONN or SIGBUS, before its exit is reported). */
   struct pollfd fuse_gone
       = { .fd = run->fuse != NULL ? sbx_fuse_pidfd (run->fuse) : -1, .events = POLLIN };
-  if (fuse_gone.fd >= 0 && poll (&fuse_gone, 1, process_exiting (fuse_gone.fd) ? 2000 : 0) > 0)
+  if (fuse_gone.fd >= 0 && poll (&fuse_gone, 1, sbx_fuse_exiting (run->fuse) ? 2000 : 0) > 0)
     {
       g_autofree char *why = sbx_fuse_failure (run->fuse);
       note_fuse_death (run, why);
