@@ -552,12 +552,35 @@ read_layers (SbxSandboxInfo *info)
   info->layers = g_steal_pointer (&record.layers);
 }
 
+/* Removes the temporary files g_key_file_save_to_file() writes the state
+ * through ("state.XXXXXX", renamed over "state"): a monitor killed in
+ * between leaves one, which would keep the directory from going. */
+static void
+remove_state_temporaries (const char *dir)
+{
+  int fd = open (dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  DIR *d = fd >= 0 ? fdopendir (fd) : NULL;
+  if (d == NULL)
+    {
+      if (fd >= 0)
+        close (fd);
+      return;
+    }
+  struct dirent *e;
+  while ((e = readdir (d)) != NULL)
+    if (g_str_has_prefix (e->d_name, STATE_FILE ".")
+        && strlen (e->d_name) == strlen (STATE_FILE ".XXXXXX"))
+      unlinkat (fd, e->d_name, 0);
+  closedir (d);
+}
+
 static void
 remove_runtime_dir (const char *dir)
 {
   g_autofree char *state = g_build_filename (dir, STATE_FILE, NULL);
   g_autofree char *lock = g_build_filename (dir, LOCK_FILE, NULL);
   unlink (state);
+  remove_state_temporaries (dir);
   unlink (lock);
   rmdir (dir);
 }

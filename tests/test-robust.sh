@@ -200,6 +200,13 @@ out2=$(sbx run --net none --upper "$TEST_DIR/half-upper" --bind "$TEST_DIR/afile
 is "$rc:$rc2:$(ls -A "$data" "$TEST_RUNTIME/sbx" 2>/dev/null | grep -c half)" "125:125:0" \
   "a run that fails before its command leaves no runtime or data directory of its name"
 check "... nor its --upper DIR" test ! -e "$TEST_DIR/half-upper"
+# A monitor killed while it wrote the state (through "state.XXXXXX", renamed
+# over "state") leaves the name's lock and that temporary file.
+as_user sh -c 'mkdir -p "$1/sbx/halfstate" && : > "$1/sbx/halfstate/lock" && : > "$1/sbx/halfstate/state.Ab12Cd"' _ "$TEST_RUNTIME"
+out=$(sbx rm halfstate 2>&1); rc=$?
+is "$rc|$out" "0|" "sbx rm takes a name whose monitor was killed while it wrote the state"
+check "... and its runtime directory, the temporary state file with it, is gone" \
+  test ! -e "$TEST_RUNTIME/sbx/halfstate"
 
 # --- issue 15, item 11: sbx rm --upper DIR ----------------------------------------------
 
