@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "cli.h"
+#include "holder.h"
 #include "apply.h"
 #include "doctor.h"
 #include "join.h"
@@ -60,6 +61,9 @@ sbx_cli_dispatch (const char *command, int argc, char **argv)
    * --review` goes on in a fresh sbx once its sandbox is gone. */
   if (strcmp (command, "__review") == 0)
     return cli_review (argc, argv);
+  /* Nor is the holder's wait (holder.c). */
+  if (strcmp (command, "__holder") == 0)
+    return sbx_holder_wait (argc, argv);
   for (guint i = 0; i < G_N_ELEMENTS (subcommands); i++)
     if (strcmp (command, subcommands[i].name) == 0)
       return subcommands[i].run (argc, argv);

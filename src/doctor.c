@@ -11,6 +11,7 @@
 
 #include "doctor.h"
 #include "ext.h"
+#include "holder.h"
 #include "userns.h"
 #include "util.h"
 
@@ -486,6 +487,13 @@ check_limits (GPtrArray *checks, const SbxSpec *caller)
 }
 
 /* TIOCSTI on the host: informational, sbx's filter denies it anyway. */
+/* The caller's holder (holder.c): information, not a requirement. */
+static void
+check_holder (GPtrArray *checks)
+{
+  add (checks, "holder", "holder", SBX_DOCTOR_INFO, TRUE, sbx_holder_describe (), NULL);
+}
+
 static void
 check_tiocsti (GPtrArray *checks)
 {
@@ -563,6 +571,7 @@ sbx_doctor_run (const SbxSpec *caller, gboolean json)
   check_sbx_net (checks);
   check_limits (checks, caller);
   check_tiocsti (checks);
+  check_holder (checks);
 
   int status = failed (checks, TRUE) > 0 ? 1 : 0;
   if (!json)

@@ -8,6 +8,7 @@
 #include "ext.h"
 #include "fuse.h"
 #include "helper.h"
+#include "holder.h"
 #include "net.h"
 #include "init.h"
 #include "pty.h"
@@ -765,6 +766,21 @@ release_run (SbxRun *run)
   g_clear_pointer (&run->fuse_killed, g_free);
 }
 
+/* What the clone's child runs: it is PID 1. */
+typedef struct
+{
+  const SbxChildConfig *config;
+  int monitor_end; /* the monitor's end of the sync socket */
+} ChildStart;
+
+G_GNUC_NORETURN static void
+start_child (gpointer data)
+{
+  ChildStart *start = data;
+  close (start->monitor_end);
+  sbx_child_run (start->config);
+}
+
 int
 sbx_monitor_run (const SbxSpec *spec, SbxRunEnd *end)
 {
@@ -870,6 +886,18 @@ sbx_monitor_run (const SbxSpec *spec, SbxRunEnd *end)
         }
     }
 
+  /* With subordinate ranges, the sandbox's user namespace is made in the
+   * caller's holder, where this run writes the maps itself (holder.c).
+   * Found or started now, before any thread exists (it forks). */
+  g_autoptr (SbxHolder) holder = NULL;
+  if (plan->newuidmap != NULL)
+    {
+      g_autoptr (GError) error = NULL;
+      holder = sbx_holder_get (plan, &error);
+      if (holder == NULL)
+        verbose (spec, "no holder (%s); newuidmap and newgidmap map this run", error->message);
+    }
+
   /* On a terminal the command gets a pty of the sandbox's own; its
    * settings are read here, on the host, before anything is cloned. */
   sbx_pty_request (spec, &config.pty);
@@ -882,15 +910,28 @@ sbx_monitor_run (const SbxSpec *spec, SbxRunEnd *end)
     sbx_pty_add_signals (&forwarded);
   sigprocmask (SIG_BLOCK, &forwarded, &config.caller_mask);
 
-  pid_t pid = sbx_util_clone3 (clone_flags (spec), &run.pidfd);
+  g_autoptr (GError) error = NULL;
+  ChildStart start = { .config = &config, .monitor_end = sv[0] };
+  pid_t pid = -1;
+  if (holder != NULL)
+    {
+      gboolean joined;
+      pid = sbx_holder_clone (holder, plan, clone_flags (spec), &run.pidfd, start_child, &start,
+                              &joined, &error);
+      if (pid < 0 && joined)
+        sbx_die ("%s", error->message);
+      if (pid < 0)
+        verbose (spec, "%s; newuidmap and newgidmap map this run", error->message);
+      g_clear_error (&error);
+    }
+  gboolean mapped = pid > 0;
+  if (pid < 0)
+    pid = sbx_util_clone3 (clone_flags (spec), &run.pidfd);
   if (pid < 0)
     sbx_die_errno ("cannot create the namespaces (are unprivileged user namespaces allowed? "
                    "see 'sbx doctor')");
   if (pid == 0)
-    {
-      close (sv[0]);
-      sbx_child_run (&config);
-    }
+    start_child (&start);
   close (sv[1]);
   if (run.net != NULL)
     sbx_net_after_clone (run.net);
@@ -900,14 +941,14 @@ sbx_monitor_run (const SbxSpec *spec, SbxRunEnd *end)
   cleanup_fd int pidfd = run.pidfd;
   verbose (spec, "sandbox pid %d", (int)pid);
 
-  g_autoptr (GError) error = NULL;
   /* The scope is asked for while newuidmap and newgidmap run: loading GDBus,
    * connecting and the manager's job overlap their start instead of
-   * following it (the helpers are spawned first, before GDBus's thread). */
-  SbxMapWrite *maps = sbx_userns_start_maps (plan, pid);
+   * following it (the helpers are spawned first, before GDBus's thread).
+   * Through the holder, the maps are written already. */
+  SbxMapWrite *maps = mapped ? NULL : sbx_userns_start_maps (plan, pid);
   g_autoptr (GError) scope_error = NULL;
   gboolean scoped = start_scope (&run, &scope_error);
-  if (!sbx_userns_finish_maps (maps, &error))
+  if (maps != NULL && !sbx_userns_finish_maps (maps, &error))
     {
       /* The child works while the maps are written; if it failed first, its
        * own message says why (and the helper failed only because it died). */

@@ -26,6 +26,8 @@ sbx_userns_plan_free (SbxIdMapPlan *plan)
     return;
   g_array_unref (plan->uid_lines);
   g_array_unref (plan->gid_lines);
+  g_clear_pointer (&plan->uid_ranges, g_array_unref);
+  g_clear_pointer (&plan->gid_ranges, g_array_unref);
   g_free (plan->newuidmap);
   g_free (plan->newgidmap);
   sbx_util_close_fdp (&plan->newuidmap_fd);
@@ -196,6 +198,8 @@ sbx_userns_plan (const SbxSpec *spec)
   const char *why = NULL;
 
   plan->newuidmap_fd = plan->newgidmap_fd = -1;
+  plan->uid = spec->uid;
+  plan->gid = spec->gid;
   plan->inside_uid = spec->identity == SBX_ID_ROOT ? 0 : spec->uid;
   plan->inside_gid = spec->identity == SBX_ID_ROOT ? 0 : spec->gid;
 
@@ -235,6 +239,8 @@ sbx_userns_plan (const SbxSpec *spec)
     }
   plan->uid_lines = sbx_userns_build_map (spec->identity, spec->uid, uid_ranges);
   plan->gid_lines = sbx_userns_build_map (spec->identity, spec->gid, gid_ranges);
+  plan->uid_ranges = g_steal_pointer (&uid_ranges);
+  plan->gid_ranges = g_steal_pointer (&gid_ranges);
   return g_steal_pointer (&plan);
 }
 
@@ -311,6 +317,16 @@ write_single_maps (const SbxIdMapPlan *plan, pid_t pid, GError **error)
   g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno),
                "cannot write %s of pid %d: %s", failed, (int)pid, sbx_util_strerror (errno));
   return FALSE;
+}
+
+gboolean
+sbx_userns_write_maps_directly (pid_t pid, const char *uid_map, const char *gid_map)
+{
+  char dir[32];
+  snprintf (dir, sizeof dir, "/proc/%d", (int)pid);
+  cleanup_fd int dirfd = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  return dirfd >= 0 && sbx_util_write_file_at (dirfd, "gid_map", gid_map)
+         && sbx_util_write_file_at (dirfd, "uid_map", uid_map);
 }
 
 struct SbxMapWrite

@@ -26,6 +26,10 @@ typedef struct
 {
   GArray *uid_lines; /* SbxIdMapLine */
   GArray *gid_lines;
+  GArray *uid_ranges; /* SbxIdRange: the caller's subordinate ranges, or NULL */
+  GArray *gid_ranges;
+  uid_t uid; /* the caller's ids on the host */
+  gid_t gid;
   char *newuidmap; /* NULL: single mapping, written directly */
   char *newgidmap;
   int newuidmap_fd; /* ... opened once found (helper.h), or -1 */
@@ -60,6 +64,11 @@ SbxIdMapPlan *sbx_userns_plan (const SbxSpec *spec);
 /* Writes the maps of the child @pid: newgidmap/newuidmap, or setgroups=deny
  * and the single lines directly. */
 gboolean sbx_userns_write_maps (const SbxIdMapPlan *plan, pid_t pid, GError **error);
+/* Writes @gid_map to /proc/@pid/gid_map, then @uid_map (formatted by
+ * sbx_userns_format_map()), leaving setgroups as it is: for a writer with
+ * CAP_SETUID and CAP_SETGID in the parent of @pid's user namespace
+ * (holder.c).  System calls only: it runs in a forked child. */
+gboolean sbx_userns_write_maps_directly (pid_t pid, const char *uid_map, const char *gid_map);
 
 /* The same in two steps, for work in between: start_maps starts the helpers
  * (or writes the single lines), finish_maps waits for them, says whether

@@ -724,7 +724,8 @@ sbx_util_clone3 (guint64 flags, int *pidfd_out)
   struct clone_args args = {
     .flags = flags | (pidfd_out != NULL ? CLONE_PIDFD : 0),
     .pidfd = (guint64)(guintptr)&pidfd,
-    .exit_signal = SIGCHLD,
+    /* With CLONE_PARENT the child's exit signal is the caller's own. */
+    .exit_signal = (flags & CLONE_PARENT) != 0 ? 0 : SIGCHLD,
   };
   pid_t pid = (pid_t)syscall (SYS_clone3, &args, sizeof args);
 

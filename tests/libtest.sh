@@ -337,9 +337,10 @@ cd "$TEST_DIR" || exit 1
 snapshot_host () {
   {
     # Zombies are dead: a sandbox's PID 1 orphaned by a killed monitor waits
-    # for the host's init to reap it.
+    # for the host's init to reap it.  The holder outlives runs by design
+    # and leaves with the test's runtime directory (test-holder.sh).
     ps -o pid=,stat=,comm= -u "$(test_uid)" 2>/dev/null | awk '$2 !~ /^Z/ {print $1, $3}' \
-      | grep -v -E ' (ps|sh|bash|setpriv|env|grep|sort|sleep|timeout|awk)$' | sort
+      | grep -v -E ' (ps|sh|bash|setpriv|env|grep|sort|sleep|timeout|awk|sbx-holder)$' | sort
     awk -v dir="$TEST_DIR" -v uid="$(test_uid)" '
       index($5, dir) == 1 || $NF ~ ("(^|,)user_id=" uid "(,|$)") { $1 = $2 = ""; print }' \
       /proc/self/mountinfo | sort
