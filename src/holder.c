@@ -270,8 +270,10 @@ holder_main (int ready, int go, const char *dir)
   /* The maps are written and the record is in place. */
   if (read (go, &c, 1) != 1)
     _exit (1);
-  int watch = inotify_init1 (0);
-  int dirfd = open (dir, O_PATH | O_DIRECTORY | O_NOFOLLOW);
+  /* Close-on-exec as every fd of sbx's; the copies dup2() makes as 3 and
+   * 4 are not. */
+  int watch = inotify_init1 (IN_CLOEXEC);
+  int dirfd = open (dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (watch < 0 || dirfd < 0 || inotify_add_watch (watch, dir, WATCH_EVENTS) < 0
       || dup2 (watch, 3) != 3 || dup2 (dirfd, 4) != 4)
     _exit (1);

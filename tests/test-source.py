@@ -19,7 +19,7 @@ files = sorted(glob.glob(os.path.join(root, "src", "*.c")) + glob.glob(os.path.j
 files = [f for f in files if not f.endswith("seccomp-gen.c")]
 
 FD_CALLS = ("open", "openat", "socket", "socketpair", "pipe2", "memfd_create", "accept4",
-            "signalfd", "fsopen", "fsmount", "open_tree", "epoll_create1", "eventfd")
+            "signalfd", "fsopen", "fsmount", "open_tree", "epoll_create1", "eventfd", "inotify_init1")
 BANNED = {"dup": "use fcntl (fd, F_DUPFD_CLOEXEC, 0)", "pipe": "use pipe2 (fds, O_CLOEXEC)",
           "accept": "use accept4 (..., SOCK_CLOEXEC)", "strerror": "use sbx_util_strerror ()",
           "g_strerror": "use sbx_util_strerror ()", "strerror_r": "use sbx_util_strerror ()"}
