@@ -270,12 +270,14 @@ holder_main (int ready, int go, const char *dir)
   /* The maps are written and the record is in place. */
   if (read (go, &c, 1) != 1)
     _exit (1);
-  /* Close-on-exec as every fd of sbx's; the copies dup2() makes as 3 and
-   * 4 are not. */
+  /* Made close-on-exec as every fd of sbx's, moved above 4, then copied
+   * to 3 and 4 without the flag (a dup2() onto itself would keep it). */
   int watch = inotify_init1 (IN_CLOEXEC);
   int dirfd = open (dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (watch < 0 || dirfd < 0 || inotify_add_watch (watch, dir, WATCH_EVENTS) < 0
-      || dup2 (watch, 3) != 3 || dup2 (dirfd, 4) != 4)
+      || (watch = fcntl (watch, F_DUPFD_CLOEXEC, 5)) < 0
+      || (dirfd = fcntl (dirfd, F_DUPFD_CLOEXEC, 5)) < 0 || dup2 (watch, 3) != 3
+      || dup2 (dirfd, 4) != 4)
     _exit (1);
   sigemptyset (&none);
   sigprocmask (SIG_SETMASK, &none, NULL);
@@ -428,8 +430,11 @@ start_holder (const SbxIdMapPlan *plan, const char *record, GError **error)
   return h;
 }
 
-SbxHolder *
-sbx_holder_get (const SbxIdMapPlan *plan, GError **error)
+/* Whether runs of @plan's may use a holder: not with SBX_HOLDER=0, nor
+ * for a single mapping (no ranges: nothing newuidmap would do), nor
+ * without a runtime directory (also where the holder learns of logout). */
+static char *
+holder_record (const SbxIdMapPlan *plan, GError **error)
 {
   const char *knob = g_getenv ("SBX_HOLDER");
   if (knob != NULL && strcmp (knob, "0") == 0)
@@ -442,7 +447,14 @@ sbx_holder_get (const SbxIdMapPlan *plan, GError **error)
       g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "a single mapping needs none");
       return NULL;
     }
-  g_autofree char *record = runtime_file (RECORD_FILE, error);
+  return runtime_file (RECORD_FILE, error);
+}
+
+SbxHolder *
+sbx_holder_find (const SbxIdMapPlan *plan, gboolean *start_one, GError **error)
+{
+  *start_one = FALSE;
+  g_autofree char *record = holder_record (plan, error);
   if (record == NULL)
     return NULL;
   g_autoptr (GArray) want_uid = identity_lines (plan->uid, plan->uid_ranges);
@@ -451,35 +463,75 @@ sbx_holder_get (const SbxIdMapPlan *plan, GError **error)
   if (open_holder (record, want_uid, want_gid, &h) == HOLDER_GOOD)
     return h;
   g_clear_pointer (&h, sbx_holder_free);
+  *start_one = TRUE;
+  g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "none running with these ranges");
+  return NULL;
+}
 
-  /* One run at a time starts a holder; the others find it when it is
-   * their turn. */
-  g_autofree char *root = sbx_state_runtime_root (error);
-  g_autofree char *lock_path = runtime_file (LOCK_FILE, error);
-  if (root == NULL || lock_path == NULL)
-    return NULL;
-  if (g_mkdir_with_parents (root, 0700) < 0)
-    {
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "cannot create %s: %s",
-                   root, sbx_util_strerror (errno));
-      return NULL;
-    }
+/* In the starter: makes sure a holder for @plan runs, one starter at a
+ * time; TRUE when one does. */
+static gboolean
+ensure_holder (const SbxIdMapPlan *plan)
+{
+  g_autofree char *record = holder_record (plan, NULL);
+  g_autofree char *root = sbx_state_runtime_root (NULL);
+  g_autofree char *lock_path = runtime_file (LOCK_FILE, NULL);
+  if (record == NULL || root == NULL || lock_path == NULL || g_mkdir_with_parents (root, 0700) < 0)
+    return FALSE;
+  /* The others find it when it is their turn. */
   cleanup_fd int lock = open (lock_path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (lock < 0 || flock (lock, LOCK_EX) < 0)
-    {
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "cannot lock %s: %s",
-                   lock_path, sbx_util_strerror (errno));
-      return NULL;
-    }
+    return FALSE;
+  g_autoptr (GArray) want_uid = identity_lines (plan->uid, plan->uid_ranges);
+  g_autoptr (GArray) want_gid = identity_lines (plan->gid, plan->gid_ranges);
+  g_autoptr (SbxHolder) h = NULL;
   HolderState state = open_holder (record, want_uid, want_gid, &h);
   if (state == HOLDER_GOOD)
-    return h;
+    return TRUE;
   /* Ours but mapped otherwise: /etc/subuid or /etc/subgid changed.  Its
    * sandboxes keep their namespaces; later runs use the new one. */
   if (state == HOLDER_STALE)
     sbx_util_pidfd_send_signal (h->pidfd, SIGTERM);
   g_clear_pointer (&h, sbx_holder_free);
-  return start_holder (plan, record, error);
+  h = start_holder (plan, record, NULL);
+  return h != NULL;
+}
+
+int
+sbx_holder_start (const SbxIdMapPlan *plan)
+{
+  int after[2];
+  if (pipe2 (after, O_CLOEXEC) < 0)
+    return -1;
+  pid_t middle = fork ();
+  if (middle == 0)
+    {
+      /* The starter: detached (its parent exits at once), in a session of
+       * its own, holding nothing of the run's but the helpers' fds. */
+      if (fork () != 0)
+        _exit (0);
+      int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
+      for (int fd = 0; null >= 0 && fd <= 2; fd++)
+        dup2 (null, fd);
+      int keep[] = { after[0], plan->newuidmap_fd, plan->newgidmap_fd };
+      sbx_util_close_fds_except (keep, G_N_ELEMENTS (keep));
+      if (setsid () < 0 || chdir ("/") < 0)
+        _exit (1);
+      char c;
+      ssize_t n;
+      while ((n = read (after[0], &c, 1)) > 0 || (n < 0 && errno == EINTR))
+        ;
+      _exit (ensure_holder (plan) ? 0 : 1);
+    }
+  close (after[0]);
+  while (middle > 0 && waitpid (middle, NULL, 0) < 0 && errno == EINTR)
+    ;
+  if (middle < 0)
+    {
+      close (after[1]);
+      return -1;
+    }
+  return after[1];
 }
 
 typedef struct

@@ -10,13 +10,18 @@
 
 typedef struct SbxHolder SbxHolder;
 
-/* The caller's holder for @plan's ranges: the running one when it checks out
- * (its pid and start time, that its user namespace is a child of ours owned
- * by us, its maps), else a new one, started with newuidmap and newgidmap
- * (and a stale one told to go).  NULL with @error when there can be none
- * (no $XDG_RUNTIME_DIR, SBX_HOLDER=0, a single mapping): the run then maps
- * its ids as before. */
-SbxHolder *sbx_holder_get (const SbxIdMapPlan *plan, GError **error);
+/* The caller's holder for @plan's ranges, when one runs and checks out:
+ * its pid and start time, that its user namespace is a child of ours owned
+ * by us, its maps.  NULL with @error otherwise, and *@start_one TRUE when
+ * runs of @plan's want one (not with SBX_HOLDER=0, a single mapping, or no
+ * $XDG_RUNTIME_DIR).  Without one, a run maps its ids as before. */
+SbxHolder *sbx_holder_find (const SbxIdMapPlan *plan, gboolean *start_one, GError **error);
+/* Starts a holder for the next runs, off this one's path: a detached
+ * process that waits until the returned fd is closed (when the run is
+ * under way), then, one at a time, starts a holder with newuidmap and
+ * newgidmap unless a good one runs by then, and tells a stale one to go.
+ * Returns that fd, or -1 when no process could be started. */
+int sbx_holder_start (const SbxIdMapPlan *plan);
 void sbx_holder_free (SbxHolder *holder);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SbxHolder, sbx_holder_free)
 

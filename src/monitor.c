@@ -890,12 +890,18 @@ sbx_monitor_run (const SbxSpec *spec, SbxRunEnd *end)
    * caller's holder, where this run writes the maps itself (holder.c).
    * Found or started now, before any thread exists (it forks). */
   g_autoptr (SbxHolder) holder = NULL;
+  cleanup_fd int holder_after = -1;
   if (plan->newuidmap != NULL)
     {
       g_autoptr (GError) error = NULL;
-      holder = sbx_holder_get (plan, &error);
+      gboolean start_one;
+      holder = sbx_holder_find (plan, &start_one, &error);
       if (holder == NULL)
         verbose (spec, "no holder (%s); newuidmap and newgidmap map this run", error->message);
+      /* Started for the next runs once this one is under way: the first
+       * run is no slower than one without a holder. */
+      if (start_one)
+        holder_after = sbx_holder_start (plan);
     }
 
   /* On a terminal the command gets a pty of the sandbox's own; its
@@ -968,6 +974,7 @@ sbx_monitor_run (const SbxSpec *spec, SbxRunEnd *end)
       sbx_die ("%s: %s", asked, error->message);
     }
   run.state = SBX_RUN_BUILDING;
+  sbx_util_close_fdp (&holder_after);
   if (!sbx_msg_send (sock, SBX_MSG_GO, 0, 0, NULL, -1))
     {
       /* It died while the maps were written: its message says why. */

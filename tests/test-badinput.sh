@@ -305,7 +305,7 @@ while IFS=$'\t' read -r kind needle args; do
   now_files=$(files)
   [ "$now_files" = "$before_files" ] || why="$why; files left: $(diff <(echo "$before_files") <(echo "$now_files") | grep '^>' | head -3 | tr '\n' ' ')"
   now_host=$(snapshot_host)
-  [ "$now_host" = "$before_host" ] || why="$why; processes or mounts left"
+  [ "$now_host" = "$before_host" ] || why="$why; processes or mounts left: $(diff <(echo "$before_host") <(echo "$now_host") | grep "^[<>]" | head -3 | tr "\n" " ")"
   if [ -z "$why" ]; then
     ok "sbx $args"
   else

@@ -13,6 +13,21 @@ record=$TEST_RUNTIME/sbx/.holder
 maps='cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups'
 
 holder_pid () { awk '{print $1}' "$record" 2>/dev/null; }
+# wait_holder [OLD]: waits until the record names a running holder other
+# than OLD (a run without one starts one for the next runs, in the
+# background) and prints its pid.
+wait_holder () {
+  local h
+  for _ in $(seq 200); do
+    h=$(holder_pid)
+    if [ -n "$h" ] && [ "$h" != "${1:-}" ] && [ "$(cat "/proc/$h/comm" 2>/dev/null)" = sbx-holder ]; then
+      echo "$h"
+      return 0
+    fi
+    sleep 0.025
+  done
+  return 1
+}
 start_time () { local s; s=$(cat "/proc/$1/stat") && s=${s##*) } && echo "$s" | awk '{print $20}'; }
 userns () { as_user stat -L -c %i "/proc/$1/ns/user"; }
 
@@ -48,6 +63,14 @@ command_pid () {
   echo "$p"
 }
 
+# --- the first run --------------------------------------------------------------
+
+like "$(sbx run --net none -v -- true 2>&1)" "no holder \(none running with these ranges\); newuidmap and newgidmap map this run" \
+  "the first run maps its ids with newuidmap and newgidmap, as without a holder"
+h=$(wait_holder)
+check "... and starts a holder for the next runs" test -n "$h"
+unlike "$(sbx run --net none -v -- true 2>&1)" "no holder" "the next run goes through it"
+
 # --- the maps read as before ---------------------------------------------------
 
 for id in "" --map-root; do
@@ -61,8 +84,8 @@ is "$(sbx run --net none --no-subids -- sh -c "$maps" | tr -s ' ' | sed 's/^ //'
 
 # --- one holder, found again --------------------------------------------------
 
-h=$(holder_pid)
-check "a run left a holder, recorded in \$XDG_RUNTIME_DIR/sbx/.holder" alive "${h:-0}"
+is "$(holder_pid)" "$h" "the runs since used the same holder"
+check "it is recorded in \$XDG_RUNTIME_DIR/sbx/.holder and runs" alive "${h:-0}"
 is "$(cat "/proc/$h/comm" 2>/dev/null)" "sbx-holder" "ps names it sbx-holder"
 is "$(tr '\0' ' ' <"/proc/$h/cmdline" 2>/dev/null)" "sbx __holder " "its command line is sbx __holder (nothing of the run that started it)"
 is "$(ls "/proc/$h/fd" 2>/dev/null | sort -n | tr '\n' ' ')" "0 1 2 3 4 " "it holds stdin/out/err (/dev/null), its watch and its record's directory only"
@@ -162,9 +185,8 @@ background decoy sleep 600
 wait_comm "$decoy" sleep
 as_user sh -c "echo '$decoy $(start_time "$decoy")' > '$record'"
 sbx run --net none -- true
-isnt_decoy=$(holder_pid)
-check "a record naming another process of the account's is not used..." test "$isnt_decoy" != "$decoy"
-check "... a new holder is started" alive "$isnt_decoy"
+isnt_decoy=$(wait_holder "$decoy")
+check "a record naming another process of the account's is not used: a new holder is started" test -n "$isnt_decoy"
 check "... and the process named is left alone" alive "$decoy"
 
 # A process inside a sandbox, in a user namespace of its own there: a
@@ -173,8 +195,8 @@ check "a sandbox whose command made a user namespace starts" start nest -- unsha
 inner=$(command_pid "sleep 4242")
 as_user sh -c "echo '$inner $(start_time "$inner")' > '$record'"
 sbx run --net none -- true
-nh=$(holder_pid)
-check "a record naming a process inside a sandbox is not used" test -n "$inner" -a "$nh" != "$inner"
+nh=$(wait_holder "$inner")
+check "a record naming a process inside a sandbox is not used" test -n "$inner" -a -n "$nh"
 is "$(parent_ns "$nh")" "$(as_user stat -L -c %i /proc/self/ns/user)" "the holder started instead is a child of the caller's namespace"
 check "the sandbox's process is left alone" alive "$inner"
 sbx stop nest >/dev/null 2>&1
@@ -185,9 +207,8 @@ h=$nh
 kill -9 "$h"
 wait_gone "$h" 2
 like "$(sbx run --net none -- cat /proc/self/uid_map)" "^ *$uid +$uid +1" "killed between runs, the next run still works..."
-h2=$(holder_pid)
-check "... with a new holder" test "$h2" != "$h"
-check "... which runs" alive "$h2"
+h2=$(wait_holder "$h")
+check "... and starts a new holder" test -n "$h2"
 
 kill -9 "$h2"
 wait_gone "$h2" 2
@@ -198,12 +219,13 @@ for i in 1 2 3 4; do
 done
 wait "${pids[@]}"
 is "$(cat "$TEST_DIR"/par.* | tr '\n' ' ')" "0 0 0 0 " "four first runs at once all succeed"
+h3=$(wait_holder "$h2")
+sleep 0.5 # the other starters, which found it
 n=0
 for p in $(pgrep -u "$uid" -x sbx-holder); do
   { tr '\0' '\n' <"/proc/$p/environ"; } 2>/dev/null | grep -qx "XDG_RUNTIME_DIR=$TEST_RUNTIME" && n=$((n + 1))
 done
 is "$n" "1" "... and start one holder between them"
-h3=$(holder_pid)
 
 if is_root; then
   # /etc/subuid changes: the next run maps the new range, through a new
@@ -217,12 +239,15 @@ if is_root; then
     "$TEST_DIR/subuid.saved" >/etc/subuid
   like "$(sbx run --net none --map-root -- cat /proc/self/uid_map | sed -n 2p)" "^ *1 +$new_start +$count$" \
     "after /etc/subuid changed, the next run maps the new range"
-  h4=$(holder_pid)
-  check "... through a new holder" test "$h4" != "$h3"
+  h4=$(wait_holder "$h3")
+  check "... and starts a new holder" test -n "$h4"
   check "... and the old one leaves" wait_gone "$h3" 2
+  out=$(sbx run --net none --map-root -v -- cat /proc/self/uid_map 2>&1)
+  like "$(printf '%s\n' "$out" | grep -v '^sbx:' | sed -n 2p)" "^ *1 +$new_start +$count$" "... and the next run maps it..."
+  unlike "$out" "no holder" "... through the new holder"
   cp -p "$TEST_DIR/subuid.saved" /etc/subuid
   sbx run --net none -- true
-  h3=$(holder_pid)
+  h3=$(wait_holder "$h4")
 else
   skip "changing /etc/subuid needs root"
 fi
@@ -230,11 +255,11 @@ fi
 rm -f "$record"
 check "the holder leaves when its record goes" wait_gone "$h3" 2
 sbx run --net none -- true
-h5=$(holder_pid)
+h5=$(wait_holder "$h3")
 as_user sh -c "echo '1 1' > '$TEST_DIR/other' && mv '$TEST_DIR/other' '$record'"
 check "... or names another" wait_gone "$h5" 2
 sbx run --net none -- true
-h6=$(holder_pid)
+h6=$(wait_holder "$h5")
 rm -rf "$TEST_RUNTIME/sbx"
 check "... or its directory goes (logout removes the runtime directory)" wait_gone "$h6" 2
 check "no holder of this test's is left" sh -c "! pgrep -u $uid -x sbx-holder | while read -r p; do { tr '\\0' '\\n' <\"/proc/\$p/environ\"; } 2>/dev/null; done | grep -qx 'XDG_RUNTIME_DIR=$TEST_RUNTIME'"
