@@ -258,6 +258,7 @@ holder_main (int ready, int go, const char *dir)
   /* Nothing of the terminal's reaches it (a session of its own), and it
    * holds none of the caller's files: a reader of the caller's pipe must
    * not wait for the holder. */
+  prctl (PR_SET_NAME, "sbx-holder", 0, 0, 0);
   if (setsid () < 0 || chdir ("/") < 0)
     _exit (1);
   int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
@@ -506,6 +507,7 @@ sbx_holder_start (const SbxIdMapPlan *plan)
   pid_t middle = fork ();
   if (middle == 0)
     {
+      prctl (PR_SET_NAME, "sbx-holder", 0, 0, 0);
       /* The starter: detached (its parent exits at once), in a session of
        * its own, holding nothing of the run's but the helpers' fds. */
       if (fork () != 0)
@@ -580,8 +582,13 @@ sbx_holder_clone (const SbxHolder *holder, const SbxIdMapPlan *plan, guint64 fla
         }
       else if (r.pid < 0)
         r = (CloneReport){ 0, STEP_CLONE, errno };
-      else if (!sbx_userns_write_maps_directly (r.pid, uid_map, gid_map))
-        r = (CloneReport){ r.pid, STEP_MAP, errno };
+      else
+        {
+          /* Named apart from PID 1, the monitor's other "sbx" child. */
+          prctl (PR_SET_NAME, "sbx-joiner", 0, 0, 0);
+          if (!sbx_userns_write_maps_directly (r.pid, uid_map, gid_map))
+            r = (CloneReport){ r.pid, STEP_MAP, errno };
+        }
       _exit (sbx_util_write_all (report[1], &r, sizeof r) ? 0 : 1);
     }
   close (report[1]);

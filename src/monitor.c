@@ -766,6 +766,18 @@ release_run (SbxRun *run)
   g_clear_pointer (&run->fuse_killed, g_free);
 }
 
+/* The maps could not be written: the child works meanwhile, and if it
+ * failed first, its own message on @sock says why (the maps failed only
+ * because it died).  (undo_run() ends the sandbox and what it made.) */
+G_GNUC_NORETURN static void
+die_mapping (SbxRun *run, int sock, const char *why)
+{
+  struct pollfd p = { .fd = sock, .events = POLLIN };
+  while (poll (&p, 1, 0) > 0 && read_message (sock, run))
+    ;
+  sbx_die ("%s", run->error_code != 0 ? run->error_text : why);
+}
+
 /* What the clone's child runs: it is PID 1. */
 typedef struct
 {
@@ -925,7 +937,7 @@ sbx_monitor_run (const SbxSpec *spec, SbxRunEnd *end)
       pid = sbx_holder_clone (holder, plan, clone_flags (spec), &run.pidfd, start_child, &start,
                               &joined, &error);
       if (pid < 0 && joined)
-        sbx_die ("%s", error->message);
+        die_mapping (&run, sv[0], error->message);
       if (pid < 0)
         verbose (spec, "%s; newuidmap and newgidmap map this run", error->message);
       g_clear_error (&error);
@@ -955,15 +967,7 @@ sbx_monitor_run (const SbxSpec *spec, SbxRunEnd *end)
   g_autoptr (GError) scope_error = NULL;
   gboolean scoped = start_scope (&run, &scope_error);
   if (maps != NULL && !sbx_userns_finish_maps (maps, &error))
-    {
-      /* The child works while the maps are written; if it failed first, its
-       * own message says why (and the helper failed only because it died). */
-      struct pollfd p = { .fd = sock, .events = POLLIN };
-      while (poll (&p, 1, 0) > 0 && read_message (sock, &run))
-        ;
-      /* (undo_run() ends the sandbox and what it made, however we exit.) */
-      sbx_die ("%s", run.error_code != 0 ? run.error_text : error->message);
-    }
+    die_mapping (&run, sock, error->message);
   if (!scoped)
     {
       g_propagate_error (&error, g_steal_pointer (&scope_error));

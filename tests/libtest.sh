@@ -338,9 +338,11 @@ snapshot_host () {
   {
     # Zombies are dead: a sandbox's PID 1 orphaned by a killed monitor waits
     # for the host's init to reap it.  The holder outlives runs by design
-    # and leaves with the test's runtime directory (test-holder.sh).
+    # and leaves with the test's runtime directory (test-holder.sh); it and
+    # its starter are named sbx-holder from their fork on, and "exe" for
+    # the moment of its exec of /proc/self/exe.
     ps -o pid=,stat=,comm= -u "$(test_uid)" 2>/dev/null | awk '$2 !~ /^Z/ {print $1, $3}' \
-      | grep -v -E ' (ps|sh|bash|setpriv|env|grep|sort|sleep|timeout|awk|sbx-holder)$' | sort
+      | grep -v -E ' (ps|sh|bash|setpriv|env|grep|sort|sleep|timeout|awk|sbx-holder|exe)$' | sort
     awk -v dir="$TEST_DIR" -v uid="$(test_uid)" '
       index($5, dir) == 1 || $NF ~ ("(^|,)user_id=" uid "(,|$)") { $1 = $2 = ""; print }' \
       /proc/self/mountinfo | sort

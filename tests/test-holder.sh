@@ -222,7 +222,7 @@ is "$(cat "$TEST_DIR"/par.* | tr '\n' ' ')" "0 0 0 0 " "four first runs at once 
 h3=$(wait_holder "$h2")
 sleep 0.5 # the other starters, which found it
 n=0
-for p in $(pgrep -u "$uid" -x sbx-holder); do
+for p in $(pgrep -u "$uid" -xf 'sbx __holder'); do
   { tr '\0' '\n' <"/proc/$p/environ"; } 2>/dev/null | grep -qx "XDG_RUNTIME_DIR=$TEST_RUNTIME" && n=$((n + 1))
 done
 is "$n" "1" "... and start one holder between them"
