@@ -265,6 +265,8 @@ check "... or its directory goes (logout removes the runtime directory)" wait_go
 check "no holder of this test's is left" sh -c "! pgrep -u $uid -x sbx-holder | while read -r p; do { tr '\\0' '\\n' <\"/proc/\$p/environ\"; } 2>/dev/null; done | grep -qx 'XDG_RUNTIME_DIR=$TEST_RUNTIME'"
 
 like "$(sbx doctor)" "holder: none running" "sbx doctor says when none runs"
+out=$(sbx __holder 2>&1); rc=$?
+is "$rc:$out" "125:sbx: __holder is how sbx keeps its user namespace; run 'sbx run'" "sbx __holder run by hand (without its watch) refuses with 125"
 as_user env SBX_HOLDER=0 "$SBX" run --net none -- true
 check "SBX_HOLDER=0 starts none" test ! -e "$record"
 done_testing
