@@ -181,6 +181,19 @@ wait_comm () {
   done
 }
 
+# start_named NAME ARGS...: `sbx run --name NAME --net none ARGS` in the
+# background, once ps lists it running.
+start_named () {
+  local name=$1
+  shift
+  background _ "$SBX" run --name "$name" --net none "$@"
+  for _ in $(seq 200); do
+    sbx ps | grep -q "^$name .* running " && return 0
+    sleep 0.02
+  done
+  return 1
+}
+
 # free_port: a TCP port free on the host's loopback now (the kernel picks
 # it), so that no test depends on a fixed port being free.
 free_port () {

@@ -438,17 +438,6 @@ fi
 
 # --- sbx exec ------------------------------------------------------------------------
 
-# start_named NAME ARGS...: a named sandbox in the background, once ps lists it.
-start_named () {
-  local name=$1
-  shift
-  background bg_pid "$SBX" run --name "$name" --net none "$@"
-  for _ in $(seq 200); do
-    sbx ps | grep -q "^$name .* running " && return 0
-    sleep 0.02
-  done
-  return 1
-}
 # The command makes namespaces of its own with a planted file, then waits:
 # an exec that joined those would run what the command planted.
 start_named esc-ns -- unshare -Urm sh -c 'mount -t tmpfs x /usr/local && echo TROJAN > /usr/local/marker && exec sleep 60'

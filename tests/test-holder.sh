@@ -41,17 +41,6 @@ print(os.fstat(fcntl.ioctl(fd, 0xb702)).st_ino)
 EOF
 }
 
-# start NAME ARGS...: a named sandbox in the background, once it runs.
-start () {
-  local name=$1
-  shift
-  background _ "$SBX" run --name "$name" --net none "$@"
-  for _ in $(seq 200); do
-    sbx ps | grep -q "^$name .* running " && return 0
-    sleep 0.02
-  done
-  return 1
-}
 # command_pid ARGS: the host pid of the one process running exactly ARGS.
 command_pid () {
   local p
@@ -96,7 +85,7 @@ sbx run --net none -- true
 is "$(holder_pid)" "$h" "the next run uses the same holder"
 like "$(sbx doctor)" "holder: pid $h, user namespace [0-9]+; uids $uid, " "sbx doctor shows it, its namespace and its ranges"
 
-check "a named sandbox starts" start held -- sleep 600
+check "a named sandbox starts" start_named held -- sleep 600
 cmd=$(command_pid "sleep 600")
 is "$(parent_ns "$cmd")" "$(userns "$h")" "the sandbox's user namespace is a child of the holder's"
 is "$(parent_ns "$h")" "$(as_user stat -L -c %i /proc/self/ns/user)" "the holder's is a child of the caller's own"
@@ -191,7 +180,7 @@ check "... and the process named is left alone" alive "$decoy"
 
 # A process inside a sandbox, in a user namespace of its own there: a
 # grandchild of ours, refused even though it is owned by the account.
-check "a sandbox whose command made a user namespace starts" start nest -- unshare -U sleep 4242
+check "a sandbox whose command made a user namespace starts" start_named nest -- unshare -U sleep 4242
 inner=$(command_pid "sleep 4242")
 as_user sh -c "echo '$inner $(start_time "$inner")' > '$record'"
 sbx run --net none -- true
