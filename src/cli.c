@@ -5,9 +5,9 @@
 #include "config.h"
 
 #include "cli.h"
-#include "holder.h"
 #include "apply.h"
 #include "doctor.h"
+#include "holder.h"
 #include "join.h"
 #include "monitor.h"
 #include "named.h"

@@ -486,7 +486,6 @@ check_limits (GPtrArray *checks, const SbxSpec *caller)
                  "daemon-reload (then log in again)"));
 }
 
-/* TIOCSTI on the host: informational, sbx's filter denies it anyway. */
 /* The caller's holder (holder.c): information, not a requirement. */
 static void
 check_holder (GPtrArray *checks)
@@ -494,6 +493,7 @@ check_holder (GPtrArray *checks)
   add (checks, "holder", "holder", SBX_DOCTOR_INFO, TRUE, sbx_holder_describe (), NULL);
 }
 
+/* TIOCSTI on the host: informational, sbx's filter denies it anyway. */
 static void
 check_tiocsti (GPtrArray *checks)
 {
