@@ -479,10 +479,11 @@ ensure_holder (const SbxIdMapPlan *plan)
   g_autofree char *lock_path = runtime_file (LOCK_FILE, NULL);
   if (record == NULL || root == NULL || lock_path == NULL || g_mkdir_with_parents (root, 0700) < 0)
     return FALSE;
-  /* The others find it when it is their turn. */
+  /* Another starter at work will have made one: leave it to it (waiting
+   * would pile up starters behind one that hangs). */
   cleanup_fd int lock = open (lock_path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (lock < 0 || flock (lock, LOCK_EX) < 0)
-    return FALSE;
+  if (lock < 0 || flock (lock, LOCK_EX | LOCK_NB) < 0)
+    return errno == EWOULDBLOCK;
   g_autoptr (GArray) want_uid = identity_lines (plan->uid, plan->uid_ranges);
   g_autoptr (GArray) want_gid = identity_lines (plan->gid, plan->gid_ranges);
   g_autoptr (SbxHolder) h = NULL;
