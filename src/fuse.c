@@ -68,12 +68,10 @@ sbx_fuse_exiting (const SbxFuse *fuse)
   g_autofree char *stat = NULL;
   if (!g_file_get_contents (path, &stat, NULL, NULL))
     return TRUE;
-  /* Fields after the command name, which may hold spaces: the 9th field,
-   * flags, is the 7th after ")". */
-  const char *p = strrchr (stat, ')');
-  g_auto (GStrv) fields = p != NULL ? g_strsplit (p + 2, " ", 8) : NULL;
+  g_auto (GStrv) fields = sbx_util_stat_fields (stat);
   if (fields == NULL || g_strv_length (fields) < 7)
     return FALSE;
+  /* Field 9, the flags. */
   return (g_ascii_strtoull (fields[6], NULL, 10) & 0x4) != 0; /* PF_EXITING */
 }
 

@@ -174,13 +174,9 @@ static gboolean
 running_since (int procdir, guint64 start)
 {
   g_autofree char *stat = read_proc_file (procdir, "stat", 1024);
-  /* The command name (field 2) may hold spaces and parentheses: fields
-   * are counted from the last ')'. */
-  const char *p = stat != NULL ? strrchr (stat, ')') : NULL;
-  if (p == NULL || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
-    return FALSE;
-  g_auto (GStrv) fields = g_strsplit (p + 2, " ", 21);
-  return g_strv_length (fields) > 19 && g_ascii_strtoull (fields[19], NULL, 10) == start;
+  g_auto (GStrv) fields = sbx_util_stat_fields (stat);
+  return fields != NULL && g_strv_length (fields) >= 20 && strcmp (fields[0], "Z") != 0
+         && strcmp (fields[0], "X") != 0 && g_ascii_strtoull (fields[19], NULL, 10) == start;
 }
 
 /* Whether @ns is a user namespace owned by us whose parent is our own. */

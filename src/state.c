@@ -333,15 +333,10 @@ sbx_state_pid_start_time (pid_t pid)
   g_autofree char *text = NULL;
   if (!g_file_get_contents (path, &text, NULL, NULL))
     return 0;
-  /* The command name (field 2) may contain spaces and parentheses: count
-   * fields from the last ')'. Field 22 is the 20th after it. */
-  const char *p = strrchr (text, ')');
-  if (p == NULL)
+  g_auto (GStrv) fields = sbx_util_stat_fields (text);
+  if (fields == NULL || g_strv_length (fields) < 20)
     return 0;
-  g_auto (GStrv) fields = g_strsplit (p + 2, " ", 0);
-  if (g_strv_length (fields) < 20)
-    return 0;
-  return g_ascii_strtoull (fields[19], NULL, 10);
+  return g_ascii_strtoull (fields[19], NULL, 10); /* field 22, the start time */
 }
 
 static const char *

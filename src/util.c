@@ -704,6 +704,15 @@ sbx_msg_recv (int sock, SbxMsg *msg, int *fd_out, pid_t *pid_out)
   return whole;
 }
 
+GStrv
+sbx_util_stat_fields (const char *stat)
+{
+  const char *p = stat != NULL ? strrchr (stat, ')') : NULL;
+  if (p == NULL || p[1] != ' ')
+    return NULL;
+  return g_strsplit (p + 2, " ", 0);
+}
+
 char *
 sbx_util_describe_exit (const siginfo_t *info)
 {

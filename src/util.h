@@ -175,6 +175,12 @@ gboolean sbx_msg_send_for_pid (int sock, SbxMsgType type, gint64 value, pid_t pi
  * EOF). */
 gboolean sbx_msg_recv (int sock, SbxMsg *msg, int *fd_out, pid_t *pid_out);
 
+/* The fields of a /proc/PID/stat text after the command name (field 2,
+ * which may hold spaces and parentheses: it ends at the last ')'), so that
+ * [0] is field 3, the state, and [19] field 22, the start time; NULL when
+ * the text is not one. */
+GStrv sbx_util_stat_fields (const char *stat);
+
 /* "exit status N", "killed by SIGSEGV" or "still running" for a waitid()
  * result. */
 char *sbx_util_describe_exit (const siginfo_t *info);

@@ -79,6 +79,20 @@ assert_ranges (GArray *r, const guint32 *want, guint n)
   g_array_unref (r);
 }
 
+/* The command name of /proc/PID/stat may hold spaces and parentheses. */
+static void
+test_stat_fields (void)
+{
+  g_auto (GStrv) f = sbx_util_stat_fields ("42 (a) b ) (c) S 1 42 42 0 -1 4194560 0 0 0 0 0 0 0 "
+                                           "0 20 0 1 0 12345 0");
+  g_assert_nonnull (f);
+  g_assert_cmpstr (f[0], ==, "S");
+  g_assert_cmpstr (f[6], ==, "4194560");
+  g_assert_cmpstr (f[19], ==, "12345");
+  g_assert_null (sbx_util_stat_fields ("no command name"));
+  g_assert_null (sbx_util_stat_fields (NULL));
+}
+
 static void
 test_parse_subids (void)
 {
@@ -782,6 +796,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/util/parse-u64", test_parse_u64);
   g_test_add_func ("/util/parse-size", test_parse_size);
+  g_test_add_func ("/util/stat-fields", test_stat_fields);
   g_test_add_func ("/userns/parse-subids", test_parse_subids);
   g_test_add_func ("/userns/build-map", test_build_map);
   g_test_add_func ("/spec/parse-bind", test_parse_bind);
