@@ -292,6 +292,18 @@ wait_map_helper (const char *helper, pid_t helper_pid, GError **error)
   return FALSE;
 }
 
+/* Writes gid_map, then uid_map, in the /proc/PID directory @dirfd; NULL, or
+ * the name of the one that failed (errno set).  System calls only. */
+static const char *
+write_maps_at (int dirfd, const char *uid_map, const char *gid_map)
+{
+  if (!sbx_util_write_file_at (dirfd, "gid_map", gid_map))
+    return "gid_map";
+  if (!sbx_util_write_file_at (dirfd, "uid_map", uid_map))
+    return "uid_map";
+  return NULL;
+}
+
 /* The fallback: one line each, written by the monitor itself.  setgroups must
  * be denied before gid_map is written, or an unprivileged writer is refused
  * (CVE-2014-8989: dropping groups could grant access that a group denies). */
@@ -308,10 +320,8 @@ write_single_maps (const SbxIdMapPlan *plan, pid_t pid, GError **error)
     failed = dir;
   else if (!sbx_util_write_file_at (dirfd, "setgroups", "deny") && errno != ENOENT)
     failed = "setgroups";
-  else if (!sbx_util_write_file_at (dirfd, "gid_map", gid_map))
-    failed = "gid_map";
-  else if (!sbx_util_write_file_at (dirfd, "uid_map", uid_map))
-    failed = "uid_map";
+  else
+    failed = write_maps_at (dirfd, uid_map, gid_map);
   if (failed == NULL)
     return TRUE;
   g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno),
@@ -325,8 +335,7 @@ sbx_userns_write_maps_directly (pid_t pid, const char *uid_map, const char *gid_
   char dir[32];
   snprintf (dir, sizeof dir, "/proc/%d", (int)pid);
   cleanup_fd int dirfd = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  return dirfd >= 0 && sbx_util_write_file_at (dirfd, "gid_map", gid_map)
-         && sbx_util_write_file_at (dirfd, "uid_map", uid_map);
+  return dirfd >= 0 && write_maps_at (dirfd, uid_map, gid_map) == NULL;
 }
 
 struct SbxMapWrite
