@@ -380,9 +380,11 @@ fork_holder (const char *dir, int *go_out)
   return holder;
 }
 
-/* Starts a holder for @plan, records it and returns it. */
+/* Starts a holder whose maps are @uid_lines and @gid_lines (identity_lines()
+ * of @plan's ranges), records it and returns it. */
 static SbxHolder *
-start_holder (const SbxIdMapPlan *plan, const char *record, GError **error)
+start_holder (const SbxIdMapPlan *plan, const char *record, GArray *uid_lines, GArray *gid_lines,
+              GError **error)
 {
   int go = -1;
   g_autofree char *dir = g_path_get_dirname (record);
@@ -396,8 +398,6 @@ start_holder (const SbxIdMapPlan *plan, const char *record, GError **error)
   cleanup_fd int go_fd = go;
   cleanup_fd int pidfd = (int)syscall (SYS_pidfd_open, pid, 0);
   SbxIdMapPlan mapping = *plan;
-  g_autoptr (GArray) uid_lines = identity_lines (plan->uid, plan->uid_ranges);
-  g_autoptr (GArray) gid_lines = identity_lines (plan->gid, plan->gid_ranges);
   mapping.uid_lines = uid_lines;
   mapping.gid_lines = gid_lines;
   g_autofree char *tmp = g_strdup_printf ("%s.%d", record, (int)getpid ());
@@ -491,7 +491,7 @@ ensure_holder (const SbxIdMapPlan *plan)
   if (state == HOLDER_STALE)
     sbx_util_pidfd_send_signal (h->pidfd, SIGTERM);
   g_clear_pointer (&h, sbx_holder_free);
-  h = start_holder (plan, record, NULL);
+  h = start_holder (plan, record, want_uid, want_gid, NULL);
   return h != NULL;
 }
 
