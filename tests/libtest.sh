@@ -231,6 +231,12 @@ require_rootless () {
   fi
 }
 
+# require_device PATH: the account can open the device PATH read-write
+# (a desktop's /dev/fuse and /dev/net/tun are 0666).
+require_device () {
+  as_user sh -c "exec 3<>$1" 2>/dev/null || skip_all "$1 is not usable by $(test_user_name)"
+}
+
 # sanitized: sbx was built with AddressSanitizer, whose shadow memory makes
 # sizes meaningless.
 sanitized () { grep -qa -m1 __asan_init "$SBX"; }

@@ -18,7 +18,7 @@ uid=$(test_uid)
 gid=$(test_gid)
 read -r substart _ < <(subid_range /etc/subuid)
 command -v fuse-overlayfs >/dev/null || skip_all "fuse-overlayfs is not installed"
-as_user sh -c 'exec 3<>/dev/fuse' 2>/dev/null || skip_all "/dev/fuse is not usable by $(test_user_name)"
+require_device /dev/fuse
 for tool in dpkg-deb dpkg-scanpackages apt-get autoreconf automake cc make; do
   command -v "$tool" >/dev/null || skip_all "$tool is not installed (sudo scripts/setup-host installs it)"
 done

@@ -7,7 +7,7 @@
 # else is ever contacted.
 . "$(dirname "$0")/libtest.sh"
 require_rootless
-as_user sh -c 'exec 3<>/dev/net/tun' 2>/dev/null || skip_all "/dev/net/tun is not usable by $(test_user_name)"
+require_device /dev/net/tun
 
 uid=$(test_uid)
 

@@ -15,7 +15,7 @@
 require_rootless
 skip_unless_root "needs root to make a network namespace with servers and a resolver of its own"
 command -v ip >/dev/null || skip_all "ip (iproute2) is not installed"
-as_user sh -c 'exec 3<>/dev/net/tun' 2>/dev/null || skip_all "/dev/net/tun is not usable by $(test_user_name)"
+require_device /dev/net/tun
 
 NS=sbx-netpolicy-$$
 ip netns add "$NS" || skip_all "cannot make a network namespace (ip netns add)"

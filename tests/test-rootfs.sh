@@ -12,7 +12,7 @@ uid=$(test_uid)
 gid=$(test_gid)
 read -r substart _ < <(subid_range /etc/subuid)
 command -v fuse-overlayfs >/dev/null || skip_all "fuse-overlayfs is not installed"
-as_user sh -c 'exec 3<>/dev/fuse' 2>/dev/null || skip_all "/dev/fuse is not usable by $(test_user_name)"
+require_device /dev/fuse
 [ -x /bin/busybox ] || skip_all "busybox-static is not installed (it makes the test trees)"
 
 # tree DIR: a minimal root tree owned by the caller: busybox and a few files.
