@@ -60,6 +60,8 @@ typedef struct
   char *fuse_killed;       /* how fuse-overlayfs was killed while the sandbox lived, or NULL */
   GPtrArray *made_parents; /* missing parents of a named sandbox's data directory we made */
   char *lock_made;         /* the kept layer's lock file, when we made it in an existing DIR */
+  char *unsynced;          /* the kept layer's mark of this boot (sbx_state_mark_unsynced) */
+  gboolean reaped;         /* PID 1 is gone, and with it the sandbox's mounts */
 } SbxRun;
 
 static void verbose (const SbxSpec *spec, const char *fmt, ...) SBX_PRINTF (2, 3);
@@ -125,12 +127,18 @@ undo_run (void)
           while (waitid (P_PIDFD, (id_t)run->pidfd, NULL, WEXITED) < 0 && errno == EINTR)
             ;
         }
+      run->reaped = TRUE;
       remove_created (run->spec);
       if (run->lock_made != NULL)
         unlink (run->lock_made);
       for (guint i = run->made_parents->len; i > 0; i--)
         rmdir (run->made_parents->pdata[i - 1]); /* only if empty: another run's may be there */
     }
+  /* Not while the sandbox may still write the layer: a monitor dying while
+   * the command runs leaves the mark to the next run of this boot. */
+  if (run->unsynced != NULL && run->reaped)
+    sbx_state_unmark_unsynced (run->unsynced);
+  g_clear_pointer (&run->unsynced, g_free);
   release_run (run);
   g_clear_pointer (&run->made_parents, g_ptr_array_unref);
   g_clear_pointer (&run->lock_made, g_free);
@@ -635,6 +643,7 @@ wait_for_sandbox (const SbxSpec *spec, SbxRun *run, int sock, int signal_fd)
    * is a subreaper must not collect a zombie per run. */
   while (waitid (P_PIDFD, (id_t)run->pidfd, &info, WEXITED) < 0 && errno == EINTR)
     ;
+  run->reaped = TRUE;
   /* Messages sent just before PID 1 exited are still queued (none after
    * the command's status, the last one PID 1 sends). */
   while (sock_open)
@@ -744,6 +753,8 @@ take_layer (SbxRun *run)
     run->lock_made = g_steal_pointer (&lock);
   make_layer_dir (run, option, spec->upper, 0755);
   make_layer_dir (run, option, spec->upper_work, 0700);
+  if (!sbx_state_mark_unsynced (spec->upper_work, &run->unsynced, &error))
+    sbx_die ("%s %s: %s", option, spec->name != NULL ? spec->name : dir, error->message);
   if (!sbx_state_record_layers (spec, &error))
     sbx_warn ("cannot record the layers of %s: %s", dir, error->message);
 }

@@ -589,6 +589,26 @@ add_kernel_dir (GArray *dirs, int fd, const char *option, const char *top, const
   g_array_append_val (dirs, d);
 }
 
+/* Removes the mark a volatile mount left in the work directory @work of a
+ * kept layer (WORK/work/incompat/volatile/dirty): the kernel refuses the
+ * next mount while it is there.  The monitor made sure that the machine has
+ * not gone down since that mount (sbx_state_mark_unsynced()), so the page
+ * cache still holds all that was written: the kernel's documented case for
+ * removing it. */
+static void
+clear_volatile_mark (int work, const char *work_name)
+{
+  cleanup_fd int incompat = open_beneath (work, "work/incompat", O_PATH | O_DIRECTORY);
+  cleanup_fd int mark
+      = incompat >= 0 ? open_beneath (incompat, "volatile", O_PATH | O_DIRECTORY) : -1;
+  if (mark < 0)
+    return;
+  if ((unlinkat (mark, "dirty", 0) < 0 && errno != ENOENT)
+      || unlinkat (incompat, "volatile", AT_REMOVEDIR) < 0)
+    sbx_die_errno ("cannot remove the mark of the last run in %s/work/incompat/volatile",
+                   work_name);
+}
+
 /* A kernel overlay of @rel across every layer that has it as a directory. */
 static int
 kernel_overlay (SbxOverlay *o, const char *rel)
@@ -636,6 +656,13 @@ kernel_overlay (SbxOverlay *o, const char *rel)
   KernelDir w = { work, NULL, NULL, g_steal_pointer (&work_name) };
   g_array_append_val (dirs, u);
   g_array_append_val (dirs, w);
+  /* A kept layer is mounted volatile: its unmount does not sync the whole
+   * filesystem it is on, which is most of what a large write would cost
+   * over the host (docs/rootfs.md, "A kept layer").  A throwaway one is a
+   * tmpfs: nothing to sync. */
+  gboolean kept = o->upper_path != NULL;
+  if (kept)
+    clear_volatile_mark (work, w.path);
 
   cleanup_fd int fs = fsopen ("overlay", FSOPEN_CLOEXEC);
   if (fs < 0)
@@ -647,6 +674,7 @@ kernel_overlay (SbxOverlay *o, const char *rel)
       || fsconfig (fs, FSCONFIG_SET_STRING, "upperdir", upper_path, 0) < 0
       || fsconfig (fs, FSCONFIG_SET_STRING, "workdir", work_path, 0) < 0
       || fsconfig (fs, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0
+      || (kept && fsconfig (fs, FSCONFIG_SET_FLAG, "volatile", NULL, 0) < 0)
       || fsconfig (fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
     kernel_refused (fs, dirs, rel, errno);
   /* nosuid,nodev: the layers are the host's files; a setuid binary or a

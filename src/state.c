@@ -270,6 +270,66 @@ sbx_state_lock_layer (const char *dir, const char *holder, GError **error)
   return -1;
 }
 
+#define UNSYNCED_PREFIX "unsynced-"
+
+gboolean
+sbx_state_mark_unsynced (const char *work, char **mark, GError **error)
+{
+  g_autofree char *boot = NULL;
+  g_autoptr (GError) local = NULL;
+  if (!g_file_get_contents ("/proc/sys/kernel/random/boot_id", &boot, NULL, &local))
+    {
+      g_set_error (error, SBX_STATE_ERROR, SBX_STATE_ERROR_FAILED, "cannot tell this boot: %s",
+                   local->message);
+      return FALSE;
+    }
+  g_strstrip (boot);
+  g_autofree char *name = g_strconcat (UNSYNCED_PREFIX, boot, NULL);
+  int fd = open (work, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  DIR *d = fd >= 0 ? fdopendir (fd) : NULL;
+  if (d == NULL)
+    {
+      int errsv = errno;
+      if (fd >= 0)
+        close (fd);
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errsv), "cannot read %s: %s", work,
+                   sbx_util_strerror (errsv));
+      return FALSE;
+    }
+  g_autofree char *earlier = NULL;
+  for (struct dirent *e; earlier == NULL && (e = readdir (d)) != NULL;)
+    if (g_str_has_prefix (e->d_name, UNSYNCED_PREFIX) && strcmp (e->d_name, name) != 0)
+      earlier = g_strdup (e->d_name);
+  int errsv = earlier == NULL && mkdirat (dirfd (d), name, 0700) < 0 && errno != EEXIST ? errno : 0;
+  closedir (d);
+  if (earlier != NULL)
+    {
+      g_set_error (error, SBX_STATE_ERROR, SBX_STATE_ERROR_INVALID,
+                   "the machine went down while a sandbox was writing this layer, and sbx does "
+                   "not wait for a layer's writes to reach the disk: the last of them may be "
+                   "missing or cut short.  Look at it (sbx diff), then remove %s/%s to use it "
+                   "again",
+                   work, earlier);
+      return FALSE;
+    }
+  if (errsv != 0)
+    {
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errsv), "cannot create %s/%s: %s",
+                   work, name, sbx_util_strerror (errsv));
+      return FALSE;
+    }
+  *mark = g_build_filename (work, name, NULL);
+  return TRUE;
+}
+
+void
+sbx_state_unmark_unsynced (const char *mark)
+{
+  if (rmdir (mark) < 0 && errno != ENOENT)
+    sbx_warn ("cannot remove %s: %s (the next run of this layer after a reboot will refuse it)",
+              mark, sbx_util_strerror (errno));
+}
+
 /* Whether @name of type @mode is what sbx keeps in a layer's directory. */
 static gboolean
 layer_entry (const char *name, mode_t mode)

@@ -99,6 +99,20 @@ SbxStateClaim *sbx_state_claim (const char *name, GError **error);
  * are applied, nor is one applied while a sandbox writes it. */
 int sbx_state_lock_layer (const char *dir, const char *holder, GError **error);
 
+/* Marks the kept layer whose work directory is @work (DIR/work) as being
+ * written without a sync at its end (its kernel overlays are volatile:
+ * docs/rootfs.md): the directory WORK/unsynced-BOOT_ID, made before any
+ * overlay is mounted.  One left by this boot (a monitor that was killed) is
+ * kept; one left by an earlier boot means the machine went down while a
+ * sandbox wrote the layer: FALSE with an error that says so and what to
+ * remove.  Sets *@mark to the mark's path for sbx_state_unmark_unsynced(). */
+gboolean sbx_state_mark_unsynced (const char *work, char **mark, GError **error);
+
+/* Removes @mark once the sandbox's overlays are unmounted: the layer's
+ * writes are then all in the page cache, left to the kernel's writeback as
+ * the host's own files are. */
+void sbx_state_unmark_unsynced (const char *mark);
+
 /* Whether @dir holds a layer sbx made, or nothing: only `upper` and `work`
  * (directories), `lock` and `layers` (files) and the temporary files of
  * writing `layers`.  Else FALSE with an error (SBX_STATE_ERROR_INVALID)
