@@ -27,6 +27,7 @@
 
 #include "overlay.h"
 #include "fuse.h"
+#include "skeleton.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -37,7 +38,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/sendfile.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -689,20 +689,20 @@ kernel_overlay (SbxOverlay *o, const char *rel)
   return mnt;
 }
 
-/* The package managers' lock files: empty, and closed to all but root on
- * the host (0640 or 0600).  Copying one up means reading it, which the
- * caller may not, so dpkg and apt could not lock anything inside; as they
- * are empty nothing is revealed by an empty copy made up front.  With the
- * directory skeleton (@all) the kernel cannot copy up even a readable one
- * (its owner is not mapped), so every one is copied.  They are named, not
- * looked for: /var/cache/apt/archives holds every .deb apt has fetched. */
+/* The package managers' lock files under fuse-overlayfs: empty, and closed
+ * to all but root on the host (0640 or 0600).  Copying one up means reading
+ * it, which the caller may not, so dpkg and apt could not lock anything
+ * inside; as they are empty nothing is revealed by an empty copy made up
+ * front.  (With the directory skeleton they have stand-ins there instead.)
+ * They are named, not looked for: /var/cache/apt/archives holds every .deb
+ * apt has fetched. */
 static const char *const lock_files[] = {
   "/var/lib/dpkg/lock",      "/var/lib/dpkg/lock-frontend",  "/var/lib/dpkg/triggers/Lock",
   "/var/lib/apt/lists/lock", "/var/cache/apt/archives/lock", "/var/cache/debconf/passwords.dat",
 };
 
 static void
-copy_up_locks (SbxOverlay *o, gboolean all)
+copy_up_locks (SbxOverlay *o)
 {
   for (guint i = 0; i < G_N_ELEMENTS (lock_files); i++)
     {
@@ -713,7 +713,7 @@ copy_up_locks (SbxOverlay *o, gboolean all)
       cleanup_fd int fd = -1;
       if (!top_entry (o, lock_files[i], &f, &layer) || !S_ISREG (f.st_mode) || f.st_size != 0
           || (fd = open_beneath (o->lowers[layer].fd, dir, O_PATH | O_DIRECTORY)) < 0
-          || (!all && faccessat (fd, name, R_OK, 0) == 0))
+          || faccessat (fd, name, R_OK, 0) == 0)
         continue;
       cleanup_fd int upper = make_dirs (o, o->upper_fd, dir, TRUE);
       cleanup_fd int copy
@@ -732,89 +732,30 @@ copy_up_locks (SbxOverlay *o, gboolean all)
     }
 }
 
-/* Files of the host's root that dpkg and apt change in place (their logs)
- * or link to a backup before they replace them (status-old,
- * diversions-old...): neither can be done to a file whose owner the
- * sandbox does not map, as the kernel cannot copy it up.  With the directory skeleton they are
- * copied into the writable layer before the command starts, as root's, with the host file's mode
- * and times (`sbx diff` then lists them only once changed). What the caller cannot read stays the
- * host's. */
-static const char *const rewritten_files[] = {
-  "/var/lib/dpkg/status", "/var/lib/dpkg/diversions", "/var/lib/dpkg/statoverride",
-  "/var/log/dpkg.log",    "/var/log/apt/history.log",
-};
-
-/* Bigger than this, a file is left alone: its copy would cost every start. */
-#define REWRITTEN_MAX (64 * 1024 * 1024)
-
-/* Copies @src (@st) to the new file @name of @dir. */
-static gboolean
-copy_file (SbxOverlay *o, int src, const struct stat *st, int dir, const char *name)
-{
-  cleanup_fd int copy = openat (dir, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
-                                st->st_mode & 0777);
-  if (copy < 0)
-    return FALSE;
-  for (off_t left = st->st_size; left > 0;)
-    {
-      /* copy_file_range between filesystems of different types (the
-       * host's ext4, a tmpfs layer) fails with EXDEV: sendfile then. */
-      ssize_t n = copy_file_range (src, NULL, copy, NULL, (size_t)left, 0);
-      if (n < 0 && (errno == EXDEV || errno == EOPNOTSUPP || errno == ENOSYS))
-        n = sendfile (copy, src, NULL, (size_t)left);
-      if (n <= 0)
-        {
-          unlinkat (dir, name, 0);
-          return FALSE;
-        }
-      left -= n;
-    }
-  struct timespec times[2] = { st->st_atim, st->st_mtim };
-  copy_attrs (o, dir, name, st);
-  futimens (copy, times);
-  return TRUE;
-}
-
+/* Before the skeleton held stand-ins, every start copied the files that
+ * have one into the writable layer.  A kept layer may still hold such a
+ * copy never written since (its modification time, the host's, older than
+ * its birth), which would hide the host's changes from it: it goes, and
+ * the stand-in shows through.  (A stand-in the kernel copied up for a
+ * change of its attributes alone looks the same, and goes too.) */
 static void
-copy_up_rewritten (SbxOverlay *o)
+drop_unwritten_copies (SbxOverlay *o)
 {
-  for (guint i = 0; i < G_N_ELEMENTS (rewritten_files); i++)
+  for (const char *const *p = sbx_skeleton_standins (); *p != NULL; p++)
     {
-      const char *rel = rewritten_files[i];
-      guint layer;
-      struct stat st;
-      if (!top_entry (o, rel, &st, &layer) || !S_ISREG (st.st_mode) || !unmapped (o, &st)
-          || st.st_size > REWRITTEN_MAX)
-        continue;
-      cleanup_fd int src = open_beneath (o->lowers[layer].fd, rel, O_RDONLY | O_NONBLOCK);
-      if (src < 0)
-        continue; /* the caller may not read it */
-      g_autofree char *dir = g_path_get_dirname (rel);
-      g_autofree char *name = g_path_get_basename (rel);
-      cleanup_fd int upper = make_dirs (o, o->upper_fd, dir, TRUE);
+      g_autofree char *dir = g_path_get_dirname (*p);
+      const char *name = strrchr (*p, '/') + 1;
+      cleanup_fd int upper = open_beneath (o->upper_fd, dir, O_PATH | O_DIRECTORY);
       struct statx sx;
-      if (upper < 0)
+      if (upper < 0
+          || statx (upper, name, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS | STATX_BTIME, &sx) < 0)
         continue;
-      if (statx (upper, name, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS | STATX_BTIME, &sx) == 0)
-        {
-          /* A kept layer has it from an earlier run.  The same as the
-           * host's: nothing to do.  Never written since sbx copied it (its
-           * modification time, the host's, is older than its birth): the
-           * host's has changed since, and a fresh copy replaces it.  Else
-           * the sandbox changed it, and it stays. */
-          gboolean same = S_ISREG (sx.stx_mode) && sx.stx_size == (guint64)st.st_size
-                          && sx.stx_mtime.tv_sec == st.st_mtim.tv_sec
-                          && sx.stx_mtime.tv_nsec == (guint32)st.st_mtim.tv_nsec;
-          gboolean untouched = S_ISREG (sx.stx_mode) && (sx.stx_mask & STATX_BTIME)
-                               && (sx.stx_mtime.tv_sec < sx.stx_btime.tv_sec
-                                   || (sx.stx_mtime.tv_sec == sx.stx_btime.tv_sec
-                                       && sx.stx_mtime.tv_nsec < sx.stx_btime.tv_nsec));
-          if (same || !untouched || unlinkat (upper, name, 0) < 0)
-            continue;
-        }
-      else if (errno != ENOENT)
-        continue;
-      copy_file (o, src, &st, upper, name);
+      gboolean unwritten = S_ISREG (sx.stx_mode) && (sx.stx_mask & STATX_BTIME)
+                           && (sx.stx_mtime.tv_sec < sx.stx_btime.tv_sec
+                               || (sx.stx_mtime.tv_sec == sx.stx_btime.tv_sec
+                                   && sx.stx_mtime.tv_nsec < sx.stx_btime.tv_nsec));
+      if (unwritten)
+        unlinkat (upper, name, 0);
     }
 }
 
@@ -827,7 +768,7 @@ start_fuse (SbxOverlay *o)
   if (work < 0 || mkdir (SBX_STAGING_FUSE, 0755) < 0)
     sbx_die_errno ("cannot prepare fuse-overlayfs");
   if (o->map_root)
-    copy_up_locks (o, FALSE);
+    copy_up_locks (o);
   sbx_fuse_request (o->sync_fd);
   o->fuse_mnt = g_strdup (SBX_STAGING_FUSE);
 }
@@ -1217,11 +1158,8 @@ sbx_overlay_build (SbxOverlay *o, const SbxSpec *spec, const char *staging, cons
     }
 
   /* Before any overlay is mounted, while the writable layer is ours. */
-  if (o->tree_fd >= 0)
-    {
-      copy_up_locks (o, TRUE);
-      copy_up_rewritten (o);
-    }
+  if (o->tree_fd >= 0 && o->upper_path != NULL)
+    drop_unwritten_copies (o);
 
   struct stat st;
   guint layer = o->n_lowers - 1;

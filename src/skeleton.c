@@ -68,6 +68,26 @@ static const char *const package_databases[] = {
   "/var/lib/pacman/local", "/lib/apk/db/installed",
 };
 
+/* Files of the host's root that a sandbox must be able to change and the
+ * kernel cannot copy up (their owner is not mapped): the package managers'
+ * lock files (empty, and closed to all but root on the host, 0640 or 0600),
+ * and the files dpkg and apt change in place (their logs) or link to a
+ * backup before they replace them (status-old, diversions-old...).  The tree
+ * holds a stand-in of each, the caller's (root's inside) with the host
+ * file's mode, times and content, which the kernel copies up when a sandbox
+ * writes it.  A lock file's stand-in is empty, as it is: made without
+ * reading it; another file the caller may not read has none.  Named, not
+ * looked for: /var/cache/apt/archives holds every .deb apt has fetched. */
+static const char *const standins[] = {
+  "/var/lib/dpkg/lock",      "/var/lib/dpkg/lock-frontend",  "/var/lib/dpkg/triggers/Lock",
+  "/var/lib/apt/lists/lock", "/var/cache/apt/archives/lock", "/var/cache/debconf/passwords.dat",
+  "/var/lib/dpkg/status",    "/var/lib/dpkg/diversions",     "/var/lib/dpkg/statoverride",
+  "/var/log/dpkg.log",       "/var/log/apt/history.log",     NULL,
+};
+
+/* Bigger than this, a file gets no stand-in (a log never rotated). */
+#define STANDIN_MAX (64 * 1024 * 1024)
+
 typedef struct Entry Entry;
 struct Entry
 {
@@ -96,6 +116,7 @@ struct SbxSkeleton
   guint changed;  /* directories mirrored again */
   gboolean dirty; /* the manifest must be written */
   GString *report;
+  GString *standins; /* the stamp's lines for the stand-ins, as they were copied */
 };
 
 /* ---- entries ------------------------------------------------------------------ */
@@ -528,6 +549,21 @@ cheap_entry (const Entry *e)
                      || g_str_has_prefix (e->path, "/opt/"))));
 }
 
+/* The stamp's line for the host file @path: how @st says it is, or "-"
+ * when it is not there (@st NULL). */
+static void
+append_file_line (GString *out, const char *tag, const char *path, const struct stat *st)
+{
+  if (st == NULL)
+    g_string_append_printf (out, "%s - %s\n", tag, path);
+  else
+    g_string_append_printf (out,
+                            "%s %" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT ":%" G_GINT64_FORMAT
+                            ":%" G_GINT64_FORMAT ".%09ld %s\n",
+                            tag, (guint64)st->st_dev, (guint64)st->st_ino, (gint64)st->st_size,
+                            (gint64)st->st_ctim.tv_sec, st->st_ctim.tv_nsec, path);
+}
+
 /* One line per package database: how it is now. */
 static void
 append_databases (GString *out)
@@ -535,15 +571,75 @@ append_databases (GString *out)
   for (guint i = 0; i < G_N_ELEMENTS (package_databases); i++)
     {
       struct stat st;
-      if (stat (package_databases[i], &st) == 0)
-        g_string_append_printf (out,
-                                "db %" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT ":%" G_GINT64_FORMAT
-                                ":%" G_GINT64_FORMAT ".%09ld %s\n",
-                                (guint64)st.st_dev, (guint64)st.st_ino, (gint64)st.st_size,
-                                (gint64)st.st_ctim.tv_sec, st.st_ctim.tv_nsec,
-                                package_databases[i]);
+      gboolean there = stat (package_databases[i], &st) == 0;
+      append_file_line (out, "db", package_databases[i], there ? &st : NULL);
+    }
+}
+
+/* One line per stand-in's host file: how it is now. */
+static void
+append_standins (GString *out)
+{
+  for (guint i = 0; standins[i] != NULL; i++)
+    {
+      struct stat st;
+      gboolean there = lstat (standins[i], &st) == 0;
+      append_file_line (out, "file", standins[i], there ? &st : NULL);
+    }
+}
+
+/* Replaces the stand-in @name of the tree's directory @skel with a copy of
+ * @src (@st; -1 for an empty one), made aside and renamed into place: a
+ * sandbox running meanwhile sees the old one or the new one. */
+static void
+write_standin (SbxSkeleton *sk, int skel, const char *name, int src, const struct stat *st)
+{
+  cleanup_fd int copy = openat (sk->dir_fd, "standin.new",
+                                O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+  struct timespec times[2] = { st->st_atim, st->st_mtim };
+  if (copy < 0 || (src >= 0 && !sbx_util_copy_data (src, copy, st->st_size))
+      || fchmod (copy, st->st_mode & 0777) < 0 || futimens (copy, times) < 0
+      || renameat (sk->dir_fd, "standin.new", skel, name) < 0)
+    {
+      /* None rather than an old one: the host's file shows through. */
+      unlinkat (sk->dir_fd, "standin.new", 0);
+      unlinkat (skel, name, 0);
+    }
+}
+
+/* Makes the tree's stand-ins those of the host's files now, and records
+ * how those files were when copied, for the stamp: one changed or replaced
+ * since makes the next start come here again. */
+static void
+refresh_standins (SbxSkeleton *sk)
+{
+  g_string_truncate (sk->standins, 0);
+  for (guint i = 0; standins[i] != NULL; i++)
+    {
+      const char *path = standins[i];
+      g_autofree char *dir = g_path_get_dirname (path);
+      const char *name = strrchr (path, '/') + 1;
+      struct stat st;
+      cleanup_fd int src = -1;
+      gboolean there = lstat (path, &st) == 0;
+      if (there && S_ISREG (st.st_mode) && st.st_size > 0)
+        {
+          src = sbx_util_openat2 (AT_FDCWD, path, O_RDONLY | O_NONBLOCK | O_CLOEXEC,
+                                  RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+          /* The file copied, which a change after this open will differ from. */
+          if (src >= 0 && fstat (src, &st) < 0)
+            sbx_util_close_fdp (&src);
+        }
+      append_file_line (sk->standins, "file", path, there ? &st : NULL);
+      cleanup_fd int skel = open_skel (sk, dir);
+      if (skel < 0)
+        continue; /* not mirrored: the caller's, or closed */
+      gboolean wanted = there && S_ISREG (st.st_mode) && !in_ranges (sk->uids, st.st_uid)
+                        && (st.st_size == 0 || (src >= 0 && st.st_size <= STANDIN_MAX));
+      if (wanted)
+        write_standin (sk, skel, name, st.st_size > 0 ? src : -1, &st);
       else
-        g_string_append_printf (out, "db - %s\n", package_databases[i]);
+        unlinkat (skel, name, 0);
     }
 }
 
@@ -584,6 +680,7 @@ make_stamp (SbxSkeleton *sk, gint64 verified)
   GString *out = g_string_new (FORMAT "\n");
   g_string_append_printf (out, "ids %s\n", sk->ids);
   append_databases (out);
+  g_string_append (out, sk->standins->str);
   g_string_append_printf (out, "verified %" G_GINT64_FORMAT "\n", verified);
   GHashTableIter it;
   gpointer value;
@@ -662,6 +759,7 @@ stamp_fresh (SbxSkeleton *sk, guint *checked)
   g_autoptr (GString) want = g_string_new (FORMAT "\n");
   g_string_append_printf (want, "ids %s\n", sk->ids);
   append_databases (want);
+  append_standins (want);
   if (!g_str_has_prefix (text, want->str))
     return FALSE;
   gint64 verified = 0;
@@ -838,6 +936,7 @@ sbx_skeleton_open (const SbxIdMapPlan *plan, GError **error)
   sk->ids = describe_ids (sk);
   sk->entries = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, entry_free);
   sk->report = g_string_new (NULL);
+  sk->standins = g_string_new (NULL);
 
   const char *cache = g_get_user_cache_dir ();
   g_autofree char *sbx_path = g_build_filename (cache, "sbx", NULL);
@@ -915,6 +1014,7 @@ sbx_skeleton_open (const SbxIdMapPlan *plan, GError **error)
       sk->tree_fd = sbx_util_openat2 (tree, ".", O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
       checked = check_all (sk);
     }
+  refresh_standins (sk);
   if (!save (sk))
     {
       g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "cannot write %s: %s",
@@ -932,6 +1032,12 @@ sbx_skeleton_open (const SbxIdMapPlan *plan, GError **error)
   g_hash_table_remove_all (sk->entries);
   sk->root = NULL;
   return g_steal_pointer (&sk);
+}
+
+const char *const *
+sbx_skeleton_standins (void)
+{
+  return standins;
 }
 
 int
@@ -972,5 +1078,7 @@ sbx_skeleton_free (SbxSkeleton *sk)
     g_hash_table_unref (sk->entries);
   if (sk->report != NULL)
     g_string_free (sk->report, TRUE);
+  if (sk->standins != NULL)
+    g_string_free (sk->standins, TRUE);
   g_free (sk);
 }

@@ -27,6 +27,11 @@ int sbx_skeleton_tree_fd (const SbxSkeleton *sk);
  * it as a lower layer of themselves). */
 const char *sbx_skeleton_tree_path (const SbxSkeleton *sk);
 
+/* The host files the tree holds a stand-in of, which the kernel copies up
+ * when a sandbox writes one (the package managers' locks, databases and
+ * logs): absolute paths, NULL-terminated. */
+const char *const *sbx_skeleton_standins (void);
+
 /* What opening it took, for --verbose ("checked 64 directories in 0.2 ms"). */
 const char *sbx_skeleton_report (const SbxSkeleton *sk);
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <linux/close_range.h>
@@ -444,6 +445,25 @@ sbx_util_read_all (int fd, void *buf, size_t len)
         return FALSE;
       p += n;
       len -= (size_t)n;
+    }
+  return TRUE;
+}
+
+gboolean
+sbx_util_copy_data (int src, int dst, off_t size)
+{
+  for (off_t left = size; left > 0;)
+    {
+      /* Between filesystems of different types (the host's ext4, a tmpfs)
+       * copy_file_range fails with EXDEV. */
+      ssize_t n = copy_file_range (src, NULL, dst, NULL, (size_t)left, 0);
+      if (n < 0 && (errno == EXDEV || errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL))
+        n = sendfile (dst, src, NULL, (size_t)left);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return FALSE;
+      left -= n;
     }
   return TRUE;
 }

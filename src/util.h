@@ -117,6 +117,9 @@ sbx_steal_fd (int *fdp)
 /* write()/read() the whole buffer, retrying on EINTR and short writes. */
 gboolean sbx_util_write_all (int fd, const void *buf, size_t len);
 gboolean sbx_util_read_all (int fd, void *buf, size_t len); /* FALSE at an early EOF too */
+/* Copies @size bytes from @src to @dst, from their offsets (copy_file_range,
+ * sendfile between filesystems that refuse it); FALSE at an early EOF too. */
+gboolean sbx_util_copy_data (int src, int dst, off_t size);
 /* Write @content to an existing file such as /proc/PID/uid_map (no O_CREAT). */
 gboolean sbx_util_write_file_at (int dirfd, const char *path, const char *content);
 

@@ -9,8 +9,8 @@
 # chmod of installed files; /etc/shadow stays unreadable and the host is
 # untouched.  Then the skeleton itself (docs/rootfs.md): where it is and
 # whose, what it holds, host changes picked up, directories the caller
-# cannot read, a sandbox writing where it lies, and the copies of dpkg's
-# files in a kept layer.
+# cannot read, a sandbox writing where it lies, and the stand-ins of dpkg's
+# and apt's files.
 . "$(dirname "$0")/libtest.sh"
 require_rootless
 
@@ -216,7 +216,44 @@ is "$out" "done" "fuse: appending to a host file, a hard link to it and a chmod 
 skel=$TEST_CACHE/sbx/skeleton
 is "$(stat -c '%a %u' "$TEST_CACHE/sbx" "$skel" "$skel/tree" | tr '\n' ' ')" "700 $uid 700 $uid 700 $uid " \
   "the skeleton is in \$XDG_CACHE_HOME/sbx/skeleton, the caller's alone"
-is "$(find "$skel/tree" ! -type d | wc -l)" "0" "... and holds directories only"
+standins=$(cd "$skel/tree" && find . -type f | sed 's/^\.//' | sort)
+is "$(find "$skel/tree" ! -type d ! -type f | wc -l)" "0" "... and holds directories and files only"
+like "$standins" "/var/lib/dpkg/status" "... the files: stand-ins of the host's that package managers change in place"
+is "$(grep -cvxE '/var/lib/dpkg/(lock|lock-frontend|triggers/Lock|status|diversions|statoverride)|/var/lib/apt/lists/lock|/var/cache/apt/archives/lock|/var/cache/debconf/passwords.dat|/var/log/dpkg.log|/var/log/apt/history.log' <<<"$standins")" \
+  "0" "... and no other"
+same=1
+for f in $standins; do
+  [ "$(stat -c '%u %a %Y' "$skel/tree$f")" = "$uid $(stat -c '%a %Y' "$f")" ] || { diag "$f: $(stat -c '%u %a %Y' "$skel/tree$f" "$f")"; same=0; }
+  if as_user test -r "$f"; then
+    as_user cmp -s "$f" "$skel/tree$f" || { diag "$f: not the host's content"; same=0; }
+  else
+    [ ! -s "$f" ] && [ ! -s "$skel/tree$f" ] || { diag "$f: closed to the caller, yet not empty"; same=0; }
+  fi
+done
+is "$same" "1" "... each the caller's, with the host file's mode, times and content (empty for a closed lock file)"
+sbx run --net none --map-root --upper "$TEST_DIR/standin-layer" -- true
+is "$(find "$TEST_DIR/standin-layer/upper" -type f | wc -l)" "0" "a run copies none of them into its writable layer"
+out=$(sbx run --net none --map-root --upper "$TEST_DIR/standin-layer" -- sh -c 'echo sbx-appended >> /var/log/dpkg.log && stat -c "%U %a" /var/log/dpkg.log')
+is "$out" "root $(stat -c %a /var/log/dpkg.log)" "... root inside appends to one: the kernel copies the stand-in up"
+is "$(tail -1 "$TEST_DIR/standin-layer/upper/var/log/dpkg.log")" "sbx-appended" "... into the layer"
+is "$(head -c 4096 "$TEST_DIR/standin-layer/upper/var/log/dpkg.log")" "$(head -c 4096 /var/log/dpkg.log)" \
+  "... with the host file's content before it"
+# A host file changed since its stand-in was made: the stamp no longer
+# describes it (simulated: the stamp's line for it changed), and the next
+# start makes the stand-in again.
+as_user sh -c "echo stale > '$skel/tree/var/lib/dpkg/status'"
+as_user sed -i 's|^file [^ ]* /var/lib/dpkg/status$|file 0:0:0:0.000000000 /var/lib/dpkg/status|' "$skel/stamp"
+like "$(sbx run --net none --map-root -v -- head -c 4096 /var/lib/dpkg/status 2>&1)" \
+  "^sbx: skeleton $skel/tree: checked [0-9]+ directories, mirrored" "a changed host file makes the next start update the skeleton"
+check "... and its stand-in is the host's file again" as_user cmp -s /var/lib/dpkg/status "$skel/tree/var/lib/dpkg/status"
+# A kept layer from before the stand-ins holds a copy of dpkg's status that
+# nothing wrote since (older than its birth): it goes, the stand-in shows.
+as_user mkdir -p "$TEST_DIR/old-layer/upper/var/lib/dpkg"
+as_user sh -c "echo 'Package: stale-copy' > '$TEST_DIR/old-layer/upper/var/lib/dpkg/status'"
+as_user touch -d 2001-01-01 "$TEST_DIR/old-layer/upper/var/lib/dpkg/status"
+out=$(sbx run --net none --map-root --upper "$TEST_DIR/old-layer" -- head -c 4096 /var/lib/dpkg/status)
+is "$out" "$(head -c 4096 /var/lib/dpkg/status)" "a kept layer's old copy of dpkg's status that nothing wrote no longer hides the host's"
+check "... it is gone from the layer" test ! -e "$TEST_DIR/old-layer/upper/var/lib/dpkg/status"
 is "$(stat -c '%a' "$skel/tree/usr" "$skel/tree/etc" | tr '\n' ' ')" "$(stat -c '%a' /usr /etc | tr '\n' ' ')" \
   "... with the modes of the host's"
 like "$(sbx run --map-root -v -- true 2>&1)" "^sbx: skeleton $skel/tree: checked [0-9]+ directories" \
@@ -274,8 +311,8 @@ written" "a directory the caller cannot read is an empty one of root's inside, w
   is "$(sbx run --net none --map-root -- sh -c "ls -d $probe 2>&1 | grep -c 'No such'")" "1" \
     "a directory removed from the host is gone inside at the next start"
 
-  # A kept layer's copies of dpkg's files follow the host's until the
-  # sandbox changes them.  The host's /var/log/apt is covered by a directory
+  # What a sandbox sees of dpkg's and apt's files follows the host's
+  # until the sandbox changes them (the stand-ins, then its own copy).  The host's /var/log/apt is covered by a directory
   # of the test's own, in a mount namespace of its own.
   fake=$TEST_DIR/fake-apt-log
   mkdir -m 755 "$fake"
@@ -285,7 +322,7 @@ written" "a directory the caller cannot read is an empty one of root's inside, w
       setpriv --reuid="$uid" --regid="$gid" --init-groups env -i "${_test_env[@]}" XDG_CACHE_HOME="$private" \
       "$SBX" run --net none --map-root --upper "$TEST_DIR/copies" -- "$@"
   }
-  is "$(in_fake cat /var/log/apt/history.log 2>&1)" "one" "a kept layer gets a copy of apt's log"
+  is "$(in_fake cat /var/log/apt/history.log 2>&1)" "one" "a sandbox sees apt's log (its stand-in)"
   echo two > "$fake/history.log"
   is "$(in_fake cat /var/log/apt/history.log 2>&1)" "two" "... which follows the host's, changed since"
   in_fake sh -c 'echo mine >> /var/log/apt/history.log' 2>/dev/null
