@@ -272,6 +272,24 @@ sbx_state_lock_layer (const char *dir, const char *holder, GError **error)
 
 #define UNSYNCED_PREFIX "unsynced-"
 
+/* The directory @dir (a layer's, or its work directory), to list: not
+ * through a symlink. */
+static DIR *
+open_listing (const char *dir, GError **error)
+{
+  int fd = open (dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  DIR *d = fd >= 0 ? fdopendir (fd) : NULL;
+  if (d == NULL)
+    {
+      int errsv = errno;
+      if (fd >= 0)
+        close (fd);
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errsv), "%s: %s", dir,
+                   sbx_util_strerror (errsv));
+    }
+  return d;
+}
+
 gboolean
 sbx_state_mark_unsynced (const char *work, char **mark, GError **error)
 {
@@ -285,17 +303,9 @@ sbx_state_mark_unsynced (const char *work, char **mark, GError **error)
     }
   g_strstrip (boot);
   g_autofree char *name = g_strconcat (UNSYNCED_PREFIX, boot, NULL);
-  int fd = open (work, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  DIR *d = fd >= 0 ? fdopendir (fd) : NULL;
+  DIR *d = open_listing (work, error);
   if (d == NULL)
-    {
-      int errsv = errno;
-      if (fd >= 0)
-        close (fd);
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errsv), "cannot read %s: %s", work,
-                   sbx_util_strerror (errsv));
-      return FALSE;
-    }
+    return FALSE;
   g_autofree char *earlier = NULL;
   for (struct dirent *e; earlier == NULL && (e = readdir (d)) != NULL;)
     if (g_str_has_prefix (e->d_name, UNSYNCED_PREFIX) && strcmp (e->d_name, name) != 0)
@@ -346,17 +356,9 @@ layer_entry (const char *name, mode_t mode)
 gboolean
 sbx_state_check_layer_dir (const char *dir, GError **error)
 {
-  int fd = open (dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  DIR *d = fd >= 0 ? fdopendir (fd) : NULL;
+  DIR *d = open_listing (dir, error);
   if (d == NULL)
-    {
-      int errsv = errno;
-      if (fd >= 0)
-        close (fd);
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errsv), "%s: %s", dir,
-                   sbx_util_strerror (errsv));
-      return FALSE;
-    }
+    return FALSE;
   g_autofree char *first = NULL;
   struct dirent *e;
   while ((e = readdir (d)) != NULL)
