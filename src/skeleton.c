@@ -5,13 +5,14 @@
  * highest layer that holds it.  The host's system directories belong to
  * its root, whom no unprivileged user namespace maps, so root inside a
  * --map-root sandbox could not create, replace or delete anything in them.
- * The skeleton is a tree of directories only, made by the caller, that
+ * The skeleton is a tree of directories (and a few stand-in files, below),
+ * made by the caller, that
  * mirrors the host's root-owned directories with their modes; placed just
  * above the host's / in each kernel overlay, it makes those directories
  * root's inside, and writes into them go to the writable layer at kernel
  * speed.  Files stay the host's: readable as the host allows, never
- * writable in place (overlay.c copies up the few that package managers
- * rewrite in place).
+ * writable in place, but for the few that package managers change in place,
+ * of which the tree holds stand-ins (below).
  *
  * It is kept in $XDG_CACHE_HOME/sbx/skeleton, the caller's alone, and made
  * and updated only here, by the monitor as the caller on the host, never by
@@ -26,7 +27,8 @@
  *      not list, a network or FUSE filesystem, a kernel interface
  *
  * "stamp" holds what a start checks cheaply (the ids, the package
- * databases, the directories near the top); when that differs, or the last
+ * databases, the stand-ins' host files as they were copied, the
+ * directories near the top); when that differs, or the last
  * full check is more than CHECK_PERIOD old, every directory of the manifest
  * is checked (a stat each) and what changed is mirrored again, in place.
  * A sandbox running meanwhile sees the skeleton change as it sees the host

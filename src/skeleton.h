@@ -19,7 +19,7 @@ typedef struct SbxSkeleton SbxSkeleton;
  * NULL with @error when there is none to use. */
 SbxSkeleton *sbx_skeleton_open (const SbxIdMapPlan *plan, GError **error);
 
-/* An O_PATH fd of the tree, a mirror of / holding only directories, for
+/* An O_PATH fd of the tree, a mirror of / of directories and stand-ins, for
  * the sandbox child (which closes it before the command starts). */
 int sbx_skeleton_tree_fd (const SbxSkeleton *sk);
 
