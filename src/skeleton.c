@@ -6,8 +6,8 @@
  * its root, whom no unprivileged user namespace maps, so root inside a
  * --map-root sandbox could not create, replace or delete anything in them.
  * The skeleton is a tree of directories (and a few stand-in files, below),
- * made by the caller, that
- * mirrors the host's root-owned directories with their modes; placed just
+ * made by the caller, that mirrors the host's root-owned directories with
+ * their modes; placed just
  * above the host's / in each kernel overlay, it makes those directories
  * root's inside, and writes into them go to the writable layer at kernel
  * speed.  Files stay the host's: readable as the host allows, never
