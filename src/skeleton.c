@@ -7,10 +7,9 @@
  * --map-root sandbox could not create, replace or delete anything in them.
  * The skeleton is a tree of directories (and a few stand-in files, below),
  * made by the caller, that mirrors the host's root-owned directories with
- * their modes; placed just
- * above the host's / in each kernel overlay, it makes those directories
- * root's inside, and writes into them go to the writable layer at kernel
- * speed.  Files stay the host's: readable as the host allows, never
+ * their modes; placed just above the host's / in each kernel overlay, it
+ * makes those directories root's inside, and writes into them go to the
+ * writable layer at kernel speed.  Files stay the host's: readable as the host allows, never
  * writable in place, but for the few that package managers change in place,
  * of which the tree holds stand-ins (below).
  *
