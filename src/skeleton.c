@@ -66,7 +66,7 @@
  * check the whole skeleton. */
 static const char *const package_databases[] = {
   "/var/lib/dpkg/status",  "/var/lib/rpm",          "/usr/lib/sysimage/rpm",
-  "/var/lib/pacman/local", "/lib/apk/db/installed",
+  "/var/lib/pacman/local", "/lib/apk/db/installed", NULL,
 };
 
 /* Files of the host's root that a sandbox must be able to change and the
@@ -565,27 +565,17 @@ append_file_line (GString *out, const char *tag, const char *path, const struct 
                             (gint64)st->st_ctim.tv_sec, st->st_ctim.tv_nsec, path);
 }
 
-/* One line per package database: how it is now. */
+/* One line per file of @paths (NULL-terminated): how it is now, seen
+ * through a symlink (@follow: a package database may be one) or not (a
+ * stand-in's file, copied only when it is a regular file itself). */
 static void
-append_databases (GString *out)
+append_files (GString *out, const char *tag, const char *const *paths, gboolean follow)
 {
-  for (guint i = 0; i < G_N_ELEMENTS (package_databases); i++)
+  for (guint i = 0; paths[i] != NULL; i++)
     {
       struct stat st;
-      gboolean there = stat (package_databases[i], &st) == 0;
-      append_file_line (out, "db", package_databases[i], there ? &st : NULL);
-    }
-}
-
-/* One line per stand-in's host file: how it is now. */
-static void
-append_standins (GString *out)
-{
-  for (guint i = 0; standins[i] != NULL; i++)
-    {
-      struct stat st;
-      gboolean there = lstat (standins[i], &st) == 0;
-      append_file_line (out, "file", standins[i], there ? &st : NULL);
+      gboolean there = (follow ? stat (paths[i], &st) : lstat (paths[i], &st)) == 0;
+      append_file_line (out, tag, paths[i], there ? &st : NULL);
     }
 }
 
@@ -680,7 +670,7 @@ make_stamp (SbxSkeleton *sk, gint64 verified)
 {
   GString *out = g_string_new (FORMAT "\n");
   g_string_append_printf (out, "ids %s\n", sk->ids);
-  append_databases (out);
+  append_files (out, "db", package_databases, TRUE);
   g_string_append (out, sk->standins->str);
   g_string_append_printf (out, "verified %" G_GINT64_FORMAT "\n", verified);
   GHashTableIter it;
@@ -759,8 +749,8 @@ stamp_fresh (SbxSkeleton *sk, guint *checked)
     return FALSE;
   g_autoptr (GString) want = g_string_new (FORMAT "\n");
   g_string_append_printf (want, "ids %s\n", sk->ids);
-  append_databases (want);
-  append_standins (want);
+  append_files (want, "db", package_databases, TRUE);
+  append_files (want, "file", standins, FALSE);
   if (!g_str_has_prefix (text, want->str))
     return FALSE;
   gint64 verified = 0;
