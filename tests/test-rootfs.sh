@@ -114,6 +114,27 @@ unsynced-00000000-0000-0000-0000-000000000000" "... and the mark is left as it w
 as_user rmdir "$up/work/unsynced-00000000-0000-0000-0000-000000000000"
 is "$(sbx run --map-root --net none --upper "$up" -- cat /usr/local/two)" "two" "once removed, the layer is used again"
 
+# A kept layer is the sandbox's: what PID 1 removes in it (the kernel's
+# mark, an old unwritten copy of dpkg's status) is reached without
+# following a symlink planted there.
+outside=$TEST_DIR/outside
+as_user mkdir -p "$outside/incompat/volatile" "$outside/dpkg"
+as_user touch "$outside/incompat/volatile/dirty"
+as_user sh -c "echo 'Package: outside' > '$outside/dpkg/status'"
+as_user touch -d 2001-01-01 "$outside/dpkg/status"
+planted=$TEST_DIR/keep-planted
+sbx run --map-root --net none --upper "$planted" -- true
+# Relative links: they lead there whatever PID 1's mount namespace shows.
+as_user sh -c "chmod -R u+rwx '$planted/work/kernel/usr'; rm -rf '$planted/work/kernel/usr/work'"
+as_user ln -s "$(realpath --relative-to="$planted/work/kernel/usr" "$outside")" "$planted/work/kernel/usr/work"
+as_user mkdir -p "$planted/upper/var/lib"
+as_user rm -rf "$planted/upper/var/lib/dpkg"
+as_user ln -s "$(realpath --relative-to="$planted/upper/var/lib" "$outside/dpkg")" "$planted/upper/var/lib/dpkg"
+sbx run --map-root --net none --upper "$planted" -- true >/dev/null 2>&1
+check "a symlink planted as a unit's work directory does not lead PID 1 to remove the mark it points at" \
+  test -e "$outside/incompat/volatile/dirty"
+check "... nor one planted as a directory of the layer to an old copy of dpkg's status" test -e "$outside/dpkg/status"
+
 # --- layers ------------------------------------------------------------------------------
 
 as_user mkdir -p "$TEST_DIR/l1/etc" "$TEST_DIR/l2/etc"
